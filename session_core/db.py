@@ -1,0 +1,128 @@
+"""The archive's SQLite connection: opened the one way that is safe under concurrent hooks.
+
+WAL so readers never block the writer, ``busy_timeout`` set before anything else touches the file,
+and ``BEGIN IMMEDIATE`` for every write: with plain ``BEGIN`` two read-then-write transactions
+deadlock on the lock upgrade and one fails with "database is locked" regardless of the timeout.
+``synchronous=FULL``: a committed save survives power loss (see README, "Durability").
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import paths
+from .errors import BusyError, DatabaseError
+
+APPLICATION_ID = 0x53434F52  # "SCOR"
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_file_is_sqlite(path: Path) -> None:
+    """Refuse a file that is not SQLite before sqlite3 guesses; a 0-byte file counts as new."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"cannot read archive {path}: {exc}", "check its permissions") from exc
+    if header and header != SQLITE_HEADER:
+        raise DatabaseError(
+            f"{path} is not a SQLite database (it may be damaged or overwritten)",
+            "move it aside and run 'session-core recover' or 'session-core import' to rebuild it",
+        )
+
+
+def translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
+    """Turn sqlite3's errors into ours, with a hint a user can act on."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return BusyError(
+            f"the archive {path} stayed locked by another writer past the busy timeout",
+            "retry in a moment; raise 'busy_timeout_ms' in .claude/session-core.json if it recurs",
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return DatabaseError(
+            f"the archive {path} is damaged ({text})",
+            "run 'session-core recover' to rebuild it from backups and transcripts",
+        )
+    if "disk" in text or "full" in text:
+        return DatabaseError(f"cannot write the archive {path} ({text})", "free disk space")
+    return DatabaseError(f"archive {path}: {text}", "run 'session-core status' for details")
+
+
+class Database:
+    """One connection to one archive file, with explicit transactions."""
+
+    def __init__(self, path: Path, busy_timeout_ms: int = 30_000) -> None:
+        self.path = path
+        _check_file_is_sqlite(path)
+        paths.ensure_private_dir(path.parent)
+        try:
+            self.conn = sqlite3.connect(
+                str(path), timeout=busy_timeout_ms / 1000, isolation_level=None
+            )
+            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if self.conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+                # Only possible before the first table: lets us hand freed pages back.
+                self.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = FULL")
+            app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise translate(exc, path) from exc
+        if app_id not in (0, APPLICATION_ID):
+            self.conn.close()
+            raise DatabaseError(
+                f"{path} is a SQLite database of another program (application_id {app_id:#x})",
+                "point --project at the right folder, or move that file aside",
+            )
+        for suffix in ("", "-wal", "-shm"):
+            paths.make_private_file(Path(str(path) + suffix))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def release_free_pages(self) -> None:
+        """Return pages freed by replaced tails and index merges to the file system."""
+        try:
+            free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
+            for _ in range(free):  # sqlite3 steps the pragma once: one page per call
+                self.conn.execute("PRAGMA incremental_vacuum")
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+
+    def user_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that takes the lock up front (``BEGIN IMMEDIATE``)."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+        try:
+            yield self.conn
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise translate(exc, self.path) from exc
+            raise
+
+    @contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction: one consistent snapshot across several queries."""
+        try:
+            self.conn.execute("BEGIN")
+            yield self.conn
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")

@@ -1,0 +1,131 @@
+"""Getting the original bytes back out: export to a stream, restore to Claude Code's folder.
+
+Restores follow the litestream discipline: write a temporary file, fsync, verify its hash against
+the archive, rename into place, fsync the directory. An existing different file is never
+overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from . import codec
+from .errors import ConflictError, DatabaseError
+from .queries import FileRecord, main_file, resolve_session, session_files
+
+
+def file_bytes(conn: sqlite3.Connection, record: FileRecord) -> Iterator[bytes]:
+    """The file's latest generation, frame by frame, checked for gaps and corruption."""
+    expected = 0
+    for offset, raw_len, frame in conn.execute(
+        "SELECT offset, raw_len, data FROM chunks WHERE file_id = ? AND generation = ?"
+        " ORDER BY offset",
+        (record.file_id, record.generation),
+    ):
+        if offset != expected:
+            raise DatabaseError(
+                f"archive of {record.path} has a gap at byte {expected}",
+                "run 'session-core import' on the transcript again if Claude Code still has it",
+            )
+        yield codec.decompress(frame, raw_len)
+        expected += raw_len
+    if expected != record.size:
+        raise DatabaseError(f"archive of {record.path} ends at {expected}, expected {record.size}")
+
+
+def export_session(conn: sqlite3.Connection, ref: str, out: BinaryIO) -> int:
+    """Write the session's own transcript, byte for byte; returns the byte count."""
+    session_id, uuid = resolve_session(conn, ref)
+    record = main_file(session_files(conn, session_id), uuid)
+    written = 0
+    for block in file_bytes(conn, record):
+        out.write(block)
+        written += len(block)
+    return written
+
+
+@dataclass
+class RestoreResult:
+    path: Path
+    action: str  # 'written' | 'unchanged'
+
+
+def _digest_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_verified(conn: sqlite3.Connection, record: FileRecord, target: Path) -> str:
+    digest = hashlib.sha256()
+    temp = target.with_name(f".{target.name}.session-core-tmp")
+    try:
+        with open(temp, "wb") as handle:
+            for block in file_bytes(conn, record):
+                handle.write(block)
+                digest.update(block)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o600)
+        if _digest_of_file(temp) != digest.hexdigest():
+            raise DatabaseError(f"restored copy of {target} does not match the archive")
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return digest.hexdigest()
+
+
+def _archived_digest(conn: sqlite3.Connection, record: FileRecord) -> str:
+    digest = hashlib.sha256()
+    for block in file_bytes(conn, record):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def restore_session(conn: sqlite3.Connection, ref: str, folder: Path) -> list[RestoreResult]:
+    """Put every file of a session back under ``folder`` (Claude Code's project folder).
+
+    All targets are checked before anything is written, so a conflict leaves nothing half done.
+    """
+    session_id, uuid = resolve_session(conn, ref)
+    files = session_files(conn, session_id)
+    main_file(files, uuid)
+    chosen: dict[str, FileRecord] = {}
+    for record in files:  # several copies of one file: keep the longest
+        best = chosen.get(record.rel_path)
+        if best is None or (record.size, record.file_id) > (best.size, best.file_id):
+            chosen[record.rel_path] = record
+    plan: list[tuple[FileRecord, Path, bool]] = []
+    for rel, record in sorted(chosen.items()):
+        target = folder / rel
+        exists = target.exists()
+        if exists and (target.is_dir() or _digest_of_file(target) != _archived_digest(conn,
+                                                                                       record)):
+            raise ConflictError(
+                f"{target} exists and differs from the archived copy; nothing was restored",
+                "move that file aside (Claude Code may still be writing it) and run restore again",
+            )
+        plan.append((record, target, exists))
+    results = []
+    for record, target, exists in plan:
+        if exists:
+            results.append(RestoreResult(target, "unchanged"))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_verified(conn, record, target)
+        os.replace(target.with_name(f".{target.name}.session-core-tmp"), target)
+        fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        results.append(RestoreResult(target, "written"))
+    return results

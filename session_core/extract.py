@@ -1,0 +1,153 @@
+"""What the index keeps of a record: role, kind, searchable text, tool names, title candidate.
+
+Text is only extracted, never stored: the FTS index is contentless and the words come back from
+the raw archive when a session is shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import ContentBlock, Message, Record
+
+MESSAGE_TYPES = frozenset({"user", "assistant", "system"})
+TITLE_CHARS = 200
+_META_PREFIXES = ("<local-command-", "<system-reminder>", "Caveat:")
+
+
+@dataclass
+class Extracted:
+    role: str
+    kind: str
+    text: str = ""
+    tools: list[str] = field(default_factory=list)
+    prompt: str | None = None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit]
+
+
+def _strings(value: Any, out: list[str], budget: int) -> int:
+    """Collect string leaves of a JSON value (tool inputs) up to ``budget`` characters."""
+    if budget <= 0:
+        return 0
+    if isinstance(value, str):
+        out.append(_clip(value, budget))
+        return budget - min(len(value), budget)
+    if isinstance(value, dict):
+        for item in value.values():
+            budget = _strings(item, out, budget)
+    elif isinstance(value, list):
+        for item in value:
+            budget = _strings(item, out, budget)
+    return budget
+
+
+def _flatten(value: Any, limit: int) -> str:
+    parts: list[str] = []
+    _strings(value, parts, limit)
+    return " ".join(parts)
+
+
+def _result_text(block: ContentBlock, limit: int) -> str:
+    content = block.content
+    if isinstance(content, str):
+        return _clip(content, limit)
+    if isinstance(content, list):
+        parts = [item.get("text", "") for item in content if isinstance(item, dict)]
+        return _clip(" ".join(p for p in parts if isinstance(p, str)), limit)
+    return ""
+
+
+def _blocks(message: Message) -> list[ContentBlock]:
+    content = message.content
+    if not isinstance(content, list):
+        return []
+    return [b for b in content if isinstance(b, ContentBlock)]
+
+
+def _user(record: Record, message: Message, limit: int) -> Extracted:
+    content = message.content
+    meta = bool(record.isMeta) or bool(record.isCompactSummary)
+    if isinstance(content, str):
+        if record.isCompactSummary:
+            return Extracted("user", "summary", content)
+        if meta or content.startswith(_META_PREFIXES):
+            return Extracted("user", "meta", _clip(content, limit))
+        if content.startswith("<command-name>"):
+            return Extracted("user", "command", content)
+        return Extracted("user", "prompt", content, prompt=content)
+    texts: list[str] = []
+    results: list[str] = []
+    for block in _blocks(message):
+        if block.type == "tool_result":
+            results.append(_result_text(block, limit))
+        elif block.type == "text" and isinstance(block.text, str):
+            texts.append(block.text)
+    if results:
+        return Extracted("user", "tool_result", " ".join(results + texts))
+    joined = " ".join(texts)
+    if meta or not texts or joined.startswith(_META_PREFIXES):
+        return Extracted("user", "meta", _clip(joined, limit))
+    return Extracted("user", "prompt", joined, prompt=joined)
+
+
+def _assistant(message: Message, limit: int) -> Extracted:
+    texts: list[str] = []
+    tools: list[str] = []
+    kind = "reply"
+    has_text = has_tool = False
+    for block in _blocks(message):
+        if block.type == "text" and isinstance(block.text, str):
+            texts.append(block.text)
+            has_text = True
+        elif block.type in ("tool_use", "server_tool_use"):
+            has_tool = True
+            if isinstance(block.name, str):
+                tools.append(block.name)
+                texts.append(block.name)
+            texts.append(_flatten(block.input, limit))
+        elif block.type == "thinking" and isinstance(block.thinking, str):
+            texts.append(_clip(block.thinking, limit))
+    if not has_text:
+        kind = "tool_use" if has_tool else "thinking"
+    return Extracted("assistant", kind, " ".join(t for t in texts if t), tools)
+
+
+def extract(record: Record, limit: int) -> Extracted | None:
+    """Index data for a message record, or None for records that are archived raw only."""
+    kind = record.type
+    if kind not in MESSAGE_TYPES:
+        return None
+    if kind == "system":
+        text = record.content if isinstance(record.content, str) else ""
+        return Extracted("system", str(record.subtype or "system"), _clip(text, limit))
+    message = record.message
+    if not isinstance(message, Message):
+        return Extracted(kind, "meta")
+    if kind == "user":
+        return _user(record, message, limit)
+    return _assistant(message, limit)
+
+
+def make_title(prompt: str) -> str:
+    return _clip(" ".join(prompt.split()), TITLE_CHARS)
+
+
+def usage_numbers(usage: Any) -> tuple[int, int, int, int] | None:
+    """(input, output, cache creation, cache read) tokens, or None when absent or malformed."""
+    if not isinstance(usage, dict):
+        return None
+
+    def num(key: str) -> int:
+        value = usage.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+    return (
+        num("input_tokens"),
+        num("output_tokens"),
+        num("cache_creation_input_tokens"),
+        num("cache_read_input_tokens"),
+    )

@@ -1,0 +1,431 @@
+"""Lossless, incremental ingest of one transcript file.
+
+Each file remembers how far it was ingested (``committed``: through the last newline) and a
+fingerprint of what was read (hashes of its first and last 4 KiB before that offset), so a call
+reads only new bytes. Bytes after the last newline are archived too (export stays byte-exact) but
+are rewritten on the next call and not indexed until their newline arrives. A file that shrank or
+whose fingerprint changed was rewritten: its bytes go into a new generation (the old one is kept)
+and its records are indexed again, deduplicated on ``uuid``.
+
+The whole call is one ``BEGIN IMMEDIATE`` transaction, so concurrent ingests of the same file
+serialise and never double-count, and a crash leaves the previous state intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import uuid as uuidlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from . import codec
+from .config import Settings
+from .db import Database
+from .extract import Extracted, extract, make_title, usage_numbers
+from .models import Message, Record, parse_record
+from .sources import FileInfo, check_transcript_path, classify
+
+FINGERPRINT_WINDOW = 4096
+MAX_WARNINGS = 20
+
+
+@dataclass
+class IngestReport:
+    path: Path
+    session_uuid: str = ""
+    kind: str = ""
+    new_bytes: int = 0
+    new_entries: int = 0
+    pending_bytes: int = 0
+    rewritten: bool = False
+    bad_lines: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, text: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(text)
+
+
+@dataclass
+class _FileState:
+    file_id: int
+    session_id: int
+    info: FileInfo
+    generation: int
+    committed: int
+    size: int
+    head_hash: bytes | None
+    tail_hash: bytes | None
+
+
+@dataclass
+class _SessionDelta:
+    first_ts: str | None = None
+    last_ts: str | None = None
+    cwd: str | None = None
+    git_branch: str | None = None
+    cc_version: str | None = None
+    title: str | None = None
+
+    def see(self, record: Record) -> None:
+        ts = record.timestamp
+        if isinstance(ts, str) and ts:
+            if self.first_ts is None or ts < self.first_ts:
+                self.first_ts = ts
+            if self.last_ts is None or ts > self.last_ts:
+                self.last_ts = ts
+        if isinstance(record.cwd, str) and record.cwd:
+            self.cwd = record.cwd
+        if isinstance(record.gitBranch, str) and record.gitBranch:
+            self.git_branch = record.gitBranch
+        if isinstance(record.version, str) and record.version:
+            self.cc_version = record.version
+
+
+def _hash(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _fingerprint(fd: int, end: int) -> tuple[bytes, bytes]:
+    head = os.pread(fd, min(FINGERPRINT_WINDOW, end), 0)
+    start = max(0, end - FINGERPRINT_WINDOW)
+    tail = os.pread(fd, end - start, start)
+    return _hash(head), _hash(tail)
+
+
+def _entry_key(record: Record, line: bytes) -> bytes:
+    """16 bytes that identify a record across files: its uuid, else the line's own hash."""
+    if record.uuid:
+        try:
+            return uuidlib.UUID(record.uuid).bytes
+        except ValueError:
+            return _hash(b"uuid:" + record.uuid.encode())
+    return _hash(line)
+
+
+def _pieces(fd: int, start: int, end: int, frame_bytes: int, line_mode: bool) -> Iterator[
+    tuple[int, bytes]
+]:
+    """Split [start, end) into frames of at most ``frame_bytes``, cut after a newline if possible.
+
+    A frame never straddles the last newline, so the partial tail after it sits in frames of its
+    own, which the next ingest replaces.
+    """
+    pos = start
+    offset = start
+    carry = b""
+    while pos < end:
+        data = os.pread(fd, min(frame_bytes - len(carry), end - pos), pos)
+        if not data:  # the file shrank while we read it; the rest waits for the next call
+            break
+        pos += len(data)
+        buf = carry + data if carry else data
+        cut = buf.rfind(b"\n") + 1 if line_mode else len(buf)
+        if pos >= end or cut == 0:
+            if pos >= end and 0 < cut < len(buf):
+                yield offset, buf[:cut]
+                offset += cut
+                buf = buf[cut:]
+            yield offset, buf
+            offset += len(buf)
+            carry = b""
+        else:
+            yield offset, buf[:cut]
+            offset += cut
+            carry = buf[cut:]
+    if carry:
+        yield offset, carry
+
+
+class _Indexer:
+    """Turns complete lines into index rows; one per ingest call."""
+
+    def __init__(self, conn: sqlite3.Connection, state: _FileState, settings: Settings,
+                 report: IngestReport) -> None:
+        self.conn = conn
+        self.state = state
+        self.settings = settings
+        self.report = report
+        self.sessions: dict[str, int] = {state.info.session_uuid: state.session_id}
+        self.deltas: dict[int, _SessionDelta] = {}
+        self.fts_rows: list[tuple[int, str]] = []
+
+    def session_id(self, session_uuid: str) -> int:
+        known = self.sessions.get(session_uuid)
+        if known is None:
+            known = ensure_session(self.conn, session_uuid)
+            self.sessions[session_uuid] = known
+        return known
+
+    def line(self, offset: int, line: bytes) -> None:
+        if not line.strip():
+            return
+        try:
+            record = parse_record(line)
+        except ValidationError as exc:
+            self.report.bad_lines += 1
+            reason = exc.errors()[0].get("msg", "invalid")
+            self.report.warn(
+                f"{self.report.path}: line at byte {offset} is not a valid record ({reason});"
+                " archived verbatim, not indexed"
+            )
+            return
+        session_id = self.session_id(record.sessionId or self.state.info.session_uuid)
+        delta = self.deltas.setdefault(session_id, _SessionDelta())
+        delta.see(record)
+        if record.type == "cost-state":
+            self._cost(session_id, record)
+            return
+        extracted = extract(record, self.settings.tool_text_chars)
+        if extracted is None:
+            return
+        self._entry(session_id, offset, line, record, extracted, delta)
+
+    def _entry(self, session_id: int, offset: int, line: bytes, record: Record,
+               extracted: Extracted, delta: _SessionDelta) -> None:
+        row = self.conn.execute(
+            "INSERT OR IGNORE INTO entries(key, session_id, file_id, generation, offset, length,"
+            " role, kind, ts, tools, sidechain) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
+            (
+                _entry_key(record, line), session_id, self.state.file_id,
+                self.state.generation, offset, len(line), extracted.role, extracted.kind,
+                record.timestamp if isinstance(record.timestamp, str) else None,
+                ",".join(extracted.tools) or None, 1 if record.isSidechain else 0,
+            ),
+        ).fetchone()
+        if row is None:
+            return  # already archived from this or another file (resume, fork, re-import)
+        self.report.new_entries += 1
+        if extracted.text:
+            self.fts_rows.append((row[0], extracted.text))
+        if extracted.prompt and delta.title is None and not record.isSidechain:
+            delta.title = make_title(extracted.prompt)
+        if isinstance(record.message, Message) and record.type == "assistant":
+            self._usage(session_id, record, record.message)
+
+    def _usage(self, session_id: int, record: Record, message: Message) -> None:
+        if not isinstance(message.id, str):
+            return
+        numbers = usage_numbers(message.usage) or (0, 0, 0, 0)
+        model = message.model if isinstance(message.model, str) else None
+        cost = record.costUSD if isinstance(record.costUSD, (int, float)) else None
+        # Every content block repeats the message's usage; the last line carries the final one.
+        self.conn.execute(
+            "INSERT INTO usage(message_id, session_id, model, input_tokens, output_tokens,"
+            " cache_creation_tokens, cache_read_tokens, cost_usd) VALUES (?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(message_id) DO UPDATE SET model=excluded.model,"
+            " input_tokens=excluded.input_tokens, output_tokens=excluded.output_tokens,"
+            " cache_creation_tokens=excluded.cache_creation_tokens,"
+            " cache_read_tokens=excluded.cache_read_tokens,"
+            " cost_usd=coalesce(excluded.cost_usd, cost_usd)",
+            (message.id, session_id, model, *numbers, cost),
+        )
+
+    def _cost(self, session_id: int, record: Record) -> None:
+        cost, start = record.totalCostUSD, record.startTime
+        if isinstance(cost, (int, float)) and isinstance(start, (int, float)):
+            self.conn.execute(
+                "INSERT INTO costs(session_id, start_time, cost_usd) VALUES (?,?,?)"
+                " ON CONFLICT(session_id, start_time) DO UPDATE SET cost_usd=excluded.cost_usd",
+                (session_id, int(start), float(cost)),
+            )
+
+    def finish(self) -> None:
+        if self.fts_rows:
+            self.conn.executemany(
+                "INSERT INTO entries_fts(rowid, text) VALUES (?, ?)", self.fts_rows
+            )
+        for session_id, d in self.deltas.items():
+            self.conn.execute(
+                "UPDATE sessions SET"
+                " first_ts = CASE WHEN first_ts IS NULL OR first_ts > ?1 THEN ?1 ELSE first_ts END,"
+                " last_ts = CASE WHEN last_ts IS NULL OR last_ts < ?2 THEN ?2 ELSE last_ts END,"
+                " cwd = coalesce(?3, cwd), git_branch = coalesce(?4, git_branch),"
+                " cc_version = coalesce(?5, cc_version), title = coalesce(title, ?6)"
+                " WHERE id = ?7",
+                (d.first_ts, d.last_ts, d.cwd, d.git_branch, d.cc_version, d.title, session_id),
+            )
+
+
+def ensure_session(conn: sqlite3.Connection, session_uuid: str) -> int:
+    conn.execute("INSERT OR IGNORE INTO sessions(uuid) VALUES (?)", (session_uuid,))
+    row = conn.execute("SELECT id FROM sessions WHERE uuid = ?", (session_uuid,)).fetchone()
+    return int(row[0])
+
+
+def _load_state(conn: sqlite3.Connection, path: Path) -> _FileState | None:
+    row = conn.execute(
+        "SELECT f.id, f.session_id, f.kind, s.uuid, f.project_folder, f.rel_path, f.generation,"
+        " f.committed, f.size, f.head_hash, f.tail_hash FROM files f JOIN sessions s"
+        " ON s.id = f.session_id WHERE f.path = ?",
+        (str(path),),
+    ).fetchone()
+    if row is None:
+        return None
+    info = FileInfo(row[2], row[3], row[4], row[5])
+    return _FileState(row[0], row[1], info, row[6], row[7], row[8], row[9], row[10])
+
+
+def _new_state(conn: sqlite3.Connection, path: Path, info: FileInfo) -> _FileState:
+    session_id = ensure_session(conn, info.session_uuid)
+    cur = conn.execute(
+        "INSERT INTO files(path, session_id, kind, project_folder, rel_path) VALUES (?,?,?,?,?)",
+        (str(path), session_id, info.kind, info.project_folder, info.rel_path),
+    )
+    assert cur.lastrowid is not None
+    return _FileState(cur.lastrowid, session_id, info, 0, 0, 0, None, None)
+
+
+def _unchanged_prefix(fd: int, state: _FileState, size: int) -> bool:
+    if state.committed == 0:
+        return True
+    if size < state.committed:
+        return False
+    return _fingerprint(fd, state.committed) == (state.head_hash, state.tail_hash)
+
+
+def _store_and_index(conn: sqlite3.Connection, fd: int, state: _FileState, size: int,
+                     settings: Settings, report: IngestReport) -> int:
+    """Archive [committed, size) and index its complete lines; returns the new committed."""
+    indexer = _Indexer(conn, state, settings, report) if state.info.line_mode else None
+    committed = state.committed
+    partial: list[bytes] = []  # pieces of a line that spans frames
+    partial_len = 0
+    partial_start = committed
+    limit = settings.max_indexed_line_bytes
+    for offset, data in _pieces(fd, state.committed, size, settings.frame_bytes,
+                                state.info.line_mode):
+        conn.execute(
+            "INSERT INTO chunks(file_id, generation, offset, raw_len, data) VALUES (?,?,?,?,?)",
+            (state.file_id, state.generation, offset, len(data),
+             codec.compress(data, settings.compression_level)),
+        )
+        report.new_bytes += len(data)
+        if indexer is None:
+            committed = offset + len(data)
+            continue
+        lines = data.split(b"\n")
+        pos = offset
+        for i, line in enumerate(lines):
+            if i == len(lines) - 1:  # no newline after it (yet)
+                if line:
+                    if partial_len == 0:
+                        partial_start = pos
+                    partial_len += len(line)
+                    partial.append(line if partial_len <= limit else b"")
+                break
+            if partial:
+                start, whole = partial_start, partial_len + len(line)
+                if whole <= limit:
+                    indexer.line(start, b"".join([*partial, line]))
+                else:
+                    report.warn(f"{report.path}: a {whole}-byte line at byte {start} is"
+                                " archived verbatim but too long to index")
+                partial, partial_len = [], 0
+            elif len(line) <= limit:
+                indexer.line(pos, line)
+            pos += len(line) + 1
+            committed = pos
+    if indexer is not None:
+        indexer.finish()
+    return committed
+
+
+def _repack(conn: sqlite3.Connection, state: _FileState, committed: int,
+            settings: Settings) -> None:
+    """Merge the trailing run of small frames (one per hook save) into large ones.
+
+    Small frames compress badly (a few hundred bytes each); merged, they reach whole-file ratios.
+    Only frames before ``committed`` are merged, so the replaceable tail stays separate.
+    """
+    rows = conn.execute(
+        "SELECT id, offset, raw_len FROM chunks WHERE file_id = ? AND generation = ?"
+        " AND offset < ? ORDER BY offset",
+        (state.file_id, state.generation, committed),
+    ).fetchall()
+    small = settings.frame_bytes // 2
+    run: list[tuple[int, int, int]] = []
+    for row in reversed(rows):
+        if row[2] >= small:
+            break
+        run.append(row)
+    if len(run) < settings.repack_after_frames:
+        return
+    run.reverse()
+    group: list[tuple[int, int, int]] = []
+    for row in [*run, None]:
+        if row is not None and sum(r[2] for r in group) + row[2] <= settings.frame_bytes:
+            group.append(row)
+            continue
+        if len(group) > 1:
+            _merge(conn, state, group, settings)
+        group = [row] if row is not None else []
+
+
+def _merge(conn: sqlite3.Connection, state: _FileState, group: list[tuple[int, int, int]],
+           settings: Settings) -> None:
+    parts = []
+    for chunk_id, _offset, raw_len in group:
+        frame = conn.execute("SELECT data FROM chunks WHERE id = ?", (chunk_id,)).fetchone()[0]
+        parts.append(codec.decompress(frame, raw_len))
+    data = b"".join(parts)
+    conn.executemany("DELETE FROM chunks WHERE id = ?", [(r[0],) for r in group])
+    conn.execute(
+        "INSERT INTO chunks(file_id, generation, offset, raw_len, data) VALUES (?,?,?,?,?)",
+        (state.file_id, state.generation, group[0][1], len(data),
+         codec.compress(data, settings.repack_level)),
+    )
+
+
+def ingest_file(db: Database, path: Path, settings: Settings) -> IngestReport:
+    """Archive whatever is new in ``path`` and index its complete records."""
+    path = Path(os.path.abspath(path))
+    check_transcript_path(path)
+    report = IngestReport(path)
+    with open(path, "rb") as handle:
+        fd = handle.fileno()
+        size = os.fstat(fd).st_size
+        with db.write() as conn:
+            state = _load_state(conn, path)
+            if state is None:
+                state = _new_state(conn, path, classify(path))
+            report.session_uuid, report.kind = state.info.session_uuid, state.info.kind
+            if not _unchanged_prefix(fd, state, size):
+                report.rewritten = True
+                report.warn(f"{path} was rewritten or truncated; archived as a new generation")
+                state.generation += 1
+                state.committed = state.size = 0
+            elif size == state.size:
+                report.pending_bytes = size - state.committed
+                return report
+            conn.execute(
+                "DELETE FROM chunks WHERE file_id = ? AND generation = ? AND offset >= ?",
+                (state.file_id, state.generation, state.committed),
+            )
+            committed = _store_and_index(conn, fd, state, size, settings, report)
+            stored = state.committed + report.new_bytes
+            head, tail = _fingerprint(fd, committed) if committed else (None, None)
+            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            conn.execute(
+                "UPDATE files SET generation=?, committed=?, size=?, head_hash=?, tail_hash=?,"
+                " bad_lines = bad_lines + ?, ingested_at=? WHERE id = ?",
+                (state.generation, committed, stored, head, tail, report.bad_lines, now,
+                 state.file_id),
+            )
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('last_ingest', ?)"
+                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (now,),
+            )
+            _repack(conn, state, committed, settings)
+            report.pending_bytes = stored - committed
+    if report.pending_bytes:
+        report.warn(f"{path}: {report.pending_bytes} bytes after the last newline are archived"
+                    " and wait for their newline to be indexed")
+    return report

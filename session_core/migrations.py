@@ -1,0 +1,166 @@
+"""Schema migrations: an ordered, registered list; each step and its bookkeeping in one transaction.
+
+A database whose ``user_version`` is newer than the last step we know was written by a newer
+session-core and is refused, never "upgraded" down. An existing archive is backed up before any
+step runs, and row counts of the tables a step keeps are compared after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from .db import APPLICATION_ID, Database
+from .errors import DatabaseError, NewerSchemaError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    statements: tuple[str, ...]
+
+
+SCHEMA_V1 = (
+    """CREATE TABLE migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        applied_at TEXT NOT NULL)""",
+    """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID""",
+    """CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        cwd TEXT,
+        git_branch TEXT,
+        cc_version TEXT,
+        first_ts TEXT,
+        last_ts TEXT,
+        title TEXT)""",
+    """CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        kind TEXT NOT NULL CHECK (kind IN ('session', 'subagent', 'sidecar')),
+        project_folder TEXT NOT NULL,
+        rel_path TEXT NOT NULL,
+        generation INTEGER NOT NULL DEFAULT 0,
+        committed INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0,
+        head_hash BLOB,
+        tail_hash BLOB,
+        bad_lines INTEGER NOT NULL DEFAULT 0,
+        ingested_at TEXT)""",
+    "CREATE INDEX files_session ON files(session_id)",
+    """CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        generation INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        raw_len INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        UNIQUE (file_id, generation, offset))""",
+    """CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        key BLOB NOT NULL UNIQUE,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        generation INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        length INTEGER NOT NULL,
+        role TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        ts TEXT,
+        tools TEXT,
+        sidechain INTEGER NOT NULL DEFAULT 0)""",
+    "CREATE INDEX entries_session ON entries(session_id)",
+    """CREATE VIRTUAL TABLE entries_fts USING fts5(
+        text, content='', columnsize=0, tokenize='unicode61 remove_diacritics 2')""",
+    """CREATE TABLE usage (
+        message_id TEXT PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        model TEXT,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL) WITHOUT ROWID""",
+    "CREATE INDEX usage_session ON usage(session_id)",
+    """CREATE TABLE costs (
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        start_time INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        PRIMARY KEY (session_id, start_time)) WITHOUT ROWID""",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", SCHEMA_V1),)
+
+
+def _check_registry(migrations: tuple[Migration, ...]) -> None:
+    names = [m.name for m in migrations]
+    if len(set(names)) != len(names):
+        raise ValueError("duplicate migration name")
+    if [m.version for m in migrations] != list(range(1, len(migrations) + 1)):
+        raise ValueError("migration versions must be 1..N in order")
+
+
+_check_registry(MIGRATIONS)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def _row_counts(db: Database) -> dict[str, int]:
+    tables = [
+        row[0]
+        for row in db.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'entries_fts%'"
+            " AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {t: db.conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Bring the archive to the latest schema; returns the version it ends at."""
+    latest = migrations[-1].version
+    current = db.user_version()
+    if current > latest:
+        raise NewerSchemaError(
+            f"the archive {db.path} has schema version {current}; this session-core knows up to"
+            f" {latest}",
+            "upgrade claude-session-core (pip install -U claude-session-core); the archive was"
+            " left untouched",
+        )
+    if current == latest:
+        return current
+    if current > 0:
+        from .backup import backup_database
+
+        backup_database(db, label=f"pre-migrate-v{current}")
+    before = _row_counts(db) if current > 0 else {}
+    for migration in migrations:
+        with db.write() as conn:
+            # Re-read inside the lock: another process may have migrated meanwhile.
+            now = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if now >= migration.version:
+                continue
+            if now != migration.version - 1:
+                raise DatabaseError(
+                    f"the archive {db.path} is at schema {now}, cannot apply step"
+                    f" {migration.version}",
+                    "run 'session-core recover'",
+                )
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, datetime.now(timezone.utc).isoformat()),
+            )
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {migration.version}")
+    after = _row_counts(db)
+    lost = {t: (n, after.get(t, 0)) for t, n in before.items() if after.get(t, 0) < n}
+    if lost:
+        raise DatabaseError(
+            f"migration lost rows in {lost}; the pre-migration backup is kept",
+            "report this bug and restore the backup with 'session-core recover'",
+        )
+    return latest

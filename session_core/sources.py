@@ -1,0 +1,123 @@
+"""What a file on disk is: a session transcript, a subagent transcript, or a sidecar file.
+
+Decided from where Claude Code puts it (``<session>/subagents/``, ``<session>/tool-results/``,
+``agent-*.jsonl``) and, for files found elsewhere, from their first records, so the layout of
+``~/.claude/projects`` and loose files handed to ``import`` both work.
+"""
+
+from __future__ import annotations
+
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from .errors import InputError
+from .models import parse_record
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+SNIFF_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    kind: str  # 'session' | 'subagent' | 'sidecar'
+    session_uuid: str
+    project_folder: str
+    rel_path: str
+
+    @property
+    def line_mode(self) -> bool:
+        """Transcripts are JSONL and indexed; sidecar files are archived as opaque bytes."""
+        return self.kind != "sidecar"
+
+
+def check_transcript_path(path: Path) -> None:
+    """Refuse, before anything is stored, what cannot be a transcript."""
+    try:
+        info = path.stat()
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} does not exist", "check the path") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}", "check its permissions") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(
+            f"{path} is a directory, not a transcript",
+            "name .jsonl files, or run 'session-core import' without paths to backfill the project",
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{path} is not a regular file", "name a .jsonl transcript")
+    try:
+        with open(path, "rb") as handle:
+            sample = handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}", "check its permissions") from exc
+    if looks_binary(sample):
+        raise InputError(
+            f"{path} is a binary file, not a JSONL transcript", "name a .jsonl transcript"
+        )
+
+
+def looks_binary(sample: bytes) -> bool:
+    """NUL bytes or mostly undecodable bytes; one damaged line in a transcript is not binary."""
+    if b"\x00" in sample:
+        return True
+    if not sample:
+        return False
+    text = sample.decode("utf-8", errors="replace")
+    return text.count("\ufffd") > max(8, len(text) // 100)
+
+
+def _first_record_identity(path: Path) -> tuple[str | None, bool]:
+    """(sessionId, is_sidechain_agent) of the first record in the file that names a session."""
+    try:
+        with open(path, "rb") as handle:
+            sample = handle.read(SNIFF_BYTES)
+    except OSError:
+        return None, False
+    for line in sample.split(b"\n")[:200]:
+        if not line.strip():
+            continue
+        try:
+            record = parse_record(line)
+        except ValidationError:
+            continue
+        if record.sessionId:
+            return record.sessionId, bool(record.isSidechain) and bool(record.agentId)
+    return None, False
+
+
+def classify(path: Path) -> FileInfo:
+    parent = path.parent
+    if parent.name in ("subagents", "tool-results"):
+        session_dir = parent.parent
+        kind = "subagent" if parent.name == "subagents" and path.suffix == ".jsonl" else "sidecar"
+        return FileInfo(
+            kind,
+            session_dir.name,
+            session_dir.parent.name,
+            f"{session_dir.name}/{parent.name}/{path.name}",
+        )
+    if path.suffix != ".jsonl":
+        return FileInfo("sidecar", path.stem, parent.name, path.name)
+    session_id, sidechain = _first_record_identity(path)
+    if UUID_RE.match(path.stem):
+        return FileInfo("session", path.stem, parent.name, path.name)
+    kind = "subagent" if path.name.startswith("agent-") or sidechain else "session"
+    return FileInfo(kind, session_id or path.stem, parent.name, path.name)
+
+
+def session_files(project_folder: Path) -> list[Path]:
+    """Every file of every session Claude Code keeps in one project folder, sessions first."""
+    if not project_folder.is_dir():
+        return []
+    mains = sorted(p for p in project_folder.glob("*.jsonl") if p.is_file())
+    extras: list[Path] = []
+    for session_dir in sorted(p for p in project_folder.iterdir() if p.is_dir()):
+        for sub in ("subagents", "tool-results"):
+            folder = session_dir / sub
+            if folder.is_dir():
+                extras.extend(sorted(p for p in folder.iterdir() if p.is_file()))
+    return mains + extras
