@@ -29,7 +29,7 @@ from .config import Settings
 from .db import Database
 from .extract import Extracted, extract, make_title, usage_numbers
 from .models import Message, Record, parse_record
-from .sources import FileInfo, check_transcript_path, classify
+from .sources import FileInfo, check_transcript_path, classify, is_provisional
 
 FINGERPRINT_WINDOW = 4096
 MAX_WARNINGS = 20
@@ -282,6 +282,39 @@ def _new_state(conn: sqlite3.Connection, path: Path, info: FileInfo) -> _FileSta
     return _FileState(cur.lastrowid, session_id, info, 0, 0, 0, None, None)
 
 
+def _reclassify(conn: sqlite3.Connection, state: _FileState, path: Path) -> None:
+    """A file first seen before any record named its session was filed under its own name;
+    once a record names the session, move what was filed provisionally to the real one."""
+    info = classify(path)
+    if info == state.info:
+        return
+    old, new = state.session_id, ensure_session(conn, info.session_uuid)
+    state.info, state.session_id = info, new
+    conn.execute("UPDATE files SET session_id = ?, kind = ? WHERE id = ?",
+                 (new, info.kind, state.file_id))
+    conn.execute("UPDATE entries SET session_id = ? WHERE session_id = ? AND file_id = ?",
+                 (new, old, state.file_id))
+    if conn.execute("SELECT 1 FROM files WHERE session_id = ?", (old,)).fetchone():
+        return  # another file shares the provisional name; leave its rows alone
+    conn.execute("UPDATE usage SET session_id = ? WHERE session_id = ?", (new, old))
+    conn.execute("UPDATE OR IGNORE costs SET session_id = ? WHERE session_id = ?", (new, old))
+    conn.execute(
+        "UPDATE sessions SET"
+        " first_ts = CASE WHEN sessions.first_ts IS NULL OR sessions.first_ts > o.first_ts"
+        " THEN o.first_ts ELSE sessions.first_ts END,"
+        " last_ts = CASE WHEN sessions.last_ts IS NULL OR sessions.last_ts < o.last_ts"
+        " THEN o.last_ts ELSE sessions.last_ts END,"
+        " cwd = coalesce(sessions.cwd, o.cwd), git_branch = coalesce(sessions.git_branch,"
+        " o.git_branch), cc_version = coalesce(sessions.cc_version, o.cc_version),"
+        " title = coalesce(o.title, sessions.title)"
+        " FROM (SELECT * FROM sessions WHERE id = ?) AS o WHERE sessions.id = ?",
+        (old, new),
+    )
+    conn.execute("DELETE FROM costs WHERE session_id = ?", (old,))
+    conn.execute("DELETE FROM sessions WHERE id = ? AND NOT EXISTS (SELECT 1 FROM entries"
+                 " WHERE session_id = ?1)", (old,))
+
+
 def _unchanged_prefix(fd: int, state: _FileState, size: int) -> bool:
     if state.committed == 0:
         return True
@@ -395,6 +428,8 @@ def ingest_file(db: Database, path: Path, settings: Settings) -> IngestReport:
             state = _load_state(conn, path)
             if state is None:
                 state = _new_state(conn, path, classify(path))
+            elif is_provisional(path, state.info):
+                _reclassify(conn, state, path)
             report.session_uuid, report.kind = state.info.session_uuid, state.info.kind
             if not _unchanged_prefix(fd, state, size):
                 report.rewritten = True

@@ -89,6 +89,13 @@ def _first_record_identity(path: Path) -> tuple[str | None, bool]:
     return None, False
 
 
+def is_provisional(path: Path, info: FileInfo) -> bool:
+    """True while a loose file is filed under its own name for want of a record naming its
+    session (it was empty, or its first lines carry no ``sessionId``)."""
+    return (info.line_mode and info.session_uuid == path.stem and not UUID_RE.match(path.stem)
+            and path.parent.name != "subagents")
+
+
 def classify(path: Path) -> FileInfo:
     parent = path.parent
     if parent.name in ("subagents", "tool-results"):
