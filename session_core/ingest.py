@@ -371,7 +371,7 @@ def _store_and_index(conn: sqlite3.Connection, fd: int, state: _FileState, size:
 
 
 def _repack(conn: sqlite3.Connection, state: _FileState, committed: int,
-            settings: Settings) -> None:
+            settings: Settings, force: bool = False) -> None:
     """Merge the trailing run of small frames (one per hook save) into large ones.
 
     Small frames compress badly (a few hundred bytes each); merged, they reach whole-file ratios.
@@ -388,7 +388,7 @@ def _repack(conn: sqlite3.Connection, state: _FileState, committed: int,
         if row[2] >= small:
             break
         run.append(row)
-    if len(run) < settings.repack_after_frames:
+    if len(run) < (2 if force else settings.repack_after_frames):
         return
     run.reverse()
     group: list[tuple[int, int, int]] = []
@@ -414,6 +414,14 @@ def _merge(conn: sqlite3.Connection, state: _FileState, group: list[tuple[int, i
         (state.file_id, state.generation, group[0][1], len(data),
          codec.compress(data, settings.repack_level)),
     )
+
+
+def compact_file(db: Database, path: Path, settings: Settings) -> None:
+    """Merge all of a file's small frames now (e.g. when its session ends)."""
+    with db.write() as conn:
+        state = _load_state(conn, Path(os.path.abspath(path)))
+        if state is not None:
+            _repack(conn, state, state.committed, settings, force=True)
 
 
 def ingest_file(db: Database, path: Path, settings: Settings) -> IngestReport:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from session_core import codec
 from session_core.archive import Archive, open_archive
 from session_core.export import export_session
-from session_core.ingest import ingest_file
+from session_core.ingest import compact_file, ingest_file
 
 from .conftest import FIXTURES, SHARED, archive_dump
 
@@ -151,6 +151,12 @@ def test_many_small_saves_are_merged_into_few_frames(archive: Archive, tmp_path:
     assert frames <= archive.settings.repack_after_frames
     unmerged = sum(len(codec.compress(line, archive.settings.compression_level))
                    for line in lines)
-    assert stored < unmerged / 2
+    assert stored < unmerged
+
+    compact_file(archive.db, path, archive.settings)
+    frames, stored = archive.db.conn.execute(
+        "SELECT count(*), sum(length(data)) FROM chunks").fetchone()
+    assert frames == 1
+    assert stored <= len(codec.compress(data, archive.settings.compression_level))
     session = archive.db.conn.execute("SELECT uuid FROM sessions").fetchone()[0]
     assert _export(archive, session) == data
