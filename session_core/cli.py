@@ -24,6 +24,7 @@ from .importer import (
 from .progress import ProgressBar
 from .queries import list_sessions, search, session_summary
 from .report import render_session, render_sessions, render_status, status_data
+from .sources import check_transcript_path
 
 
 def _print_import(summary: ImportSummary, where: Path) -> None:
@@ -194,8 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if getattr(args, "all", False) and args.paths:
-            raise InputError("--all and transcript paths exclude each other", "use one of them")
+        if args.command == "import" and args.paths:
+            if args.all:
+                raise InputError("--all and transcript paths exclude each other", "use one")
+            for path in args.paths:  # refuse before the archive is even created
+                check_transcript_path(Path(path))
         with open_archive(args.project) as archive:
             return int(args.func(archive, args))
     except SessionCoreError as exc:

@@ -1,0 +1,80 @@
+"""Many hooks at once: 16 processes write one archive; nothing lost, doubled, or locked out."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from session_core.archive import open_archive
+from session_core.queries import list_sessions
+
+from .conftest import FIXTURES, SHARED
+
+UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+MESSAGE_TYPES = {"user", "assistant", "system"}
+
+
+def _variant(data: bytes, n: int) -> bytes:
+    """The same session with every id rewritten: a different session for the archive."""
+    return UUID.sub(lambda m: b"%08x" % n + m.group(0)[8:], data)
+
+
+def _expected_keys(files: list[Path]) -> set[str]:
+    """Independent of the code under test: one index entry per message uuid (or line)."""
+    keys = set()
+    for path in files:
+        for line in path.read_bytes().splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("type") in MESSAGE_TYPES:
+                keys.add(record.get("uuid") or line.decode())
+    return keys
+
+
+@pytest.mark.slow
+def test_sixteen_processes_share_one_archive(project: Path, tmp_path: Path) -> None:
+    shared_session = SHARED / "marot-spotter" / "ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl"
+    identical = [
+        shared_session,
+        *sorted((shared_session.parent / shared_session.stem / "subagents").glob("*.jsonl")),
+        FIXTURES / "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl",
+    ]
+    different = []
+    for n in range(16):
+        path = tmp_path / f"distinct-{n}" / "short.jsonl"
+        path.parent.mkdir()
+        path.write_bytes(_variant((FIXTURES / "short.jsonl").read_bytes(), n))
+        different.append(path)
+
+    procs = []
+    for n in range(16):
+        order = identical[n % 3:] + identical[: n % 3]
+        files = [different[n], *order] if n % 2 else [*order, different[n]]
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "session_core", "import", "--project", str(project),
+             *map(str, files)],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE))
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()
+        assert b"locked" not in err
+
+    with open_archive(project) as archive:
+        conn = archive.db.conn
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        entries = conn.execute("SELECT count(*), count(DISTINCT key) FROM entries").fetchone()
+        assert entries[0] == entries[1] == len(_expected_keys(identical + different))
+        sessions = list_sessions(conn)
+        assert len(sessions) == 16 + 2
+        files = conn.execute("SELECT path, size FROM files ORDER BY path").fetchall()
+        assert files == sorted((str(p), p.stat().st_size) for p in identical + different)
+        fts = conn.execute("SELECT count(*) FROM entries_fts WHERE entries_fts MATCH"
+                           " 'phx OR server'").fetchone()[0]
+        assert fts > 0
