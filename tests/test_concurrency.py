@@ -62,7 +62,7 @@ def test_sixteen_processes_share_one_archive(project: Path, tmp_path: Path) -> N
              *map(str, files)],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     for proc in procs:
-        out, err = proc.communicate(timeout=300)
+        _out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()
         assert b"locked" not in err
 

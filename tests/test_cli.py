@@ -1,0 +1,112 @@
+"""The CLI a user sees: import from Claude Code's folder, list, show, status, search."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+from session_core import paths
+
+from .conftest import FIXTURES, SHARED, run_cli
+
+DEMO = SHARED / "claude-code-2.1.328" / "projects" / "-home-dev-projects-demo-app"
+
+
+def _claude_has(project: Path, *files: Path) -> Path:
+    folder = paths.find_project_folder(project)
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in files:
+        shutil.copyfile(source, folder / source.name)
+    return folder
+
+
+def test_import_backfills_what_claude_code_keeps_for_this_project(project: Path) -> None:
+    _claude_has(project, *sorted(DEMO.glob("*.jsonl")))
+    other = paths.find_project_folder(project.parent / "other")
+    other.mkdir(parents=True)
+    shutil.copyfile(FIXTURES / "short.jsonl", other / "short.jsonl")
+
+    result = run_cli("import", cwd=project)
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"Imported 2 file(s)" in result.stdout
+    listed = json.loads(run_cli("list", "--json", cwd=project).stdout)
+    assert sorted(s["uuid"] for s in listed) == sorted(p.stem for p in DEMO.glob("*.jsonl"))
+
+
+def test_claude_config_dir_is_honoured(project: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    env = {"CLAUDE_CONFIG_DIR": str(elsewhere)}
+    folder = elsewhere / "projects" / paths.encode_project_folder(project)
+    folder.mkdir(parents=True)
+    shutil.copyfile(FIXTURES / "short.jsonl", folder / "short.jsonl")
+    result = run_cli("import", "--project", str(project), env=env)
+    assert b"Imported 1 file(s)" in result.stdout
+
+
+def test_import_all_files_each_project_into_its_own_archive(project: Path,
+                                                            tmp_path: Path) -> None:
+    second = tmp_path / "second"
+    second.mkdir()
+    for root, source in ((project, FIXTURES / "short.jsonl"),
+                         (second, DEMO / "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl")):
+        folder = _claude_has(root)
+        text = source.read_text()
+        old_cwd = json.loads(text.splitlines()[1]).get("cwd") or "/home/dev/projects/demo-app"
+        (folder / source.name).write_text(text.replace(old_cwd, str(root)))
+    result = run_cli("import", "--all", "--project", str(project))
+    assert result.returncode == 0, result.stderr.decode()
+    for root in (project, second):
+        listed = json.loads(run_cli("list", "--json", "--project", str(root)).stdout)
+        assert len(listed) == 1
+
+
+def test_list_show_status_search(project: Path) -> None:
+    assert run_cli("import", *map(str, sorted(DEMO.glob("*.jsonl"))),
+                   "--project", str(project)).returncode == 0
+    listing = run_cli("list", "--project", str(project)).stdout.decode()
+    assert "Please add retry logic to fetch_user" in listing
+
+    shown = run_cli("show", "6b32797c", "--project", str(project)).stdout.decode()
+    assert "Edit" in shown and "claude-opus-5-5" in shown and "$0.0280" in shown
+    meta = json.loads(run_cli("show", "6b32797c", "--json", "--project", str(project)).stdout)
+    assert meta["prompts"] == 2 and meta["assistant_messages"] == 5
+    assert meta["input_tokens"] == 6000 and meta["output_tokens"] == 200
+
+    status = json.loads(run_cli("status", "--json", "--project", str(project)).stdout)
+    assert status["sessions"] == 2 and status["schema_version"] == 1
+    assert status["raw_bytes"] == sum(p.stat().st_size for p in DEMO.glob("*.jsonl"))
+    assert status["last_ingest"]
+
+    hits = run_cli("search", "retry", "--project", str(project)).stdout.decode()
+    assert "6b32797c-28fc-4a1f-b9c8-863fe6c99815" in hits
+    bad = run_cli("search", '"unbalanced', "--project", str(project))
+    assert bad.returncode == 7 and bad.stderr.startswith(b"Error: ")
+
+    missing = run_cli("show", "ffffffff", "--project", str(project))
+    assert missing.returncode == 3 and b"Try: run 'session-core list'" in missing.stderr
+
+
+def test_verify_finds_a_flipped_bit_inside_a_frame(project: Path) -> None:
+    assert run_cli("import", str(FIXTURES / "short.jsonl"), "--project",
+                   str(project)).returncode == 0
+    assert run_cli("verify", "--project", str(project)).returncode == 0
+    import sqlite3
+
+    with sqlite3.connect(paths.archive_path(project)) as conn:
+        frame = bytearray(conn.execute("SELECT data FROM chunks").fetchone()[0])
+        frame[len(frame) // 2] ^= 0x10
+        conn.execute("UPDATE chunks SET data = ?", (bytes(frame),))
+    result = run_cli("verify", "--project", str(project))
+    assert result.returncode == 6 and b"frame:" in result.stdout
+    export = run_cli("export", "55604662", "--project", str(project))
+    assert export.returncode == 6 and b"Traceback" not in export.stderr
+
+
+def test_console_script_and_module_are_the_same_cli() -> None:
+    console = shutil.which("session-core")
+    assert console
+    a = subprocess.run([console, "--help"], capture_output=True, check=True).stdout
+    b = run_cli("--help").stdout
+    assert a.replace(b"session-core", b"X") == b.replace(b"session-core", b"X")

@@ -1,0 +1,52 @@
+"""Settings: defaults < user file < project file, and a bad key is named in the error."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from session_core.config import load_settings
+from session_core.errors import ConfigError
+
+from .conftest import run_cli
+
+
+def _write(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+def test_project_file_overrides_user_file(project: Path, isolated_env: Path) -> None:
+    _write(isolated_env / "session-core.json", {"compression_level": 5, "tool_text_chars": 10})
+    _write(project / ".claude" / "session-core.json", {"compression_level": 7})
+    settings = load_settings(project)
+    assert settings.compression_level == 7
+    assert settings.tool_text_chars == 10
+    assert load_settings(None).compression_level == 5
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    ({"compresion_level": 3}, "compresion_level"),
+    ({"compression_level": 99}, "compression_level"),
+    ({"busy_timeout_ms": "soon"}, "busy_timeout_ms"),
+])
+def test_bad_setting_is_named_with_its_file(project: Path, data: object, key: str) -> None:
+    _write(project / ".claude" / "session-core.json", data)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(project)
+    assert f"'{key}'" in caught.value.message
+    assert "session-core.json" in caught.value.message
+    result = run_cli("status", "--project", str(project))
+    assert result.returncode == 8
+    assert f"'{key}'".encode() in result.stderr and b"Try:" in result.stderr
+
+
+def test_settings_file_that_is_not_json(project: Path) -> None:
+    path = project / ".claude" / "session-core.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("{not json")
+    result = run_cli("list", "--project", str(project))
+    assert result.returncode == 8
+    assert str(path).encode() in result.stderr

@@ -1,0 +1,109 @@
+"""Parsers never fail on what Claude Code might write; counts match an independent reading."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from session_core.archive import Archive
+from session_core.extract import extract
+from session_core.importer import ingest_paths
+from session_core.ingest import _pieces
+from session_core.models import parse_record
+from session_core.queries import session_summary
+
+from .conftest import SHARED
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=8,
+)
+record_like = st.fixed_dictionaries(
+    {"type": st.sampled_from(["user", "assistant", "system", "progress", "new-kind"])},
+    optional={"uuid": json_values, "sessionId": json_values, "message": json_values,
+              "timestamp": json_values, "isMeta": json_values, "content": json_values,
+              "isSidechain": json_values, "totalCostUSD": json_values},
+)
+
+
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_parse_or_raise_validation_error(line: bytes) -> None:
+    try:
+        record = parse_record(line)
+    except ValidationError:
+        return
+    extract(record, 100)
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(record_like)
+def test_any_record_shape_is_indexed_or_refused_never_crashes(data: dict[str, object]) -> None:
+    try:
+        record = parse_record(json.dumps(data).encode())
+    except ValidationError:
+        # Only a wrongly typed identity may make a record unindexable.
+        assert not isinstance(data.get("uuid"), (str, type(None))) or not isinstance(
+            data.get("sessionId"), (str, type(None)))
+        return
+    result = extract(record, 100)
+    if data["type"] in ("user", "assistant", "system"):
+        assert result is not None and result.role == data["type"]
+    else:
+        assert result is None
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+       st.booleans(), st.integers(min_value=8, max_value=64))
+def test_frames_cover_the_bytes_and_never_straddle_the_last_newline(
+        tmp_path_factory: object, lines: list[bytes], partial: bool, frame: int) -> None:
+    data = b"\n".join(lines) + (b"" if partial else b"\n")
+    path = tmp_path_factory.mktemp("frames") / "f"  # type: ignore[attr-defined]
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        pieces = list(_pieces(fd, 0, len(data), frame, True))
+    finally:
+        os.close(fd)
+    assert b"".join(p for _, p in pieces) == data
+    assert all(len(p) <= frame for _, p in pieces)
+    committed = data.rfind(b"\n") + 1
+    offsets = [o for o, _ in pieces]
+    assert all(o + len(p) <= committed or o >= committed for o, p in pieces)
+    assert offsets == sorted(offsets)
+
+
+def _independent_usage(files: list[Path]) -> tuple[int, int, int]:
+    """Tokens counted once per message.id, from the last line of each (json module only)."""
+    last: dict[str, dict[str, int]] = {}
+    for path in files:
+        for line in path.read_bytes().splitlines():
+            record = json.loads(line)
+            message = record.get("message") if record.get("type") == "assistant" else None
+            if isinstance(message, dict) and message.get("model") != "<synthetic>":
+                last[message["id"]] = message.get("usage") or {}
+    return (len(last), sum(u.get("input_tokens", 0) for u in last.values()),
+            sum(u.get("output_tokens", 0) for u in last.values()))
+
+
+def test_tokens_are_counted_once_per_message_id(archive: Archive) -> None:
+    main = SHARED / "marot-spotter" / "8463c716-a2ea-4c14-9efa-87158ebd9f20.jsonl"
+    files = [main, *sorted((main.parent / main.stem / "subagents").glob("*.jsonl"))]
+    ingest_paths(archive, files)
+    summary = session_summary(archive.db.conn, main.stem)
+    lines = sum(1 for f in files for line in f.read_bytes().splitlines()
+                if json.loads(line).get("type") == "assistant")
+    messages, tokens_in, tokens_out = _independent_usage(files)
+    assert lines > messages  # several lines per message: double counting would show
+    assert summary.assistant_messages == messages
+    assert (summary.input_tokens, summary.output_tokens) == (tokens_in, tokens_out)
+    assert summary.subagent_files == 2
+    assert summary.title and summary.title.startswith("Work on bead spotter-fum")
+    assert summary.models and summary.cc_version and summary.git_branch

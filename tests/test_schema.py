@@ -1,0 +1,114 @@
+"""The schema is pinned, migrations are all-or-nothing, and foreign or newer files are refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from session_core import paths
+from session_core.archive import open_archive
+from session_core.db import APPLICATION_ID, Database
+from session_core.errors import DatabaseError
+from session_core.importer import ingest_paths
+from session_core.migrations import MIGRATIONS, Migration, migrate
+
+from .conftest import FIXTURES, run_cli
+
+SNAPSHOT = FIXTURES / "schema_v1.sql"
+
+
+def _schema(conn: sqlite3.Connection) -> str:
+    rows = conn.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL"
+                        " ORDER BY type, name").fetchall()
+    parts = [f"-- {kind} {name}\n{' '.join(sql.split())};" for kind, name, sql in rows]
+    return "\n".join(parts) + "\n"
+
+
+def test_schema_v1_is_pinned(archive) -> None:  # type: ignore[no-untyped-def]
+    conn = archive.db.conn
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert conn.execute("SELECT version, name FROM migrations").fetchall() == [
+        (1, "initial schema")]
+    assert _schema(conn) == SNAPSHOT.read_text()
+
+
+def test_archive_files_are_private(archive) -> None:  # type: ignore[no-untyped-def]
+    folder = archive.db.path.parent
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert archive.db.path.stat().st_mode & 0o777 == 0o600
+
+
+def test_newer_archive_is_refused_with_its_own_exit_code(project: Path) -> None:
+    with open_archive(project) as archive:
+        archive.db.conn.execute("PRAGMA user_version = 99")
+    result = run_cli("status", "--project", str(project))
+    assert result.returncode == 5
+    err = result.stderr.decode()
+    assert "schema version 99" in err and "Try: upgrade" in err
+    with sqlite3.connect(paths.archive_path(project)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 99  # untouched
+
+
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b"SQLite format 3"])
+def test_garbage_archive_is_refused_clearly(project: Path, content: bytes) -> None:
+    db = paths.archive_path(project)
+    db.parent.mkdir(parents=True)
+    db.write_bytes(content)
+    result = run_cli("list", "--project", str(project))
+    assert result.returncode == 6
+    assert result.stderr.startswith(b"Error: ") and b"Traceback" not in result.stderr
+
+
+def test_database_of_another_program_is_refused(project: Path) -> None:
+    db = paths.archive_path(project)
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA application_id = 1234")
+        conn.execute("CREATE TABLE t (x)")
+    result = run_cli("list", "--project", str(project))
+    assert result.returncode == 6
+    assert b"another program" in result.stderr
+
+
+def test_a_migration_keeps_rows_backs_up_and_records_itself(project: Path) -> None:
+    with open_archive(project) as archive:
+        ingest_paths(archive, [FIXTURES / "short.jsonl"])
+        entries = archive.db.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
+    step = Migration(2, "add notes", ("ALTER TABLE sessions ADD COLUMN notes TEXT",))
+    db = Database(paths.archive_path(project))
+    try:
+        assert migrate(db, (*MIGRATIONS, step)) == 2
+        assert db.conn.execute("SELECT count(*) FROM entries").fetchone()[0] == entries
+        assert db.conn.execute("SELECT max(version) FROM migrations").fetchone()[0] == 2
+        backups = list((db.path.parent / "backups").glob("archive-*-pre-migrate-v1.db"))
+        assert len(backups) == 1
+        with sqlite3.connect(backups[0]) as old:
+            assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    finally:
+        db.close()
+
+
+def test_a_failing_migration_changes_nothing(project: Path) -> None:
+    open_archive(project).close()
+    broken = Migration(2, "broken", ("CREATE TABLE half_done (x)", "THIS IS NOT SQL"))
+    db = Database(paths.archive_path(project))
+    try:
+        with pytest.raises(DatabaseError):
+            migrate(db, (*MIGRATIONS, broken))
+        assert db.user_version() == 1
+        names = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master")}
+        assert "half_done" not in names
+    finally:
+        db.close()
+
+
+def test_duplicate_migration_names_are_rejected() -> None:
+    from session_core.migrations import _check_registry
+
+    with pytest.raises(ValueError):
+        _check_registry((*MIGRATIONS, Migration(2, "initial schema", ())))
