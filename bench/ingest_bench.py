@@ -147,15 +147,23 @@ def rewrite_ids(data: bytes, copy: int) -> bytes:
     return API_ID_RE.sub(lambda m: _new_api_id(copy, m.group(1), m.group(2)), data)
 
 
+def _copy_rel_path(rel: Path, copy: int) -> Path:
+    """``rel`` with its UUIDs rewritten. A loose file whose name holds none gets a copy suffix:
+    a file without a ``sessionId`` is filed under its name, and copies must not share a session.
+    ``subagents/agent-<agentId>.jsonl`` keeps its name, which matches the records' ``agentId``."""
+    renamed = Path(*(rewrite_ids(part.encode(), copy).decode() for part in rel.parts))
+    if renamed.name == rel.name and rel.parent.name != "subagents":
+        renamed = renamed.with_name(f"{rel.stem}-c{copy:02d}{rel.suffix}")
+    return renamed
+
+
 def build_synthetic(sources: list[Path], root: Path, dest: Path, copies: int) -> list[Path]:
     """Write ``copies`` rewritten copies of ``sources`` under ``dest/copy-NN/`` with the layout
     kept and the UUIDs in directory and file names rewritten like the contents."""
     written: list[Path] = []
     for copy in range(copies):
         for source in sources:
-            rel = source.relative_to(root)
-            parts = [rewrite_ids(part.encode(), copy).decode() for part in rel.parts]
-            target = dest.joinpath(f"copy-{copy:02d}", *parts)
+            target = dest / f"copy-{copy:02d}" / _copy_rel_path(source.relative_to(root), copy)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(rewrite_ids(source.read_bytes(), copy))
             written.append(target)

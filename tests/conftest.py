@@ -19,7 +19,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 def corpus_files() -> list[Path]:
     """Every transcript in ../shared/transcripts (CI has it beside the checkout)."""
-    return sorted(SHARED.rglob("*.jsonl"))
+    files = sorted(SHARED.rglob("*.jsonl"))
+    if not files:
+        raise RuntimeError(f"no transcripts under {SHARED}: put ../shared beside the checkout")
+    return files
 
 
 @pytest.fixture(autouse=True)
