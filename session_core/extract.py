@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import ContentBlock, Message, Record
+from .models import Message, Record
 
 MESSAGE_TYPES = frozenset({"user", "assistant", "system"})
 TITLE_CHARS = 200
@@ -51,8 +51,8 @@ def _flatten(value: Any, limit: int) -> str:
     return " ".join(parts)
 
 
-def _result_text(block: ContentBlock, limit: int) -> str:
-    content = block.content
+def _result_text(block: dict[str, Any], limit: int) -> str:
+    content = block.get("content")
     if isinstance(content, str):
         return _clip(content, limit)
     if isinstance(content, list):
@@ -61,11 +61,12 @@ def _result_text(block: ContentBlock, limit: int) -> str:
     return ""
 
 
-def _blocks(message: Message) -> list[ContentBlock]:
+def _blocks(message: Message) -> list[dict[str, Any]]:
+    """Content blocks as plain dicts: validating each into a model cost more than the parse."""
     content = message.content
     if not isinstance(content, list):
         return []
-    return [b for b in content if isinstance(b, ContentBlock)]
+    return [b for b in content if isinstance(b, dict)]
 
 
 def _user(record: Record, message: Message, limit: int) -> Extracted:
@@ -82,10 +83,11 @@ def _user(record: Record, message: Message, limit: int) -> Extracted:
     texts: list[str] = []
     results: list[str] = []
     for block in _blocks(message):
-        if block.type == "tool_result":
+        kind, text = block.get("type"), block.get("text")
+        if kind == "tool_result":
             results.append(_result_text(block, limit))
-        elif block.type == "text" and isinstance(block.text, str):
-            texts.append(block.text)
+        elif kind == "text" and isinstance(text, str):
+            texts.append(text)
     if results:
         return Extracted("user", "tool_result", " ".join(results + texts))
     joined = " ".join(texts)
@@ -97,22 +99,22 @@ def _user(record: Record, message: Message, limit: int) -> Extracted:
 def _assistant(message: Message, limit: int) -> Extracted:
     texts: list[str] = []
     tools: list[str] = []
-    kind = "reply"
     has_text = has_tool = False
     for block in _blocks(message):
-        if block.type == "text" and isinstance(block.text, str):
-            texts.append(block.text)
+        block_type = block.get("type")
+        if block_type == "text" and isinstance(block.get("text"), str):
+            texts.append(block["text"])
             has_text = True
-        elif block.type in ("tool_use", "server_tool_use"):
+        elif block_type in ("tool_use", "server_tool_use"):
             has_tool = True
-            if isinstance(block.name, str):
-                tools.append(block.name)
-                texts.append(block.name)
-            texts.append(_flatten(block.input, limit))
-        elif block.type == "thinking" and isinstance(block.thinking, str):
-            texts.append(_clip(block.thinking, limit))
-    if not has_text:
-        kind = "tool_use" if has_tool else "thinking"
+            name = block.get("name")
+            if isinstance(name, str):
+                tools.append(name)
+                texts.append(name)
+            texts.append(_flatten(block.get("input"), limit))
+        elif block_type == "thinking" and isinstance(block.get("thinking"), str):
+            texts.append(_clip(block["thinking"], limit))
+    kind = "reply" if has_text else "tool_use" if has_tool else "thinking"
     return Extracted("assistant", kind, " ".join(t for t in texts if t), tools)
 
 

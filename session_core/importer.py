@@ -40,15 +40,16 @@ def ingest_paths(archive: Archive, files: list[Path], progress: Progress | None 
         for path in files:
             check_transcript_path(path)
     summary = ImportSummary()
-    for index, path in enumerate(files):
-        if progress:
-            progress(index, len(files), path)
-        try:
-            summary.add(ingest_file(archive.db, path, archive.settings))
-        except SessionCoreError as exc:
-            if strict:
-                raise
-            summary.failures.append(f"{path}: {exc.message}")
+    with archive.db.bulk():
+        for index, path in enumerate(files):
+            if progress:
+                progress(index, len(files), path)
+            try:
+                summary.add(ingest_file(archive.db, path, archive.settings))
+            except SessionCoreError as exc:
+                if strict:
+                    raise
+                summary.failures.append(f"{path}: {exc.message}")
     if progress:
         progress(len(files), len(files), Path())
     return summary

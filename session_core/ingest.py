@@ -13,22 +13,17 @@ serialise and never double-count, and a crash leaves the previous state intact.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
-import uuid as uuidlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from . import codec
 from .config import Settings
 from .db import Database
-from .extract import Extracted, extract, make_title, usage_numbers
-from .models import Message, Record, parse_record
+from .indexer import Indexer, IndexTarget, ensure_session, line_hash
 from .sources import FileInfo, check_transcript_path, classify, is_provisional
 
 FINGERPRINT_WINDOW = 4096
@@ -64,49 +59,11 @@ class _FileState:
     tail_hash: bytes | None
 
 
-@dataclass
-class _SessionDelta:
-    first_ts: str | None = None
-    last_ts: str | None = None
-    cwd: str | None = None
-    git_branch: str | None = None
-    cc_version: str | None = None
-    title: str | None = None
-
-    def see(self, record: Record) -> None:
-        ts = record.timestamp
-        if isinstance(ts, str) and ts:
-            if self.first_ts is None or ts < self.first_ts:
-                self.first_ts = ts
-            if self.last_ts is None or ts > self.last_ts:
-                self.last_ts = ts
-        if isinstance(record.cwd, str) and record.cwd:
-            self.cwd = record.cwd
-        if isinstance(record.gitBranch, str) and record.gitBranch:
-            self.git_branch = record.gitBranch
-        if isinstance(record.version, str) and record.version:
-            self.cc_version = record.version
-
-
-def _hash(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
 def _fingerprint(fd: int, end: int) -> tuple[bytes, bytes]:
     head = os.pread(fd, min(FINGERPRINT_WINDOW, end), 0)
     start = max(0, end - FINGERPRINT_WINDOW)
     tail = os.pread(fd, end - start, start)
-    return _hash(head), _hash(tail)
-
-
-def _entry_key(record: Record, line: bytes) -> bytes:
-    """16 bytes that identify a record across files: its uuid, else the line's own hash."""
-    if record.uuid:
-        try:
-            return uuidlib.UUID(record.uuid).bytes
-        except ValueError:
-            return _hash(b"uuid:" + record.uuid.encode())
-    return _hash(line)
+    return line_hash(head), line_hash(tail)
 
 
 def _pieces(fd: int, start: int, end: int, frame_bytes: int, line_mode: bool) -> Iterator[
@@ -141,122 +98,6 @@ def _pieces(fd: int, start: int, end: int, frame_bytes: int, line_mode: bool) ->
             carry = buf[cut:]
     if carry:
         yield offset, carry
-
-
-class _Indexer:
-    """Turns complete lines into index rows; one per ingest call."""
-
-    def __init__(self, conn: sqlite3.Connection, state: _FileState, settings: Settings,
-                 report: IngestReport) -> None:
-        self.conn = conn
-        self.state = state
-        self.settings = settings
-        self.report = report
-        self.sessions: dict[str, int] = {state.info.session_uuid: state.session_id}
-        self.deltas: dict[int, _SessionDelta] = {}
-        self.fts_rows: list[tuple[int, str]] = []
-
-    def session_id(self, session_uuid: str) -> int:
-        known = self.sessions.get(session_uuid)
-        if known is None:
-            known = ensure_session(self.conn, session_uuid)
-            self.sessions[session_uuid] = known
-        return known
-
-    def line(self, offset: int, line: bytes) -> None:
-        if not line.strip():
-            return
-        try:
-            record = parse_record(line)
-        except ValidationError as exc:
-            self.report.bad_lines += 1
-            reason = exc.errors()[0].get("msg", "invalid")
-            self.report.warn(
-                f"{self.report.path}: line at byte {offset} is not a valid record ({reason});"
-                " archived verbatim, not indexed"
-            )
-            return
-        session_id = self.session_id(record.sessionId or self.state.info.session_uuid)
-        delta = self.deltas.setdefault(session_id, _SessionDelta())
-        delta.see(record)
-        if record.type == "cost-state":
-            self._cost(session_id, record)
-            return
-        extracted = extract(record, self.settings.tool_text_chars)
-        if extracted is None:
-            return
-        self._entry(session_id, offset, line, record, extracted, delta)
-
-    def _entry(self, session_id: int, offset: int, line: bytes, record: Record,
-               extracted: Extracted, delta: _SessionDelta) -> None:
-        row = self.conn.execute(
-            "INSERT OR IGNORE INTO entries(key, session_id, file_id, generation, offset, length,"
-            " role, kind, ts, tools, sidechain) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id",
-            (
-                _entry_key(record, line), session_id, self.state.file_id,
-                self.state.generation, offset, len(line), extracted.role, extracted.kind,
-                record.timestamp if isinstance(record.timestamp, str) else None,
-                ",".join(extracted.tools) or None, 1 if record.isSidechain else 0,
-            ),
-        ).fetchone()
-        if row is None:
-            return  # already archived from this or another file (resume, fork, re-import)
-        self.report.new_entries += 1
-        if extracted.text:
-            self.fts_rows.append((row[0], extracted.text))
-        if extracted.prompt and delta.title is None and not record.isSidechain:
-            delta.title = make_title(extracted.prompt)
-        if isinstance(record.message, Message) and record.type == "assistant":
-            self._usage(session_id, record, record.message)
-
-    def _usage(self, session_id: int, record: Record, message: Message) -> None:
-        if not isinstance(message.id, str):
-            return
-        numbers = usage_numbers(message.usage) or (0, 0, 0, 0)
-        model = message.model if isinstance(message.model, str) else None
-        cost = record.costUSD if isinstance(record.costUSD, (int, float)) else None
-        # Every content block repeats the message's usage; the last line carries the final one.
-        self.conn.execute(
-            "INSERT INTO usage(message_id, session_id, model, input_tokens, output_tokens,"
-            " cache_creation_tokens, cache_read_tokens, cost_usd) VALUES (?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(message_id) DO UPDATE SET model=excluded.model,"
-            " input_tokens=excluded.input_tokens, output_tokens=excluded.output_tokens,"
-            " cache_creation_tokens=excluded.cache_creation_tokens,"
-            " cache_read_tokens=excluded.cache_read_tokens,"
-            " cost_usd=coalesce(excluded.cost_usd, cost_usd)",
-            (message.id, session_id, model, *numbers, cost),
-        )
-
-    def _cost(self, session_id: int, record: Record) -> None:
-        cost, start = record.totalCostUSD, record.startTime
-        if isinstance(cost, (int, float)) and isinstance(start, (int, float)):
-            self.conn.execute(
-                "INSERT INTO costs(session_id, start_time, cost_usd) VALUES (?,?,?)"
-                " ON CONFLICT(session_id, start_time) DO UPDATE SET cost_usd=excluded.cost_usd",
-                (session_id, int(start), float(cost)),
-            )
-
-    def finish(self) -> None:
-        if self.fts_rows:
-            self.conn.executemany(
-                "INSERT INTO entries_fts(rowid, text) VALUES (?, ?)", self.fts_rows
-            )
-        for session_id, d in self.deltas.items():
-            self.conn.execute(
-                "UPDATE sessions SET"
-                " first_ts = CASE WHEN first_ts IS NULL OR first_ts > ?1 THEN ?1 ELSE first_ts END,"
-                " last_ts = CASE WHEN last_ts IS NULL OR last_ts < ?2 THEN ?2 ELSE last_ts END,"
-                " cwd = coalesce(?3, cwd), git_branch = coalesce(?4, git_branch),"
-                " cc_version = coalesce(?5, cc_version), title = coalesce(title, ?6)"
-                " WHERE id = ?7",
-                (d.first_ts, d.last_ts, d.cwd, d.git_branch, d.cc_version, d.title, session_id),
-            )
-
-
-def ensure_session(conn: sqlite3.Connection, session_uuid: str) -> int:
-    conn.execute("INSERT OR IGNORE INTO sessions(uuid) VALUES (?)", (session_uuid,))
-    row = conn.execute("SELECT id FROM sessions WHERE uuid = ?", (session_uuid,)).fetchone()
-    return int(row[0])
 
 
 def _load_state(conn: sqlite3.Connection, path: Path) -> _FileState | None:
@@ -323,10 +164,14 @@ def _unchanged_prefix(fd: int, state: _FileState, size: int) -> bool:
     return _fingerprint(fd, state.committed) == (state.head_hash, state.tail_hash)
 
 
-def _store_and_index(conn: sqlite3.Connection, fd: int, state: _FileState, size: int,
-                     settings: Settings, report: IngestReport) -> int:
+def _store_and_index(conn: sqlite3.Connection, fd: int, path: Path, state: _FileState,
+                     size: int, settings: Settings, report: IngestReport) -> int:
     """Archive [committed, size) and index its complete lines; returns the new committed."""
-    indexer = _Indexer(conn, state, settings, report) if state.info.line_mode else None
+    indexer = None
+    if state.info.line_mode:
+        indexer = Indexer(conn, IndexTarget(state.file_id, state.generation,
+                                            state.info.session_uuid, state.session_id, path),
+                          settings.tool_text_chars)
     committed = state.committed
     partial: list[bytes] = []  # pieces of a line that spans frames
     partial_len = 0
@@ -366,7 +211,12 @@ def _store_and_index(conn: sqlite3.Connection, fd: int, state: _FileState, size:
             pos += len(line) + 1
             committed = pos
     if indexer is not None:
-        indexer.finish()
+        indexer.flush()
+        report.new_entries = indexer.new_entries
+        report.bad_lines = len(indexer.bad_lines)
+        for offset, reason in indexer.bad_lines:
+            report.warn(f"{path}: line at byte {offset} is not a valid record ({reason});"
+                        " archived verbatim, not indexed")
     return committed
 
 
@@ -451,7 +301,7 @@ def ingest_file(db: Database, path: Path, settings: Settings) -> IngestReport:
                 "DELETE FROM chunks WHERE file_id = ? AND generation = ? AND offset >= ?",
                 (state.file_id, state.generation, state.committed),
             )
-            committed = _store_and_index(conn, fd, state, size, settings, report)
+            committed = _store_and_index(conn, fd, path, state, size, settings, report)
             stored = state.committed + report.new_bytes
             head, tail = _fingerprint(fd, committed) if committed else (None, None)
             now = datetime.now(timezone.utc).isoformat(timespec="seconds")

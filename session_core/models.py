@@ -18,21 +18,11 @@ class _Lenient(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=False, defer_build=True)
 
 
-class ContentBlock(_Lenient):
-    type: Any = None
-    text: Any = None
-    thinking: Any = None
-    name: Any = None
-    input: Any = None
-    content: Any = None
-    is_error: Any = None
-
-
 class Message(_Lenient):
     id: Any = None
     role: Any = None
     model: Any = None
-    content: str | list[ContentBlock] | Any = None
+    content: Any = None
     usage: Any = None
 
 
