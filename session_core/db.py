@@ -9,6 +9,7 @@ deadlock on the lock upgrade and one fails with "database is locked" regardless 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from . import paths
 from .errors import BusyError, DatabaseError
 
 APPLICATION_ID = 0x53434F52  # "SCOR"
+BATCH_SECONDS = 0.5
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -59,6 +61,7 @@ class Database:
 
     def __init__(self, path: Path, busy_timeout_ms: int = 30_000) -> None:
         self.path = path
+        self._batch_started: float | None = None
         _check_file_is_sqlite(path)
         paths.ensure_private_dir(path.parent)
         try:
@@ -100,7 +103,12 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that takes the lock up front (``BEGIN IMMEDIATE``)."""
+        """A write transaction that takes the lock up front (``BEGIN IMMEDIATE``); inside a
+        :meth:`bulk` batch, a savepoint, so one failing file does not undo the others."""
+        if self._batch_started is not None:
+            with self._savepoint():
+                yield self.conn
+            return
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
@@ -116,19 +124,53 @@ class Database:
             raise
 
     @contextmanager
-    def bulk(self) -> Iterator[None]:
-        """Many writes in a row from files that stay on disk (an import): commits skip their
-        fsync, and one checkpoint at the end (which syncs the WAL first) makes them all durable.
-        A crash in between loses only commits that re-running the import redoes."""
+    def _savepoint(self) -> Iterator[None]:
+        self.conn.execute("SAVEPOINT unit")
         try:
-            self.conn.execute("PRAGMA synchronous = NORMAL")
             yield
-        finally:
-            try:
-                self.conn.execute("PRAGMA synchronous = FULL")
-                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.Error as exc:
+            self.conn.execute("RELEASE unit")
+        except BaseException as exc:
+            self.conn.execute("ROLLBACK TO unit")
+            self.conn.execute("RELEASE unit")
+            if isinstance(exc, sqlite3.Error):
                 raise translate(exc, self.path) from exc
+            raise
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Many writes in a row (an import) share transactions of about
+        ``BATCH_SECONDS``: one commit (one fsync) per batch instead of per file, while a hook
+        waiting for the lock waits no longer than one batch."""
+        self._begin_batch()
+        try:
+            yield
+        except BaseException:
+            self._batch_started = None
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self._end_batch()
+
+    def batch_boundary(self) -> None:
+        """Between two units of a bulk write: commit if the batch has held the lock long enough."""
+        if self._batch_started is not None and (
+                time.monotonic() - self._batch_started > BATCH_SECONDS):
+            self._end_batch()
+            self._begin_batch()
+
+    def _begin_batch(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+        self._batch_started = time.monotonic()
+
+    def _end_batch(self) -> None:
+        self._batch_started = None
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

@@ -50,6 +50,7 @@ def ingest_paths(archive: Archive, files: list[Path], progress: Progress | None 
                 if strict:
                     raise
                 summary.failures.append(f"{path}: {exc.message}")
+            archive.db.batch_boundary()
     if progress:
         progress(len(files), len(files), Path())
     return summary

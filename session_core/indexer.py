@@ -8,8 +8,8 @@ line's hash) across every file of the archive. Rows are collected and written wi
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
-import uuid as uuidlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +18,9 @@ from pydantic import ValidationError
 from .extract import Extracted, extract, make_title, usage_numbers
 from .models import Message, Record, parse_record
 
+_PROGRESS = b'"type":"progress"'
+_INDEXED_MARKER = re.compile(rb'"type":(?:"(?:user|assistant|system|cost-state)"| )')
+_TIMESTAMP = b'"timestamp":"'
 BATCH_ENTRIES = 2000  # bounds memory on huge files; one flush per batch
 _IN_LIMIT = 500  # host parameters per IN (...) query, well under SQLite's limit
 
@@ -28,12 +31,39 @@ def line_hash(data: bytes) -> bytes:
 
 def entry_key(record: Record, line: bytes) -> bytes:
     """16 bytes that identify a record across files: its uuid, else the line's own hash."""
-    if record.uuid:
-        try:
-            return uuidlib.UUID(record.uuid).bytes
-        except ValueError:
-            return line_hash(b"uuid:" + record.uuid.encode())
+    text = record.uuid
+    if text:
+        if len(text) == 36:  # the canonical form Claude Code writes; uuid.UUID() is 10x slower
+            try:
+                return bytes.fromhex(text.replace("-", ""))
+            except ValueError:
+                pass
+        return line_hash(b"uuid:" + text.encode())
     return line_hash(line)
+
+
+def is_plain_progress(line: bytes) -> bool:
+    """A ``progress`` record that nests no message, told from the raw bytes without parsing.
+
+    Half or more of a transcript's lines are ``progress`` records, and nothing in them is
+    indexed. Claude Code writes compact JSON, so every record carries its own top-level
+    ``"type":"X"``: a line with the progress marker and none of the markers of a type we index
+    cannot be a record we index (escaped quotes inside strings never match). Lines that do not
+    end like a JSON object are left to the parser, which reports them.
+    """
+    return (_PROGRESS in line and line.endswith((b"}", b"}\r"))
+            and _INDEXED_MARKER.search(line) is None)
+
+
+def progress_timestamp(line: bytes) -> str | None:
+    """The record's own timestamp: Claude Code writes it as the last key."""
+    start = line.rfind(_TIMESTAMP)
+    if start < 0:
+        return None
+    start += len(_TIMESTAMP)
+    end = line.find(b'"', start)
+    value = line[start:end]
+    return value.decode() if 19 <= len(value) <= 40 and value[:1].isdigit() else None
 
 
 def ensure_session(conn: sqlite3.Connection, session_uuid: str) -> int:
@@ -53,13 +83,15 @@ class SessionDelta:
     cc_version: str | None = None
     title: str | None = None
 
-    def see(self, record: Record) -> None:
-        ts = record.timestamp
+    def see_time(self, ts: object) -> None:
         if isinstance(ts, str) and ts:
             if self.first_ts is None or ts < self.first_ts:
                 self.first_ts = ts
             if self.last_ts is None or ts > self.last_ts:
                 self.last_ts = ts
+
+    def see(self, record: Record) -> None:
+        self.see_time(record.timestamp)
         if isinstance(record.cwd, str) and record.cwd:
             self.cwd = record.cwd
         if isinstance(record.gitBranch, str) and record.gitBranch:
@@ -108,7 +140,16 @@ class Indexer:
             known = self.sessions[session_uuid] = ensure_session(self.conn, session_uuid)
         return known
 
+    def _delta(self, session_id: int) -> SessionDelta:
+        delta = self.deltas.get(session_id)
+        if delta is None:
+            delta = self.deltas[session_id] = SessionDelta()
+        return delta
+
     def line(self, offset: int, line: bytes) -> None:
+        if is_plain_progress(line):
+            self._delta(self.target.session_id).see_time(progress_timestamp(line))
+            return
         if not line.strip():
             return
         try:
@@ -117,10 +158,7 @@ class Indexer:
             self.bad_lines.append((offset, str(exc.errors()[0].get("msg", "invalid"))))
             return
         session_id = self._session_id(record.sessionId or self.target.session_uuid)
-        delta = self.deltas.get(session_id)
-        if delta is None:
-            delta = self.deltas[session_id] = SessionDelta()
-        delta.see(record)
+        self._delta(session_id).see(record)
         if record.type == "cost-state":
             self._cost(session_id, record)
             return

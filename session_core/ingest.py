@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +29,7 @@ from .indexer import Indexer, IndexTarget, ensure_session, line_hash
 from .sources import FileInfo, check_transcript_path, classify, is_provisional
 
 FINGERPRINT_WINDOW = 4096
+THREAD_THRESHOLD = 1 << 20  # below this, a worker thread costs more than it saves
 MAX_WARNINGS = 20
 
 
@@ -164,60 +167,120 @@ def _unchanged_prefix(fd: int, state: _FileState, size: int) -> bool:
     return _fingerprint(fd, state.committed) == (state.head_hash, state.tail_hash)
 
 
+class _FrameWriter:
+    """Compresses and stores frames in order; large files compress on a worker thread.
+
+    zstd releases the GIL, so compressing the next frame overlaps with parsing this one. At
+    most two frames are in flight, which keeps memory bounded however large the file is.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, state: _FileState, level: int,
+                 threaded: bool) -> None:
+        self.conn, self.state, self.level = conn, state, level
+        self.pool = _compression_pool() if threaded else None
+        self.in_flight: deque[tuple[int, int, Future[bytes]]] = deque()
+
+    def add(self, offset: int, data: bytes) -> None:
+        if self.pool is None:
+            self._insert(offset, len(data), codec.compress(data, self.level))
+            return
+        if len(self.in_flight) >= 2:
+            self._drain_one()
+        self.in_flight.append((offset, len(data), self.pool.submit(codec.compress, data,
+                                                                   self.level)))
+
+    def _drain_one(self) -> None:
+        offset, length, future = self.in_flight.popleft()
+        self._insert(offset, length, future.result())
+
+    def finish(self) -> None:
+        while self.in_flight:
+            self._drain_one()
+
+    def _insert(self, offset: int, length: int, frame: bytes) -> None:
+        self.conn.execute(
+            "INSERT INTO chunks(file_id, generation, offset, raw_len, data) VALUES (?,?,?,?,?)",
+            (self.state.file_id, self.state.generation, offset, length, frame),
+        )
+
+
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _compression_pool() -> ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-core-zstd")
+    return _POOL
+
+
+class _LineSplitter:
+    """Feeds complete lines to the indexer; lines spanning frames are joined up to a limit."""
+
+    def __init__(self, indexer: Indexer, start: int, limit: int, report: IngestReport) -> None:
+        self.indexer, self.limit, self.report = indexer, limit, report
+        self.committed = start  # end of the last complete line
+        self.partial: list[bytes] = []
+        self.partial_len = 0
+        self.partial_start = start
+
+    def feed(self, offset: int, data: bytes) -> None:
+        lines = data.split(b"\n")
+        last = lines.pop()  # after the final newline: empty, or a line still open
+        pos = offset
+        for line in lines:
+            if self.partial:
+                self._close_partial(line)
+            elif len(line) <= self.limit:
+                self.indexer.line(pos, line)
+            pos += len(line) + 1
+            self.committed = pos
+        if last:
+            if self.partial_len == 0:
+                self.partial_start = pos
+            self.partial_len += len(last)
+            self.partial.append(last if self.partial_len <= self.limit else b"")
+
+    def _close_partial(self, end: bytes) -> None:
+        start, whole = self.partial_start, self.partial_len + len(end)
+        if whole <= self.limit:
+            self.indexer.line(start, b"".join([*self.partial, end]))
+        else:
+            self.report.warn(f"{self.report.path}: a {whole}-byte line at byte {start} is"
+                             " archived verbatim but too long to index")
+        self.partial, self.partial_len = [], 0
+
+
 def _store_and_index(conn: sqlite3.Connection, fd: int, path: Path, state: _FileState,
                      size: int, settings: Settings, report: IngestReport) -> int:
     """Archive [committed, size) and index its complete lines; returns the new committed."""
-    indexer = None
+    frames = _FrameWriter(conn, state, settings.compression_level,
+                          threaded=size - state.committed > THREAD_THRESHOLD)
+    splitter = None
     if state.info.line_mode:
         indexer = Indexer(conn, IndexTarget(state.file_id, state.generation,
                                             state.info.session_uuid, state.session_id, path),
                           settings.tool_text_chars)
-    committed = state.committed
-    partial: list[bytes] = []  # pieces of a line that spans frames
-    partial_len = 0
-    partial_start = committed
-    limit = settings.max_indexed_line_bytes
+        splitter = _LineSplitter(indexer, state.committed, settings.max_indexed_line_bytes,
+                                 report)
+    end = state.committed
     for offset, data in _pieces(fd, state.committed, size, settings.frame_bytes,
                                 state.info.line_mode):
-        conn.execute(
-            "INSERT INTO chunks(file_id, generation, offset, raw_len, data) VALUES (?,?,?,?,?)",
-            (state.file_id, state.generation, offset, len(data),
-             codec.compress(data, settings.compression_level)),
-        )
+        frames.add(offset, data)
         report.new_bytes += len(data)
-        if indexer is None:
-            committed = offset + len(data)
-            continue
-        lines = data.split(b"\n")
-        pos = offset
-        for i, line in enumerate(lines):
-            if i == len(lines) - 1:  # no newline after it (yet)
-                if line:
-                    if partial_len == 0:
-                        partial_start = pos
-                    partial_len += len(line)
-                    partial.append(line if partial_len <= limit else b"")
-                break
-            if partial:
-                start, whole = partial_start, partial_len + len(line)
-                if whole <= limit:
-                    indexer.line(start, b"".join([*partial, line]))
-                else:
-                    report.warn(f"{report.path}: a {whole}-byte line at byte {start} is"
-                                " archived verbatim but too long to index")
-                partial, partial_len = [], 0
-            elif len(line) <= limit:
-                indexer.line(pos, line)
-            pos += len(line) + 1
-            committed = pos
-    if indexer is not None:
-        indexer.flush()
-        report.new_entries = indexer.new_entries
-        report.bad_lines = len(indexer.bad_lines)
-        for offset, reason in indexer.bad_lines:
-            report.warn(f"{path}: line at byte {offset} is not a valid record ({reason});"
-                        " archived verbatim, not indexed")
-    return committed
+        end = offset + len(data)
+        if splitter is not None:
+            splitter.feed(offset, data)
+    frames.finish()
+    if splitter is None:
+        return end
+    splitter.indexer.flush()
+    report.new_entries = splitter.indexer.new_entries
+    report.bad_lines = len(splitter.indexer.bad_lines)
+    for offset, reason in splitter.indexer.bad_lines:
+        report.warn(f"{path}: line at byte {offset} is not a valid record ({reason});"
+                    " archived verbatim, not indexed")
+    return splitter.committed
 
 
 def _repack(conn: sqlite3.Connection, state: _FileState, committed: int,

@@ -109,9 +109,9 @@ def classify(path: Path) -> FileInfo:
         )
     if path.suffix != ".jsonl":
         return FileInfo("sidecar", path.stem, parent.name, path.name)
-    session_id, sidechain = _first_record_identity(path)
     if UUID_RE.match(path.stem):
         return FileInfo("session", path.stem, parent.name, path.name)
+    session_id, sidechain = _first_record_identity(path)
     kind = "subagent" if path.name.startswith("agent-") or sidechain else "session"
     return FileInfo(kind, session_id or path.stem, parent.name, path.name)
 

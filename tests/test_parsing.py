@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from session_core.archive import Archive
 from session_core.extract import extract
 from session_core.importer import ingest_paths
+from session_core.indexer import is_plain_progress, progress_timestamp
 from session_core.ingest import _pieces
 from session_core.models import parse_record
 from session_core.queries import session_summary
@@ -107,3 +108,37 @@ def test_tokens_are_counted_once_per_message_id(archive: Archive) -> None:
     assert summary.subagent_files == 2
     assert summary.title and summary.title.startswith("Work on bead spotter-fum")
     assert summary.models and summary.cc_version and summary.git_branch
+
+
+nested = st.recursive(
+    st.none() | st.integers() | st.text(max_size=10) | st.sampled_from(
+        ["progress", "user", "assistant", "system", "cost-state", "type"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["type", "data", "message", "content", "x"]), inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@given(st.sampled_from(["progress", "user", "assistant", "system", "cost-state", "other"]),
+       st.dictionaries(st.sampled_from(["data", "message", "uuid", "timestamp"]), nested,
+                       max_size=3), st.booleans())
+def test_progress_fast_path_never_skips_a_record_we_index(kind: str, fields: dict[str, object],
+                                                          type_first: bool) -> None:
+    record = {"type": kind, **fields} if type_first else {**fields, "type": kind}
+    line = json.dumps(record, separators=(",", ":")).encode()
+    indexed = kind in ("user", "assistant", "system", "cost-state")
+    if indexed:
+        assert not is_plain_progress(line)
+        assert not is_plain_progress(json.dumps(record).encode())  # spaced: never skipped
+
+
+def test_progress_fast_path_takes_most_progress_lines_of_real_transcripts() -> None:
+    skipped = total = 0
+    for path in (SHARED / "marot-spotter").glob("*.jsonl"):
+        for line in path.read_bytes().splitlines():
+            if json.loads(line).get("type") == "progress":
+                total += 1
+                skipped += is_plain_progress(line)
+                if is_plain_progress(line):
+                    assert progress_timestamp(line) == json.loads(line)["timestamp"]
+    assert skipped > 0.9 * total
