@@ -66,7 +66,8 @@ class Database:
         paths.ensure_private_dir(path.parent)
         try:
             self.conn = sqlite3.connect(
-                str(path), timeout=busy_timeout_ms / 1000, isolation_level=None
+                str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
+                check_same_thread=False,  # ingest hands it to one writer thread at a time
             )
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if self.conn.execute("PRAGMA page_count").fetchone()[0] == 0:
@@ -74,6 +75,8 @@ class Database:
                 self.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = FULL")
+            # Savepoint journals (one per file in a batch) in memory, not in temp files.
+            self.conn.execute("PRAGMA temp_store = MEMORY")
             app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
         except sqlite3.Error as exc:
             raise translate(exc, path) from exc

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 import sqlite3
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -103,7 +104,7 @@ class SessionDelta:
 @dataclass
 class _Pending:
     key: bytes
-    session_id: int
+    session: str
     offset: int
     length: int
     record: Record
@@ -121,46 +122,61 @@ class IndexTarget:
     path: Path
 
 
+@dataclass
+class _Batch:
+    entries: list[_Pending] = field(default_factory=list)
+    costs: list[tuple[str, int, float]] = field(default_factory=list)
+    deltas: dict[str, SessionDelta] = field(default_factory=dict)
+    first_progress: bytes = b""
+    last_progress: bytes = b""
+
+
+Submit = Callable[[Callable[[sqlite3.Connection], None]], None]
+
+
 class Indexer:
-    def __init__(self, conn: sqlite3.Connection, target: IndexTarget, tool_text_chars: int,
-                 ) -> None:
-        self.conn = conn
+    """Parses lines (no database access) and hands each batch to ``submit`` for writing.
+
+    ``submit`` runs the write now, or queues it for the one thread that owns the connection
+    while this thread parses on; either way batches are written in order.
+    """
+
+    def __init__(self, target: IndexTarget, tool_text_chars: int, submit: Submit) -> None:
         self.target = target
         self.tool_text_chars = tool_text_chars
-        self.sessions: dict[str, int] = {target.session_uuid: target.session_id}
-        self.deltas: dict[int, SessionDelta] = {}
-        self.pending: list[_Pending] = []
+        self.submit = submit
+        self.batch = _Batch()
         self.keys: set[bytes] = set()
+        self.session_ids: dict[str, int] = {target.session_uuid: target.session_id}
         self.new_entries = 0
         self.bad_lines: list[tuple[int, str]] = []
 
-    def _session_id(self, session_uuid: str) -> int:
-        known = self.sessions.get(session_uuid)
-        if known is None:
-            known = self.sessions[session_uuid] = ensure_session(self.conn, session_uuid)
-        return known
-
-    def _delta(self, session_id: int) -> SessionDelta:
-        delta = self.deltas.get(session_id)
+    def _delta(self, session: str) -> SessionDelta:
+        delta = self.batch.deltas.get(session)
         if delta is None:
-            delta = self.deltas[session_id] = SessionDelta()
+            delta = self.batch.deltas[session] = SessionDelta()
         return delta
 
     def line(self, offset: int, line: bytes) -> None:
         if is_plain_progress(line):
-            self._delta(self.target.session_id).see_time(progress_timestamp(line))
+            # Lines are appended in time order: the batch's first and last carry its span.
+            if not self.batch.first_progress:
+                self.batch.first_progress = line
+            self.batch.last_progress = line
             return
-        if not line.strip():
+        if not line or line.isspace():
             return
         try:
             record = parse_record(line)
         except ValidationError as exc:
             self.bad_lines.append((offset, str(exc.errors()[0].get("msg", "invalid"))))
             return
-        session_id = self._session_id(record.sessionId or self.target.session_uuid)
-        self._delta(session_id).see(record)
+        session = record.sessionId or self.target.session_uuid
+        self._delta(session).see(record)
         if record.type == "cost-state":
-            self._cost(session_id, record)
+            cost, start = record.totalCostUSD, record.startTime
+            if isinstance(cost, (int, float)) and isinstance(start, (int, float)):
+                self.batch.costs.append((session, int(start), float(cost)))
             return
         extracted = extract(record, self.tool_text_chars)
         if extracted is None:
@@ -169,66 +185,78 @@ class Indexer:
         if key in self.keys:
             return
         self.keys.add(key)
-        self.pending.append(_Pending(key, session_id, offset, len(line), record, extracted))
-        if len(self.pending) >= BATCH_ENTRIES:
+        self.batch.entries.append(_Pending(key, session, offset, len(line), record, extracted))
+        if len(self.batch.entries) >= BATCH_ENTRIES:
             self.flush()
 
-    def _cost(self, session_id: int, record: Record) -> None:
-        cost, start = record.totalCostUSD, record.startTime
-        if isinstance(cost, (int, float)) and isinstance(start, (int, float)):
-            self.conn.execute(
+    def flush(self) -> None:
+        for line in (self.batch.first_progress, self.batch.last_progress):
+            if line:
+                self._delta(self.target.session_uuid).see_time(progress_timestamp(line))
+        batch, self.batch, self.keys = self.batch, _Batch(), set()
+        self.submit(lambda conn: self._write(conn, batch))
+
+    # Below: runs on whichever thread owns the connection, one batch at a time, in order.
+
+    def _write(self, conn: sqlite3.Connection, batch: _Batch) -> None:
+        """Entries not archived yet (resume, fork and re-import repeat them), their words and
+        usage, recorded costs, and what the sessions learned."""
+        existing = _existing(conn, [p.key for p in batch.entries])
+        fresh = [p for p in batch.entries if p.key not in existing]
+        if fresh:
+            self._write_entries(conn, fresh, batch.deltas)
+        if batch.costs:
+            conn.executemany(
                 "INSERT INTO costs(session_id, start_time, cost_usd) VALUES (?,?,?)"
                 " ON CONFLICT(session_id, start_time) DO UPDATE SET cost_usd=excluded.cost_usd",
-                (session_id, int(start), float(cost)),
+                [(self._session_id(conn, s), start, cost) for s, start, cost in batch.costs])
+        for session, d in batch.deltas.items():
+            conn.execute(
+                "UPDATE sessions SET"
+                " first_ts = CASE WHEN first_ts IS NULL OR first_ts > ?1 THEN ?1 ELSE first_ts END,"
+                " last_ts = CASE WHEN last_ts IS NULL OR last_ts < ?2 THEN ?2 ELSE last_ts END,"
+                " cwd = coalesce(?3, cwd), git_branch = coalesce(?4, git_branch),"
+                " cc_version = coalesce(?5, cc_version), title = coalesce(title, ?6)"
+                " WHERE id = ?7",
+                (d.first_ts, d.last_ts, d.cwd, d.git_branch, d.cc_version, d.title,
+                 self._session_id(conn, session)),
             )
 
-    def _existing(self, keys: list[bytes]) -> set[bytes]:
-        found: set[bytes] = set()
-        for start in range(0, len(keys), _IN_LIMIT):
-            part = keys[start:start + _IN_LIMIT]
-            marks = ",".join("?" * len(part))
-            found.update(r[0] for r in self.conn.execute(
-                f"SELECT key FROM entries WHERE key IN ({marks})", part))
-        return found
+    def _session_id(self, conn: sqlite3.Connection, session: str) -> int:
+        known = self.session_ids.get(session)
+        if known is None:
+            known = self.session_ids[session] = ensure_session(conn, session)
+        return known
 
-    def flush(self) -> None:
-        """Write the batch: entries not archived yet (resume, fork and re-import repeat them),
-        their words, their usage, and what the sessions learned."""
-        existing = self._existing([p.key for p in self.pending])
-        fresh = [p for p in self.pending if p.key not in existing]
-        self.pending = []
-        self.keys = set()
-        if fresh:
-            self._write_entries(fresh)
-        self._write_sessions()
-
-    def _write_entries(self, fresh: list[_Pending]) -> None:
+    def _write_entries(self, conn: sqlite3.Connection, fresh: list[_Pending],
+                       deltas: dict[str, SessionDelta]) -> None:
         target = self.target
         # We hold the write lock (BEGIN IMMEDIATE), so max(id) is ours to extend.
-        next_id = self.conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0]
+        next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0]
         rows, words = [], []
         usage: dict[str, tuple[object, ...]] = {}
         for number, p in enumerate(fresh, start=next_id):
             rec, ext = p.record, p.extracted
-            rows.append((number, p.key, p.session_id, target.file_id, target.generation,
+            session_id = self._session_id(conn, p.session)
+            rows.append((number, p.key, session_id, target.file_id, target.generation,
                          p.offset, p.length, ext.role, ext.kind,
                          rec.timestamp if isinstance(rec.timestamp, str) else None,
                          ",".join(ext.tools) or None, 1 if rec.isSidechain else 0))
             if ext.text:
                 words.append((number, ext.text))
-            delta = self.deltas[p.session_id]
+            delta = deltas[p.session]
             if ext.prompt and delta.title is None and not rec.isSidechain:
                 delta.title = make_title(ext.prompt)
             message = rec.message
             if rec.type == "assistant" and isinstance(message, Message) and isinstance(
                     message.id, str):
                 # Every content block repeats the message's usage; the last line is final.
-                usage[message.id] = _usage_row(p.session_id, rec, message)
-        self.conn.executemany(
+                usage[message.id] = _usage_row(session_id, rec, message)
+        conn.executemany(
             "INSERT INTO entries(id, key, session_id, file_id, generation, offset, length, role,"
             " kind, ts, tools, sidechain) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
-        self.conn.executemany("INSERT INTO entries_fts(rowid, text) VALUES (?, ?)", words)
-        self.conn.executemany(
+        conn.executemany("INSERT INTO entries_fts(rowid, text) VALUES (?, ?)", words)
+        conn.executemany(
             "INSERT INTO usage(message_id, session_id, model, input_tokens, output_tokens,"
             " cache_creation_tokens, cache_read_tokens, cost_usd) VALUES (?,?,?,?,?,?,?,?)"
             " ON CONFLICT(message_id) DO UPDATE SET model=excluded.model,"
@@ -239,18 +267,15 @@ class Indexer:
             [(mid, *row) for mid, row in usage.items()])
         self.new_entries += len(rows)
 
-    def _write_sessions(self) -> None:
-        for session_id, d in self.deltas.items():
-            self.conn.execute(
-                "UPDATE sessions SET"
-                " first_ts = CASE WHEN first_ts IS NULL OR first_ts > ?1 THEN ?1 ELSE first_ts END,"
-                " last_ts = CASE WHEN last_ts IS NULL OR last_ts < ?2 THEN ?2 ELSE last_ts END,"
-                " cwd = coalesce(?3, cwd), git_branch = coalesce(?4, git_branch),"
-                " cc_version = coalesce(?5, cc_version), title = coalesce(title, ?6)"
-                " WHERE id = ?7",
-                (d.first_ts, d.last_ts, d.cwd, d.git_branch, d.cc_version, d.title, session_id),
-            )
-        self.deltas = {}
+
+def _existing(conn: sqlite3.Connection, keys: list[bytes]) -> set[bytes]:
+    found: set[bytes] = set()
+    for start in range(0, len(keys), _IN_LIMIT):
+        part = keys[start:start + _IN_LIMIT]
+        marks = ",".join("?" * len(part))
+        found.update(r[0] for r in conn.execute(
+            f"SELECT key FROM entries WHERE key IN ({marks})", part))
+    return found
 
 
 def _usage_row(session_id: int, record: Record, message: Message) -> tuple[object, ...]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -30,6 +30,7 @@ from .sources import FileInfo, check_transcript_path, classify, is_provisional
 
 FINGERPRINT_WINDOW = 4096
 THREAD_THRESHOLD = 1 << 20  # below this, a worker thread costs more than it saves
+MAX_IN_FLIGHT = 4
 MAX_WARNINGS = 20
 
 
@@ -167,51 +168,61 @@ def _unchanged_prefix(fd: int, state: _FileState, size: int) -> bool:
     return _fingerprint(fd, state.committed) == (state.head_hash, state.tail_hash)
 
 
-class _FrameWriter:
-    """Compresses and stores frames in order; large files compress on a worker thread.
+class _Work:
+    """A file's database work, in order: inline for small appends (a hook's save), or, for
+    large files, on one worker thread that owns the connection while this thread parses.
 
-    zstd releases the GIL, so compressing the next frame overlaps with parsing this one. At
-    most two frames are in flight, which keeps memory bounded however large the file is.
+    zstd and SQLite release the GIL, so compressing and writing overlap with parsing. Few jobs
+    are in flight at once, which keeps memory bounded however large the file is.
     """
 
-    def __init__(self, conn: sqlite3.Connection, state: _FileState, level: int,
-                 threaded: bool) -> None:
-        self.conn, self.state, self.level = conn, state, level
-        self.pool = _compression_pool() if threaded else None
-        self.in_flight: deque[tuple[int, int, Future[bytes]]] = deque()
+    def __init__(self, conn: sqlite3.Connection, threaded: bool) -> None:
+        self.conn = conn
+        self.pool = _worker_pool() if threaded else None
+        self.in_flight: deque[Future[None]] = deque()
 
-    def add(self, offset: int, data: bytes) -> None:
+    def submit(self, job: Callable[[sqlite3.Connection], None]) -> None:
         if self.pool is None:
-            self._insert(offset, len(data), codec.compress(data, self.level))
+            job(self.conn)
             return
-        if len(self.in_flight) >= 2:
-            self._drain_one()
-        self.in_flight.append((offset, len(data), self.pool.submit(codec.compress, data,
-                                                                   self.level)))
+        while len(self.in_flight) >= MAX_IN_FLIGHT:
+            self.in_flight.popleft().result()
+        self.in_flight.append(self.pool.submit(job, self.conn))
 
-    def _drain_one(self) -> None:
-        offset, length, future = self.in_flight.popleft()
-        self._insert(offset, length, future.result())
-
-    def finish(self) -> None:
+    def wait(self) -> None:
+        """Block until every job ran; the first failure is raised only once none is running,
+        so the caller's rollback never races the worker for the connection."""
+        failure: BaseException | None = None
         while self.in_flight:
-            self._drain_one()
-
-    def _insert(self, offset: int, length: int, frame: bytes) -> None:
-        self.conn.execute(
-            "INSERT INTO chunks(file_id, generation, offset, raw_len, data) VALUES (?,?,?,?,?)",
-            (self.state.file_id, self.state.generation, offset, length, frame),
-        )
+            future = self.in_flight.popleft()
+            if failure is not None:
+                future.cancel()
+            try:
+                future.result()
+            except BaseException as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
 
 _POOL: ThreadPoolExecutor | None = None
 
 
-def _compression_pool() -> ThreadPoolExecutor:
+def _worker_pool() -> ThreadPoolExecutor:
     global _POOL
     if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-core-zstd")
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-core-writer")
     return _POOL
+
+
+def _frame_job(state: _FileState, offset: int, data: bytes, level: int
+               ) -> Callable[[sqlite3.Connection], None]:
+    def job(conn: sqlite3.Connection) -> None:
+        conn.execute(
+            "INSERT INTO chunks(file_id, generation, offset, raw_len, data) VALUES (?,?,?,?,?)",
+            (state.file_id, state.generation, offset, len(data), codec.compress(data, level)),
+        )
+    return job
 
 
 class _LineSplitter:
@@ -254,30 +265,37 @@ class _LineSplitter:
 def _store_and_index(conn: sqlite3.Connection, fd: int, path: Path, state: _FileState,
                      size: int, settings: Settings, report: IngestReport) -> int:
     """Archive [committed, size) and index its complete lines; returns the new committed."""
-    frames = _FrameWriter(conn, state, settings.compression_level,
-                          threaded=size - state.committed > THREAD_THRESHOLD)
+    work = _Work(conn, threaded=size - state.committed > THREAD_THRESHOLD)
+    try:
+        return _feed(work, fd, path, state, size, settings, report)
+    finally:
+        work.wait()
+
+
+def _feed(work: _Work, fd: int, path: Path, state: _FileState, size: int,
+          settings: Settings, report: IngestReport) -> int:
     splitter = None
     if state.info.line_mode:
-        indexer = Indexer(conn, IndexTarget(state.file_id, state.generation,
-                                            state.info.session_uuid, state.session_id, path),
-                          settings.tool_text_chars)
-        splitter = _LineSplitter(indexer, state.committed, settings.max_indexed_line_bytes,
-                                 report)
+        target = IndexTarget(state.file_id, state.generation, state.info.session_uuid,
+                             state.session_id, path)
+        splitter = _LineSplitter(Indexer(target, settings.tool_text_chars, work.submit),
+                                 state.committed, settings.max_indexed_line_bytes, report)
     end = state.committed
     for offset, data in _pieces(fd, state.committed, size, settings.frame_bytes,
                                 state.info.line_mode):
-        frames.add(offset, data)
+        work.submit(_frame_job(state, offset, data, settings.compression_level))
         report.new_bytes += len(data)
         end = offset + len(data)
         if splitter is not None:
             splitter.feed(offset, data)
-    frames.finish()
     if splitter is None:
         return end
-    splitter.indexer.flush()
-    report.new_entries = splitter.indexer.new_entries
-    report.bad_lines = len(splitter.indexer.bad_lines)
-    for offset, reason in splitter.indexer.bad_lines:
+    indexer = splitter.indexer
+    indexer.flush()
+    work.wait()
+    report.new_entries = indexer.new_entries
+    report.bad_lines = len(indexer.bad_lines)
+    for offset, reason in indexer.bad_lines:
         report.warn(f"{path}: line at byte {offset} is not a valid record ({reason});"
                     " archived verbatim, not indexed")
     return splitter.committed
