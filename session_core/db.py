@@ -66,8 +66,7 @@ class Database:
         paths.ensure_private_dir(path.parent)
         try:
             self.conn = sqlite3.connect(
-                str(path), timeout=busy_timeout_ms / 1000, isolation_level=None,
-                check_same_thread=False,  # ingest hands it to one writer thread at a time
+                str(path), timeout=busy_timeout_ms / 1000, isolation_level=None
             )
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if self.conn.execute("PRAGMA page_count").fetchone()[0] == 0:

@@ -12,7 +12,6 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pydantic import ValidationError
 
@@ -23,7 +22,6 @@ _PROGRESS = b'"type":"progress"'
 _INDEXED_MARKER = re.compile(rb'"type":(?:"(?:user|assistant|system|cost-state)"| )')
 _TIMESTAMP = b'"timestamp":"'
 BATCH_ENTRIES = 2000  # bounds memory on huge files; one flush per batch
-_IN_LIMIT = 500  # host parameters per IN (...) query, well under SQLite's limit
 
 
 def line_hash(data: bytes) -> bytes:
@@ -102,53 +100,46 @@ class SessionDelta:
 
 
 @dataclass
-class _Pending:
+class PendingEntry:
+    """One message record ready to be written: plain values, so a batch pickles cheaply."""
+
     key: bytes
     session: str
     offset: int
     length: int
-    record: Record
-    extracted: Extracted
+    role: str
+    kind: str
+    ts: str | None
+    tools: str | None
+    sidechain: int
+    text: str
+    prompt: str | None
+    usage: tuple[object, ...] | None  # (message_id, model, in, out, cache write, read, cost)
 
 
 @dataclass
-class IndexTarget:
-    """The file being indexed: its row and the session its records default to."""
-
-    file_id: int
-    generation: int
-    session_uuid: str
-    session_id: int
-    path: Path
-
-
-@dataclass
-class _Batch:
-    entries: list[_Pending] = field(default_factory=list)
+class Batch:
+    entries: list[PendingEntry] = field(default_factory=list)
     costs: list[tuple[str, int, float]] = field(default_factory=list)
     deltas: dict[str, SessionDelta] = field(default_factory=dict)
     first_progress: bytes = b""
     last_progress: bytes = b""
 
 
-Submit = Callable[[Callable[[sqlite3.Connection], None]], None]
-
-
 class Indexer:
-    """Parses lines (no database access) and hands each batch to ``submit`` for writing.
+    """Parses complete lines into batches; never touches the database.
 
-    ``submit`` runs the write now, or queues it for the one thread that owns the connection
-    while this thread parses on; either way batches are written in order.
+    Each full batch goes to ``emit``, which writes it at once (a hook's save) or collects it
+    for the process that owns the archive (a parallel import).
     """
 
-    def __init__(self, target: IndexTarget, tool_text_chars: int, submit: Submit) -> None:
-        self.target = target
+    def __init__(self, default_session: str, tool_text_chars: int,
+                 emit: Callable[[Batch], None]) -> None:
+        self.default_session = default_session
         self.tool_text_chars = tool_text_chars
-        self.submit = submit
-        self.batch = _Batch()
+        self.emit = emit
+        self.batch = Batch()
         self.keys: set[bytes] = set()
-        self.session_ids: dict[str, int] = {target.session_uuid: target.session_id}
-        self.new_entries = 0
         self.bad_lines: list[tuple[int, str]] = []
 
     def _delta(self, session: str) -> SessionDelta:
@@ -171,7 +162,7 @@ class Indexer:
         except ValidationError as exc:
             self.bad_lines.append((offset, str(exc.errors()[0].get("msg", "invalid"))))
             return
-        session = record.sessionId or self.target.session_uuid
+        session = record.sessionId or self.default_session
         self._delta(session).see(record)
         if record.type == "cost-state":
             cost, start = record.totalCostUSD, record.startTime
@@ -185,31 +176,57 @@ class Indexer:
         if key in self.keys:
             return
         self.keys.add(key)
-        self.batch.entries.append(_Pending(key, session, offset, len(line), record, extracted))
+        self.batch.entries.append(_pending(key, session, offset, line, record, extracted))
         if len(self.batch.entries) >= BATCH_ENTRIES:
             self.flush()
 
     def flush(self) -> None:
         for line in (self.batch.first_progress, self.batch.last_progress):
             if line:
-                self._delta(self.target.session_uuid).see_time(progress_timestamp(line))
-        batch, self.batch, self.keys = self.batch, _Batch(), set()
-        self.submit(lambda conn: self._write(conn, batch))
+                self._delta(self.default_session).see_time(progress_timestamp(line))
+        batch, self.batch, self.keys = self.batch, Batch(), set()
+        if batch.entries or batch.costs or batch.deltas:
+            self.emit(batch)
 
-    # Below: runs on whichever thread owns the connection, one batch at a time, in order.
 
-    def _write(self, conn: sqlite3.Connection, batch: _Batch) -> None:
+def _pending(key: bytes, session: str, offset: int, line: bytes, record: Record,
+             extracted: Extracted) -> PendingEntry:
+    usage = None
+    message = record.message
+    if record.type == "assistant" and isinstance(message, Message) and isinstance(
+            message.id, str):
+        numbers = usage_numbers(message.usage) or (0, 0, 0, 0)
+        usage = (message.id, message.model if isinstance(message.model, str) else None,
+                 *numbers, record.costUSD if isinstance(record.costUSD, (int, float)) else None)
+    return PendingEntry(
+        key, session, offset, len(line), extracted.role, extracted.kind,
+        record.timestamp if isinstance(record.timestamp, str) else None,
+        ",".join(extracted.tools) or None, 1 if record.isSidechain else 0,
+        extracted.text, None if record.isSidechain else extracted.prompt, usage)
+
+
+class BatchWriter:
+    """Writes batches of one file into the archive; the connection's owner calls it."""
+
+    def __init__(self, conn: sqlite3.Connection, file_id: int, generation: int,
+                 sessions: dict[str, int]) -> None:
+        self.conn = conn
+        self.file_id = file_id
+        self.generation = generation
+        self.session_ids = dict(sessions)
+        self.new_entries = 0
+
+    def __call__(self, batch: Batch) -> None:
         """Entries not archived yet (resume, fork and re-import repeat them), their words and
         usage, recorded costs, and what the sessions learned."""
-        existing = _existing(conn, [p.key for p in batch.entries])
-        fresh = [p for p in batch.entries if p.key not in existing]
-        if fresh:
-            self._write_entries(conn, fresh, batch.deltas)
+        conn = self.conn
+        if batch.entries:
+            self._write_entries(batch.entries, batch.deltas)
         if batch.costs:
             conn.executemany(
                 "INSERT INTO costs(session_id, start_time, cost_usd) VALUES (?,?,?)"
                 " ON CONFLICT(session_id, start_time) DO UPDATE SET cost_usd=excluded.cost_usd",
-                [(self._session_id(conn, s), start, cost) for s, start, cost in batch.costs])
+                [(self._session_id(s), start, cost) for s, start, cost in batch.costs])
         for session, d in batch.deltas.items():
             conn.execute(
                 "UPDATE sessions SET"
@@ -219,42 +236,46 @@ class Indexer:
                 " cc_version = coalesce(?5, cc_version), title = coalesce(title, ?6)"
                 " WHERE id = ?7",
                 (d.first_ts, d.last_ts, d.cwd, d.git_branch, d.cc_version, d.title,
-                 self._session_id(conn, session)),
+                 self._session_id(session)),
             )
 
-    def _session_id(self, conn: sqlite3.Connection, session: str) -> int:
+    def _session_id(self, session: str) -> int:
         known = self.session_ids.get(session)
         if known is None:
-            known = self.session_ids[session] = ensure_session(conn, session)
+            known = self.session_ids[session] = ensure_session(self.conn, session)
         return known
 
-    def _write_entries(self, conn: sqlite3.Connection, fresh: list[_Pending],
-                       deltas: dict[str, SessionDelta]) -> None:
-        target = self.target
+    def _write_entries(self, batch: list[PendingEntry], deltas: dict[str, SessionDelta]
+                       ) -> None:
+        """Insert-or-ignore with ids we choose: the rows that exist afterwards in our id range
+        are the ones that were new, found without a lookup per key in the common case."""
+        conn = self.conn
         # We hold the write lock (BEGIN IMMEDIATE), so max(id) is ours to extend.
-        next_id = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0]
-        rows, words = [], []
-        usage: dict[str, tuple[object, ...]] = {}
-        for number, p in enumerate(fresh, start=next_id):
-            rec, ext = p.record, p.extracted
-            session_id = self._session_id(conn, p.session)
-            rows.append((number, p.key, session_id, target.file_id, target.generation,
-                         p.offset, p.length, ext.role, ext.kind,
-                         rec.timestamp if isinstance(rec.timestamp, str) else None,
-                         ",".join(ext.tools) or None, 1 if rec.isSidechain else 0))
-            if ext.text:
-                words.append((number, ext.text))
-            delta = deltas[p.session]
-            if ext.prompt and delta.title is None and not rec.isSidechain:
-                delta.title = make_title(ext.prompt)
-            message = rec.message
-            if rec.type == "assistant" and isinstance(message, Message) and isinstance(
-                    message.id, str):
-                # Every content block repeats the message's usage; the last line is final.
-                usage[message.id] = _usage_row(session_id, rec, message)
+        first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0]
+        before = conn.total_changes
         conn.executemany(
-            "INSERT INTO entries(id, key, session_id, file_id, generation, offset, length, role,"
-            " kind, ts, tools, sidechain) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            "INSERT OR IGNORE INTO entries(id, key, session_id, file_id, generation, offset,"
+            " length, role, kind, ts, tools, sidechain) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            [(number, p.key, self._session_id(p.session), self.file_id, self.generation,
+              p.offset, p.length, p.role, p.kind, p.ts, p.tools, p.sidechain)
+             for number, p in enumerate(batch, start=first)])
+        inserted = conn.total_changes - before
+        fresh = list(enumerate(batch, start=first))
+        if inserted < len(batch):  # some were archived already (resume, fork, re-import)
+            kept = {r[0] for r in conn.execute(
+                "SELECT id FROM entries WHERE id BETWEEN ? AND ?", (first, first + len(batch)))}
+            fresh = [(number, p) for number, p in fresh if number in kept]
+        words = []
+        usage: dict[object, tuple[object, ...]] = {}
+        for number, p in fresh:
+            if p.text:
+                words.append((number, p.text))
+            delta = deltas[p.session]
+            if p.prompt and delta.title is None:
+                delta.title = make_title(p.prompt)
+            if p.usage is not None:
+                # Every content block repeats the message's usage; the last line is final.
+                usage[p.usage[0]] = (p.usage[0], self._session_id(p.session), *p.usage[1:])
         conn.executemany("INSERT INTO entries_fts(rowid, text) VALUES (?, ?)", words)
         conn.executemany(
             "INSERT INTO usage(message_id, session_id, model, input_tokens, output_tokens,"
@@ -264,22 +285,5 @@ class Indexer:
             " cache_creation_tokens=excluded.cache_creation_tokens,"
             " cache_read_tokens=excluded.cache_read_tokens,"
             " cost_usd=coalesce(excluded.cost_usd, cost_usd)",
-            [(mid, *row) for mid, row in usage.items()])
-        self.new_entries += len(rows)
-
-
-def _existing(conn: sqlite3.Connection, keys: list[bytes]) -> set[bytes]:
-    found: set[bytes] = set()
-    for start in range(0, len(keys), _IN_LIMIT):
-        part = keys[start:start + _IN_LIMIT]
-        marks = ",".join("?" * len(part))
-        found.update(r[0] for r in conn.execute(
-            f"SELECT key FROM entries WHERE key IN ({marks})", part))
-    return found
-
-
-def _usage_row(session_id: int, record: Record, message: Message) -> tuple[object, ...]:
-    numbers = usage_numbers(message.usage) or (0, 0, 0, 0)
-    model = message.model if isinstance(message.model, str) else None
-    cost = record.costUSD if isinstance(record.costUSD, (int, float)) else None
-    return (session_id, model, *numbers, cost)
+            list(usage.values()))
+        self.new_entries += len(fresh)

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,12 +23,11 @@ from pathlib import Path
 from . import codec
 from .config import Settings
 from .db import Database
-from .indexer import Indexer, IndexTarget, ensure_session, line_hash
+from .indexer import Batch, BatchWriter, ensure_session, line_hash
+from .scan import Frame, ScanResult, scan
 from .sources import FileInfo, check_transcript_path, classify, is_provisional
 
 FINGERPRINT_WINDOW = 4096
-THREAD_THRESHOLD = 1 << 20  # below this, a worker thread costs more than it saves
-MAX_IN_FLIGHT = 4
 MAX_WARNINGS = 20
 
 
@@ -68,40 +65,6 @@ def _fingerprint(fd: int, end: int) -> tuple[bytes, bytes]:
     start = max(0, end - FINGERPRINT_WINDOW)
     tail = os.pread(fd, end - start, start)
     return line_hash(head), line_hash(tail)
-
-
-def _pieces(fd: int, start: int, end: int, frame_bytes: int, line_mode: bool) -> Iterator[
-    tuple[int, bytes]
-]:
-    """Split [start, end) into frames of at most ``frame_bytes``, cut after a newline if possible.
-
-    A frame never straddles the last newline, so the partial tail after it sits in frames of its
-    own, which the next ingest replaces.
-    """
-    pos = start
-    offset = start
-    carry = b""
-    while pos < end:
-        data = os.pread(fd, min(frame_bytes - len(carry), end - pos), pos)
-        if not data:  # the file shrank while we read it; the rest waits for the next call
-            break
-        pos += len(data)
-        buf = carry + data if carry else data
-        cut = buf.rfind(b"\n") + 1 if line_mode else len(buf)
-        if pos >= end or cut == 0:
-            if pos >= end and 0 < cut < len(buf):
-                yield offset, buf[:cut]
-                offset += cut
-                buf = buf[cut:]
-            yield offset, buf
-            offset += len(buf)
-            carry = b""
-        else:
-            yield offset, buf[:cut]
-            offset += cut
-            carry = buf[cut:]
-    if carry:
-        yield offset, carry
 
 
 def _load_state(conn: sqlite3.Connection, path: Path) -> _FileState | None:
@@ -168,137 +131,70 @@ def _unchanged_prefix(fd: int, state: _FileState, size: int) -> bool:
     return _fingerprint(fd, state.committed) == (state.head_hash, state.tail_hash)
 
 
-class _Work:
-    """A file's database work, in order: inline for small appends (a hook's save), or, for
-    large files, on one worker thread that owns the connection while this thread parses.
-
-    zstd and SQLite release the GIL, so compressing and writing overlap with parsing. Few jobs
-    are in flight at once, which keeps memory bounded however large the file is.
-    """
-
-    def __init__(self, conn: sqlite3.Connection, threaded: bool) -> None:
-        self.conn = conn
-        self.pool = _worker_pool() if threaded else None
-        self.in_flight: deque[Future[None]] = deque()
-
-    def submit(self, job: Callable[[sqlite3.Connection], None]) -> None:
-        if self.pool is None:
-            job(self.conn)
-            return
-        while len(self.in_flight) >= MAX_IN_FLIGHT:
-            self.in_flight.popleft().result()
-        self.in_flight.append(self.pool.submit(job, self.conn))
-
-    def wait(self) -> None:
-        """Block until every job ran; the first failure is raised only once none is running,
-        so the caller's rollback never races the worker for the connection."""
-        failure: BaseException | None = None
-        while self.in_flight:
-            future = self.in_flight.popleft()
-            if failure is not None:
-                future.cancel()
-            try:
-                future.result()
-            except BaseException as exc:
-                failure = failure or exc
-        if failure is not None:
-            raise failure
+def _scan(fd: int, state: _FileState, size: int, settings: Settings,
+          on_frame: Callable[[Frame], None], on_batch: Callable[[Batch], None]) -> ScanResult:
+    return scan(fd, state.committed, size, line_mode=state.info.line_mode,
+                default_session=state.info.session_uuid, frame_bytes=settings.frame_bytes,
+                level=settings.compression_level, tool_text_chars=settings.tool_text_chars,
+                max_line_bytes=settings.max_indexed_line_bytes, on_frame=on_frame,
+                on_batch=on_batch)
 
 
-_POOL: ThreadPoolExecutor | None = None
-
-
-def _worker_pool() -> ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-core-writer")
-    return _POOL
-
-
-def _frame_job(state: _FileState, offset: int, data: bytes, level: int
-               ) -> Callable[[sqlite3.Connection], None]:
-    def job(conn: sqlite3.Connection) -> None:
+def _frame_writer(conn: sqlite3.Connection, state: _FileState) -> Callable[[Frame], None]:
+    def write(frame: Frame) -> None:
         conn.execute(
             "INSERT INTO chunks(file_id, generation, offset, raw_len, data) VALUES (?,?,?,?,?)",
-            (state.file_id, state.generation, offset, len(data), codec.compress(data, level)),
+            (state.file_id, state.generation, *frame),
         )
-    return job
+    return write
 
 
-class _LineSplitter:
-    """Feeds complete lines to the indexer; lines spanning frames are joined up to a limit."""
-
-    def __init__(self, indexer: Indexer, start: int, limit: int, report: IngestReport) -> None:
-        self.indexer, self.limit, self.report = indexer, limit, report
-        self.committed = start  # end of the last complete line
-        self.partial: list[bytes] = []
-        self.partial_len = 0
-        self.partial_start = start
-
-    def feed(self, offset: int, data: bytes) -> None:
-        lines = data.split(b"\n")
-        last = lines.pop()  # after the final newline: empty, or a line still open
-        pos = offset
-        for line in lines:
-            if self.partial:
-                self._close_partial(line)
-            elif len(line) <= self.limit:
-                self.indexer.line(pos, line)
-            pos += len(line) + 1
-            self.committed = pos
-        if last:
-            if self.partial_len == 0:
-                self.partial_start = pos
-            self.partial_len += len(last)
-            self.partial.append(last if self.partial_len <= self.limit else b"")
-
-    def _close_partial(self, end: bytes) -> None:
-        start, whole = self.partial_start, self.partial_len + len(end)
-        if whole <= self.limit:
-            self.indexer.line(start, b"".join([*self.partial, end]))
-        else:
-            self.report.warn(f"{self.report.path}: a {whole}-byte line at byte {start} is"
-                             " archived verbatim but too long to index")
-        self.partial, self.partial_len = [], 0
+def _batch_writer(conn: sqlite3.Connection, state: _FileState) -> BatchWriter:
+    return BatchWriter(conn, state.file_id, state.generation,
+                       {state.info.session_uuid: state.session_id})
 
 
-def _store_and_index(conn: sqlite3.Connection, fd: int, path: Path, state: _FileState,
-                     size: int, settings: Settings, report: IngestReport) -> int:
-    """Archive [committed, size) and index its complete lines; returns the new committed."""
-    work = _Work(conn, threaded=size - state.committed > THREAD_THRESHOLD)
-    try:
-        return _feed(work, fd, path, state, size, settings, report)
-    finally:
-        work.wait()
+def _start(conn: sqlite3.Connection, state: _FileState, rewritten: bool,
+           report: IngestReport) -> None:
+    """Open a new generation for a rewritten file; drop the tail the scan will write again."""
+    if rewritten:
+        report.rewritten = True
+        report.warn(f"{report.path} was rewritten or truncated; archived as a new generation")
+        state.generation += 1
+        state.committed = state.size = 0
+    conn.execute("DELETE FROM chunks WHERE file_id = ? AND generation = ? AND offset >= ?",
+                 (state.file_id, state.generation, state.committed))
 
 
-def _feed(work: _Work, fd: int, path: Path, state: _FileState, size: int,
-          settings: Settings, report: IngestReport) -> int:
-    splitter = None
-    if state.info.line_mode:
-        target = IndexTarget(state.file_id, state.generation, state.info.session_uuid,
-                             state.session_id, path)
-        splitter = _LineSplitter(Indexer(target, settings.tool_text_chars, work.submit),
-                                 state.committed, settings.max_indexed_line_bytes, report)
-    end = state.committed
-    for offset, data in _pieces(fd, state.committed, size, settings.frame_bytes,
-                                state.info.line_mode):
-        work.submit(_frame_job(state, offset, data, settings.compression_level))
-        report.new_bytes += len(data)
-        end = offset + len(data)
-        if splitter is not None:
-            splitter.feed(offset, data)
-    if splitter is None:
-        return end
-    indexer = splitter.indexer
-    indexer.flush()
-    work.wait()
-    report.new_entries = indexer.new_entries
-    report.bad_lines = len(indexer.bad_lines)
-    for offset, reason in indexer.bad_lines:
-        report.warn(f"{path}: line at byte {offset} is not a valid record ({reason});"
+def _finish(conn: sqlite3.Connection, state: _FileState, result: ScanResult,
+            fingerprint: tuple[bytes | None, bytes | None], new_entries: int,
+            settings: Settings, report: IngestReport) -> None:
+    """Record how far the file is archived, and report what happened."""
+    stored = state.committed + result.new_bytes
+    report.new_bytes, report.new_entries = result.new_bytes, new_entries
+    report.bad_lines, report.pending_bytes = len(result.bad_lines), stored - result.committed
+    for offset, reason in result.bad_lines:
+        report.warn(f"{report.path}: line at byte {offset} is not a valid record ({reason});"
                     " archived verbatim, not indexed")
-    return splitter.committed
+    for text in result.warnings:
+        report.warn(f"{report.path}: {text}")
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    conn.execute(
+        "UPDATE files SET generation=?, committed=?, size=?, head_hash=?, tail_hash=?,"
+        " bad_lines = bad_lines + ?, ingested_at=? WHERE id = ?",
+        (state.generation, result.committed, stored, *fingerprint, report.bad_lines, now,
+         state.file_id),
+    )
+    conn.execute("INSERT INTO meta(key, value) VALUES ('last_ingest', ?)"
+                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (now,))
+    _repack(conn, state, result.committed, settings)
+    if report.pending_bytes:
+        report.warn(f"{report.path}: {report.pending_bytes} bytes after the last newline are"
+                    " archived and wait for their newline to be indexed")
+
+
+def _new_fingerprint(fd: int, committed: int) -> tuple[bytes | None, bytes | None]:
+    return _fingerprint(fd, committed) if committed else (None, None)
 
 
 def _repack(conn: sqlite3.Connection, state: _FileState, committed: int,
@@ -356,7 +252,8 @@ def compact_file(db: Database, path: Path, settings: Settings) -> None:
 
 
 def ingest_file(db: Database, path: Path, settings: Settings) -> IngestReport:
-    """Archive whatever is new in ``path`` and index its complete records."""
+    """Archive whatever is new in ``path`` and index its complete records, streaming: frames
+    and batches are written as they are read, so memory stays bounded on any file."""
     path = Path(os.path.abspath(path))
     check_transcript_path(path)
     report = IngestReport(path)
@@ -370,36 +267,13 @@ def ingest_file(db: Database, path: Path, settings: Settings) -> IngestReport:
             elif is_provisional(path, state.info):
                 _reclassify(conn, state, path)
             report.session_uuid, report.kind = state.info.session_uuid, state.info.kind
-            if not _unchanged_prefix(fd, state, size):
-                report.rewritten = True
-                report.warn(f"{path} was rewritten or truncated; archived as a new generation")
-                state.generation += 1
-                state.committed = state.size = 0
-            elif size == state.size:
+            rewritten = not _unchanged_prefix(fd, state, size)
+            if not rewritten and size == state.size:
                 report.pending_bytes = size - state.committed
                 return report
-            conn.execute(
-                "DELETE FROM chunks WHERE file_id = ? AND generation = ? AND offset >= ?",
-                (state.file_id, state.generation, state.committed),
-            )
-            committed = _store_and_index(conn, fd, path, state, size, settings, report)
-            stored = state.committed + report.new_bytes
-            head, tail = _fingerprint(fd, committed) if committed else (None, None)
-            now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            conn.execute(
-                "UPDATE files SET generation=?, committed=?, size=?, head_hash=?, tail_hash=?,"
-                " bad_lines = bad_lines + ?, ingested_at=? WHERE id = ?",
-                (state.generation, committed, stored, head, tail, report.bad_lines, now,
-                 state.file_id),
-            )
-            conn.execute(
-                "INSERT INTO meta(key, value) VALUES ('last_ingest', ?)"
-                " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                (now,),
-            )
-            _repack(conn, state, committed, settings)
-            report.pending_bytes = stored - committed
-    if report.pending_bytes:
-        report.warn(f"{path}: {report.pending_bytes} bytes after the last newline are archived"
-                    " and wait for their newline to be indexed")
+            _start(conn, state, rewritten, report)
+            writer = _batch_writer(conn, state)
+            result = _scan(fd, state, size, settings, _frame_writer(conn, state), writer)
+            _finish(conn, state, result, _new_fingerprint(fd, result.committed),
+                    writer.new_entries, settings, report)
     return report

@@ -14,9 +14,9 @@ from session_core.archive import Archive
 from session_core.extract import extract
 from session_core.importer import ingest_paths
 from session_core.indexer import is_plain_progress, progress_timestamp
-from session_core.ingest import _pieces
 from session_core.models import parse_record
 from session_core.queries import session_summary
+from session_core.scan import _pieces
 
 from .conftest import SHARED
 
