@@ -207,6 +207,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # e.g. an --output path that cannot be written
+        print(f"Error: {exc}\nTry: check the path and its permissions", file=sys.stderr)
+        return int(ExitCode.FAILURE)
     except KeyboardInterrupt:
         print("Error: interrupted", file=sys.stderr)
         return 130

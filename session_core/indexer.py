@@ -21,6 +21,7 @@ from .models import Message, Record, parse_record
 _PROGRESS = b'"type":"progress"'
 _INDEXED_MARKER = re.compile(rb'"type":(?:"(?:user|assistant|system|cost-state)"| )')
 _TIMESTAMP = b'"timestamp":"'
+_TYPE_WINDOW = 1024
 BATCH_ENTRIES = 2000  # bounds memory on huge files; one flush per batch
 
 
@@ -50,7 +51,9 @@ def is_plain_progress(line: bytes) -> bool:
     cannot be a record we index (escaped quotes inside strings never match). Lines that do not
     end like a JSON object are left to the parser, which reports them.
     """
-    return (_PROGRESS in line and line.endswith((b"}", b"}\r"))
+    # The top-level type comes in the first few hundred bytes; looking only there keeps the
+    # check cheap on long message lines and can only make us parse more, never skip more.
+    return (line.find(_PROGRESS, 0, _TYPE_WINDOW) >= 0 and line.endswith((b"}", b"}\r"))
             and _INDEXED_MARKER.search(line) is None)
 
 
@@ -99,7 +102,7 @@ class SessionDelta:
             self.cc_version = record.version
 
 
-@dataclass
+@dataclass(slots=True)
 class PendingEntry:
     """One message record ready to be written: plain values, so a batch pickles cheaply."""
 
@@ -209,8 +212,10 @@ class BatchWriter:
     """Writes batches of one file into the archive; the connection's owner calls it."""
 
     def __init__(self, conn: sqlite3.Connection, file_id: int, generation: int,
-                 sessions: dict[str, int]) -> None:
+                 sessions: dict[str, int],
+                 add_words: Callable[[str, list[tuple[object, ...]]], None]) -> None:
         self.conn = conn
+        self.add_words = add_words
         self.file_id = file_id
         self.generation = generation
         self.session_ids = dict(sessions)
@@ -265,7 +270,7 @@ class BatchWriter:
             kept = {r[0] for r in conn.execute(
                 "SELECT id FROM entries WHERE id BETWEEN ? AND ?", (first, first + len(batch)))}
             fresh = [(number, p) for number, p in fresh if number in kept]
-        words = []
+        words: list[tuple[object, ...]] = []
         usage: dict[object, tuple[object, ...]] = {}
         for number, p in fresh:
             if p.text:
@@ -276,7 +281,7 @@ class BatchWriter:
             if p.usage is not None:
                 # Every content block repeats the message's usage; the last line is final.
                 usage[p.usage[0]] = (p.usage[0], self._session_id(p.session), *p.usage[1:])
-        conn.executemany("INSERT INTO entries_fts(rowid, text) VALUES (?, ?)", words)
+        self.add_words("INSERT INTO entries_fts(rowid, text) VALUES (?, ?)", words)
         conn.executemany(
             "INSERT INTO usage(message_id, session_id, model, input_tokens, output_tokens,"
             " cache_creation_tokens, cache_read_tokens, cost_usd) VALUES (?,?,?,?,?,?,?,?)"

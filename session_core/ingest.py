@@ -149,9 +149,9 @@ def _frame_writer(conn: sqlite3.Connection, state: _FileState) -> Callable[[Fram
     return write
 
 
-def _batch_writer(conn: sqlite3.Connection, state: _FileState) -> BatchWriter:
-    return BatchWriter(conn, state.file_id, state.generation,
-                       {state.info.session_uuid: state.session_id})
+def _batch_writer(db: Database, state: _FileState) -> BatchWriter:
+    return BatchWriter(db.conn, state.file_id, state.generation,
+                       {state.info.session_uuid: state.session_id}, db.executemany_at_commit)
 
 
 def _start(conn: sqlite3.Connection, state: _FileState, rewritten: bool,
@@ -272,7 +272,7 @@ def ingest_file(db: Database, path: Path, settings: Settings) -> IngestReport:
                 report.pending_bytes = size - state.committed
                 return report
             _start(conn, state, rewritten, report)
-            writer = _batch_writer(conn, state)
+            writer = _batch_writer(db, state)
             result = _scan(fd, state, size, settings, _frame_writer(conn, state), writer)
             _finish(conn, state, result, _new_fingerprint(fd, result.committed),
                     writer.new_entries, settings, report)

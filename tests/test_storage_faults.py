@@ -1,0 +1,101 @@
+"""Storage under failure: a unit that fails inside a bulk batch leaves no trace, the others
+land; a locked archive is waited for, not failed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from session_core import paths
+from session_core.archive import open_archive
+from session_core.db import Database
+from session_core.importer import ingest_paths
+
+from .conftest import FIXTURES, archive_dump, run_cli
+
+
+def _db(tmp_path: Path) -> Database:
+    db = Database(tmp_path / "t.db")
+    db.conn.execute("CREATE TABLE t (x)")
+    db.conn.execute("CREATE TABLE words (x)")
+    return db
+
+
+def test_failed_unit_in_a_batch_drops_its_rows_and_deferred_rows(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    with db.bulk():
+        with db.write() as conn:
+            conn.execute("INSERT INTO t VALUES ('kept')")
+            db.executemany_at_commit("INSERT INTO words VALUES (?)", [("kept",)])
+        with pytest.raises(RuntimeError), db.write() as conn:
+            conn.execute("INSERT INTO t VALUES ('lost')")
+            db.executemany_at_commit("INSERT INTO words VALUES (?)", [("lost",)])
+            raise RuntimeError("a file failed half way")
+        with db.write() as conn:
+            db.executemany_at_commit("INSERT INTO words VALUES (?)", [("later",)])
+        assert db.conn.execute("SELECT count(*) FROM words").fetchone()[0] == 0  # deferred
+    assert db.conn.execute("SELECT x FROM t").fetchall() == [("kept",)]
+    assert db.conn.execute("SELECT x FROM words ORDER BY x").fetchall() == [("kept",),
+                                                                             ("later",)]
+
+
+def test_a_failing_batch_rolls_back_whole(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    with pytest.raises(RuntimeError), db.bulk():
+        with db.write() as conn:
+            conn.execute("INSERT INTO t VALUES (1)")
+            db.executemany_at_commit("INSERT INTO words VALUES (?)", [("x",)])
+        raise RuntimeError("interrupted")
+    assert db.conn.execute("SELECT count(*) FROM t").fetchone()[0] == 0
+    with db.write():
+        db.executemany_at_commit("INSERT INTO words VALUES (?)", [("y",)])
+    assert db.conn.execute("SELECT x FROM words").fetchall() == [("y",)]
+
+
+def test_import_waits_for_a_writer_holding_the_lock(project: Path) -> None:
+    """Another process holds the write lock for 2 s; the import waits and then succeeds."""
+    open_archive(project).close()
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
+        " c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(2);"
+        " c.execute('COMMIT')"), str(paths.archive_path(project))], stdout=subprocess.PIPE)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
+    started = time.monotonic()
+    with open_archive(project) as archive:
+        summary = ingest_paths(archive, [FIXTURES / "short.jsonl"])
+    assert summary.new_entries > 0 and time.monotonic() - started >= 1.5
+    holder.wait(timeout=10)
+
+
+def test_an_import_stopped_part_way_completes_when_run_again(project: Path, tmp_path: Path) -> None:
+    """What an import committed before it stopped is kept, and running it again gives the
+    same archive as one clean run."""
+    files = [FIXTURES / "short.jsonl", FIXTURES / "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl"]
+    with open_archive(project) as archive:
+        ingest_paths(archive, files[:1])
+        ingest_paths(archive, files)
+        resumed = archive_dump(archive)
+    clean_project = tmp_path / "clean"
+    clean_project.mkdir()
+    with open_archive(clean_project) as archive:
+        ingest_paths(archive, files)
+        assert archive_dump(archive) == resumed
+
+
+def test_damaged_database_is_reported_not_crashed(project: Path) -> None:
+    with open_archive(project) as archive:
+        ingest_paths(archive, [FIXTURES / "short.jsonl"])
+    db = paths.archive_path(project)
+    data = bytearray(db.read_bytes())
+    data[4096:8192] = b"\xff" * 4096  # wreck the second page
+    db.write_bytes(bytes(data))
+    verify = run_cli("verify", "--project", str(project))
+    assert verify.returncode == 6
+    for command in (["list"], ["status"], ["show", "55604662"], ["export", "55604662"]):
+        result = run_cli(*command, "--project", str(project))
+        assert result.returncode in (0, 6), (command, result.stderr)
+        assert b"Traceback" not in result.stderr
