@@ -6,6 +6,7 @@ the raw archive when a session is shown.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,19 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
     return [b for b in content if isinstance(b, dict)]
 
 
+_COMMAND_NAME = re.compile(r"<command-name>(.*?)</command-name>", re.S)
+_COMMAND_ARGS = re.compile(r"<command-args>(.*?)(?:</command-args>|$)", re.S)
+
+
+def _command_title(content: str) -> str | None:
+    """A slash command with arguments as the user typed it (``/name args``): a prompt in all
+    but form. A bare command (``/compact``) says nothing about the session, so no title."""
+    name, args = _COMMAND_NAME.search(content), _COMMAND_ARGS.search(content)
+    if not name or not args or not args.group(1).strip():
+        return None
+    return f"{name.group(1).strip()} {args.group(1).strip()}"
+
+
 def _user(record: Record, message: Message, limit: int) -> Extracted:
     content = message.content
     meta = bool(record.isMeta) or bool(record.isCompactSummary)
@@ -77,8 +91,8 @@ def _user(record: Record, message: Message, limit: int) -> Extracted:
             return Extracted("user", "summary", content)
         if meta or content.startswith(_META_PREFIXES):
             return Extracted("user", "meta", _clip(content, limit))
-        if content.startswith("<command-name>"):
-            return Extracted("user", "command", content)
+        if content.startswith(("<command-name>", "<command-message>")):
+            return Extracted("user", "command", content, prompt=_command_title(content))
         return Extracted("user", "prompt", content, prompt=content)
     texts: list[str] = []
     results: list[str] = []

@@ -142,3 +142,14 @@ def test_progress_fast_path_takes_most_progress_lines_of_real_transcripts() -> N
                 if is_plain_progress(line):
                     assert progress_timestamp(line) == json.loads(line)["timestamp"]
     assert skipped > 0.9 * total
+
+
+def test_titles_come_from_what_the_user_typed(archive: Archive) -> None:
+    """A slash command with arguments is a prompt; a bare one (/compact) is not a title."""
+    spotter = SHARED / "marot-spotter"
+    ingest_paths(archive, [spotter / "subagent.jsonl", SHARED / "claude-code-2.1.328" /
+                           "projects" / "-home-dev-projects-demo-app" /
+                           "3bc69d40-47a5-45ec-99a4-4045ce971599.jsonl"])
+    titled = session_summary(archive.db.conn, "491e126e")
+    assert titled.title and titled.title.startswith("/handgemacht:create-beads websearch")
+    assert session_summary(archive.db.conn, "3bc69d40").title is None
