@@ -132,8 +132,8 @@ class Batch:
 class Indexer:
     """Parses complete lines into batches; never touches the database.
 
-    Each full batch goes to ``emit``, which writes it at once (a hook's save) or collects it
-    for the process that owns the archive (a parallel import).
+    Each full batch goes to ``emit`` (in practice a :class:`BatchWriter`), so a huge file is
+    written batch by batch instead of held in memory.
     """
 
     def __init__(self, default_session: str, tool_text_chars: int,

@@ -7,8 +7,9 @@ are rewritten on the next call and not indexed until their newline arrives. A fi
 whose fingerprint changed was rewritten: its bytes go into a new generation (the old one is kept)
 and its records are indexed again, deduplicated on ``uuid``.
 
-The whole call is one ``BEGIN IMMEDIATE`` transaction, so concurrent ingests of the same file
-serialise and never double-count, and a crash leaves the previous state intact.
+The whole call is one ``BEGIN IMMEDIATE`` transaction (a savepoint inside an import's batch),
+so concurrent ingests of the same file serialise and never double-count, and a crash leaves
+the previous state intact.
 """
 
 from __future__ import annotations

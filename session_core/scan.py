@@ -1,8 +1,8 @@
 """Reading a file's new bytes into what the archive stores: frames, and batches to index.
 
-Pure: no database here. What it finds goes to callbacks, which write it at once (a hook's save,
-streaming with bounded memory) or collect it for the process that owns the archive (a parallel
-import).
+No database here: what it finds goes to callbacks, in file order, as it is read, so memory
+stays bounded on any file. Keeping the reading apart from the writing is what lets the parsing
+be tested, and measured, on its own.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ def _compression_thread() -> ThreadPoolExecutor:
 
 
 def _forget_thread_after_fork() -> None:
-    """A forked import worker inherits the pool object but not its thread: start afresh."""
+    """A forked child (a user's multiprocessing) inherits the pool object but not its thread:
+    submitting to it would wait forever, so start afresh."""
     global _POOL
     _POOL = None
 
