@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -12,7 +13,8 @@ from pathlib import Path
 
 from . import __version__, paths
 from .archive import Archive, open_archive
-from .errors import ExitCode, InputError, SessionCoreError
+from .config import load_settings
+from .errors import ExitCode, InputError, NotFoundError, SessionCoreError
 from .export import export_session, restore_session
 from .importer import (
     ImportSummary,
@@ -97,9 +99,15 @@ def cmd_show(archive: Archive, args: argparse.Namespace) -> int:
 
 def cmd_export(archive: Archive, args: argparse.Namespace) -> int:
     with archive.db.read() as conn:
-        if args.output:
-            with open(args.output, "wb") as out:
-                export_session(conn, args.session, out)
+        if args.output:  # a temporary file first: a failed export never clobbers the target
+            target = Path(args.output)
+            temp = target.with_name(f".{target.name}.session-core-tmp")
+            try:
+                with open(temp, "wb") as out:
+                    export_session(conn, args.session, out)
+                os.replace(temp, target)
+            finally:
+                temp.unlink(missing_ok=True)
         else:
             export_session(conn, args.session, sys.stdout.buffer)
             sys.stdout.buffer.flush()
@@ -149,6 +157,16 @@ def cmd_backup(archive: Archive, args: argparse.Namespace) -> int:
     return 0
 
 
+def _count(text: str) -> int:
+    value = int(text) if text.isdigit() else -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+READ_ONLY = frozenset({"list", "show", "export", "restore", "status", "search", "verify"})
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="session-core",
@@ -174,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     show = add("show", cmd_show, "show one session: metadata and its conversation")
     show.add_argument("session", help="session id or unique prefix")
     show.add_argument("--json", action="store_true", help="metadata only, as JSON")
-    show.add_argument("--limit", type=int, default=50, help="messages to show (0: all)")
+    show.add_argument("--limit", type=_count, default=50, help="messages to show (0: all)")
     exp = add("export", cmd_export, "write a session's original transcript")
     exp.add_argument("session")
     exp.add_argument("--format", choices=["jsonl"], default="jsonl")
@@ -186,10 +204,20 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--json", action="store_true")
     se = add("search", cmd_search, "full-text search of prompts, replies and tool use")
     se.add_argument("query")
-    se.add_argument("--limit", type=int, default=20)
+    se.add_argument("--limit", type=_count, default=20)
     add("verify", cmd_verify, "check the database and every compressed frame")
     add("backup", cmd_backup, "write a verified backup beside the archive")
     return parser
+
+
+def _require_archive(project: str | None) -> None:
+    """Reading commands never create an archive (a typo in --project would litter one)."""
+    root = paths.project_root(project)
+    load_settings(root)  # a settings mistake is the first thing to report
+    where = paths.archive_path(root)
+    if not where.exists():
+        raise NotFoundError(f"no archive at {where}",
+                            "run 'session-core import' in the project first, or fix --project")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,6 +228,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise InputError("--all and transcript paths exclude each other", "use one")
             for path in args.paths:  # refuse before the archive is even created
                 check_transcript_path(Path(path))
+        if args.command in READ_ONLY:
+            _require_archive(args.project)
         with open_archive(args.project) as archive:
             return int(args.func(archive, args))
     except SessionCoreError as exc:

@@ -8,6 +8,7 @@ deadlock on the lock upgrade and one fails with "database is locked" regardless 
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -35,7 +36,8 @@ def _check_file_is_sqlite(path: Path) -> None:
     if header and header != SQLITE_HEADER:
         raise DatabaseError(
             f"{path} is not a SQLite database (it may be damaged or overwritten)",
-            "move it aside and run 'session-core recover' or 'session-core import' to rebuild it",
+            "move it aside, then 'session-core import' rebuilds it from the transcripts Claude Code"
+            " still has (verified backups are in .claude/session-core/backups/)",
         )
 
 
@@ -50,7 +52,8 @@ def translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return DatabaseError(
             f"the archive {path} is damaged ({text})",
-            "run 'session-core recover' to rebuild it from backups and transcripts",
+            "move it aside, then 'session-core import' rebuilds it from the transcripts Claude Code"
+            " still has (verified backups are in .claude/session-core/backups/)",
         )
     if "disk" in text or "full" in text:
         return DatabaseError(f"cannot write the archive {path} ({text})", "free disk space")
@@ -215,4 +218,6 @@ class Database:
             raise translate(exc, self.path) from exc
         finally:
             if self.conn.in_transaction:
-                self.conn.execute("COMMIT")
+                # A read-only snapshot: the error that matters, if any, is already raised.
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("COMMIT")

@@ -65,7 +65,9 @@ def progress_timestamp(line: bytes) -> str | None:
     start += len(_TIMESTAMP)
     end = line.find(b'"', start)
     value = line[start:end]
-    return value.decode() if 19 <= len(value) <= 40 and value[:1].isdigit() else None
+    if 19 <= len(value) <= 40 and value[:1].isdigit() and value.isascii():
+        return value.decode("ascii")
+    return None
 
 
 def ensure_session(conn: sqlite3.Connection, session_uuid: str) -> int:

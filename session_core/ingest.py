@@ -260,8 +260,10 @@ def ingest_file(db: Database, path: Path, settings: Settings) -> IngestReport:
     report = IngestReport(path)
     with open(path, "rb") as handle:
         fd = handle.fileno()
-        size = os.fstat(fd).st_size
         with db.write() as conn:
+            # The size is read under the lock: read before, another writer may have archived
+            # past it while we waited, and the file would look truncated.
+            size = os.fstat(fd).st_size
             state = _load_state(conn, path)
             if state is None:
                 state = _new_state(conn, path, classify(path))

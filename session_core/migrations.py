@@ -146,7 +146,7 @@ def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int
                 raise DatabaseError(
                     f"the archive {db.path} is at schema {now}, cannot apply step"
                     f" {migration.version}",
-                    "run 'session-core recover'",
+                    "restore the pre-migration backup from .claude/session-core/backups/",
                 )
             for statement in migration.statements:
                 conn.execute(statement)
@@ -161,6 +161,6 @@ def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int
     if lost:
         raise DatabaseError(
             f"migration lost rows in {lost}; the pre-migration backup is kept",
-            "report this bug and restore the backup with 'session-core recover'",
+            "report this bug; the pre-migration backup is in .claude/session-core/backups/",
         )
     return latest
