@@ -90,6 +90,18 @@ def _archived_digest(conn: sqlite3.Connection, record: FileRecord) -> str:
     return digest.hexdigest()
 
 
+def restore_path(record: FileRecord, session_uuid: str) -> str:
+    """Where Claude Code looks for a file of this session, relative to its project folder:
+    ``<session>.jsonl`` and ``<session>/subagents/...``, whatever the file was called when it
+    was imported (``claude --resume`` finds sessions by id)."""
+    name = record.rel_path.rsplit("/", 1)[-1]
+    if record.kind == "session":
+        return f"{session_uuid}.jsonl"
+    if record.rel_path.startswith(f"{session_uuid}/"):
+        return record.rel_path
+    return f"{session_uuid}/{'subagents' if record.kind == 'subagent' else 'tool-results'}/{name}"
+
+
 def restore_session(conn: sqlite3.Connection, ref: str, folder: Path) -> list[RestoreResult]:
     """Put every file of a session back under ``folder`` (Claude Code's project folder).
 
@@ -100,9 +112,10 @@ def restore_session(conn: sqlite3.Connection, ref: str, folder: Path) -> list[Re
     main_file(files, uuid)
     chosen: dict[str, FileRecord] = {}
     for record in files:  # several copies of one file: keep the longest
-        best = chosen.get(record.rel_path)
+        rel = restore_path(record, uuid)
+        best = chosen.get(rel)
         if best is None or (record.size, record.file_id) > (best.size, best.file_id):
-            chosen[record.rel_path] = record
+            chosen[rel] = record
     plan: list[tuple[FileRecord, Path, bool]] = []
     for rel, record in sorted(chosen.items()):
         target = folder / rel

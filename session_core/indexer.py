@@ -146,6 +146,7 @@ class Indexer:
         self.batch = Batch()
         self.keys: set[bytes] = set()
         self.bad_lines: list[tuple[int, str]] = []
+        self.first_session: tuple[str, bool] | None = None  # (sessionId, sidechain agent)
 
     def _delta(self, session: str) -> SessionDelta:
         delta = self.batch.deltas.get(session)
@@ -168,6 +169,9 @@ class Indexer:
             self.bad_lines.append((offset, str(exc.errors()[0].get("msg", "invalid"))))
             return
         session = record.sessionId or self.default_session
+        if self.first_session is None and record.sessionId:
+            self.first_session = (record.sessionId,
+                                  bool(record.isSidechain) and bool(record.agentId))
         self._delta(session).see(record)
         if record.type == "cost-state":
             cost, start = record.totalCostUSD, record.startTime

@@ -91,10 +91,13 @@ def _new_state(conn: sqlite3.Connection, path: Path, info: FileInfo) -> _FileSta
     return _FileState(cur.lastrowid, session_id, info, 0, 0, 0, None, None)
 
 
-def _reclassify(conn: sqlite3.Connection, state: _FileState, path: Path) -> None:
-    """A file first seen before any record named its session was filed under its own name;
-    once a record names the session, move what was filed provisionally to the real one."""
-    info = classify(path)
+def _reclassify(conn: sqlite3.Connection, state: _FileState, path: Path,
+                named: tuple[str, bool]) -> None:
+    """A loose file whose first lines named no session was filed under its own name; once a
+    record names the session, move what was filed provisionally to the real one."""
+    session, sidechain = named
+    kind = "subagent" if sidechain or path.name.startswith("agent-") else "session"
+    info = FileInfo(kind, session, state.info.project_folder, state.info.rel_path)
     if info == state.info:
         return
     old, new = state.session_id, ensure_session(conn, info.session_uuid)
@@ -267,8 +270,6 @@ def ingest_file(db: Database, path: Path, settings: Settings) -> IngestReport:
             state = _load_state(conn, path)
             if state is None:
                 state = _new_state(conn, path, classify(path))
-            elif is_provisional(path, state.info):
-                _reclassify(conn, state, path)
             report.session_uuid, report.kind = state.info.session_uuid, state.info.kind
             rewritten = not _unchanged_prefix(fd, state, size)
             if not rewritten and size == state.size:
@@ -277,6 +278,9 @@ def ingest_file(db: Database, path: Path, settings: Settings) -> IngestReport:
             _start(conn, state, rewritten, report)
             writer = _batch_writer(db, state)
             result = _scan(fd, state, size, settings, _frame_writer(conn, state), writer)
+            if result.first_session and is_provisional(path, state.info):
+                _reclassify(conn, state, path, result.first_session)
+            report.session_uuid, report.kind = state.info.session_uuid, state.info.kind
             _finish(conn, state, result, _new_fingerprint(fd, result.committed),
                     writer.new_entries, settings, report)
     return report

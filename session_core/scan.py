@@ -43,6 +43,7 @@ class ScanResult:
     new_bytes: int = 0
     bad_lines: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    first_session: tuple[str, bool] | None = None  # the first sessionId a record named
 
 
 def _pieces(fd: int, start: int, end: int, frame_bytes: int, line_mode: bool) -> Iterator[
@@ -137,4 +138,5 @@ def scan(fd: int, start: int, size: int, *, line_mode: bool, default_session: st
     if splitter is not None:
         splitter.indexer.flush()
         result.bad_lines = splitter.indexer.bad_lines
+        result.first_session = splitter.indexer.first_session
     return result

@@ -160,3 +160,15 @@ def test_many_small_saves_are_merged_into_few_frames(archive: Archive, tmp_path:
     assert stored <= len(codec.compress(data, archive.settings.compression_level))
     session = archive.db.conn.execute("SELECT uuid FROM sessions").fetchone()[0]
     assert _export(archive, session) == data
+
+
+def test_loose_file_whose_first_lines_name_no_session_is_filed_under_the_right_one(
+        archive: Archive, tmp_path: Path) -> None:
+    """Real transcripts can open with large records that carry no sessionId (snapshots)."""
+    snapshot = b'{"type":"file-history-snapshot","snapshot":{"x":"' + b"y" * 70_000 + b'"}}\n'
+    path = tmp_path / "bugfix.jsonl"
+    path.write_bytes(snapshot + SMALL[0].read_bytes())
+    ingest_file(archive.db, path, archive.settings)
+    sessions = [s for (s,) in archive.db.conn.execute("SELECT uuid FROM sessions")]
+    assert sessions == ["55604662-cf2a-4331-851a-ec234028f8ca"]
+    assert _export(archive, "55604662") == path.read_bytes()
