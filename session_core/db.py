@@ -103,8 +103,12 @@ class Database:
         """Return pages freed by replaced tails and index merges to the file system."""
         try:
             free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
+            if not free:
+                return
+            self.conn.execute("BEGIN IMMEDIATE")  # one commit, not one per page
             for _ in range(free):  # sqlite3 steps the pragma once: one page per call
                 self.conn.execute("PRAGMA incremental_vacuum")
+            self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
             raise translate(exc, self.path) from exc
 
@@ -141,10 +145,13 @@ class Database:
             yield
             self.conn.execute("RELEASE unit")
         except BaseException as exc:
-            self.conn.execute("ROLLBACK TO unit")
-            self.conn.execute("RELEASE unit")
+            if self.conn.in_transaction:  # SQLite may have rolled back everything already
+                with contextlib.suppress(sqlite3.Error):
+                    self.conn.execute("ROLLBACK TO unit")
+                    self.conn.execute("RELEASE unit")
             for sql, rows in self._deferred.items():  # the unit's deferred rows go too
                 del rows[marks.get(sql, 0):]
+            self._deferred_count = sum(len(rows) for rows in self._deferred.values())
             if isinstance(exc, sqlite3.Error):
                 raise translate(exc, self.path) from exc
             raise

@@ -134,7 +134,14 @@ def restore_session(conn: sqlite3.Connection, ref: str, folder: Path) -> list[Re
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         _write_verified(conn, record, target)
-        os.replace(target.with_name(f".{target.name}.session-core-tmp"), target)
+        temp = target.with_name(f".{target.name}.session-core-tmp")
+        try:  # a link never replaces a file that appeared since the check (Claude writing)
+            os.link(temp, target)
+        except FileExistsError as exc:
+            raise ConflictError(f"{target} appeared while restoring; it was left as it is",
+                                "move it aside and run restore again") from exc
+        finally:
+            temp.unlink(missing_ok=True)
         fd = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(fd)

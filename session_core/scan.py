@@ -98,6 +98,8 @@ class _LineSplitter:
                 self._close_partial(line)
             elif len(line) <= self.limit:
                 self.indexer.line(pos, line)
+            else:
+                self._too_long(pos, len(line))
             pos += len(line) + 1
             self.result.committed = pos
         if last:
@@ -111,9 +113,12 @@ class _LineSplitter:
         if whole <= self.limit:
             self.indexer.line(start, b"".join([*self.partial, end]))
         else:
-            self.result.warnings.append(f"a {whole}-byte line at byte {start} is archived"
-                                        " verbatim but too long to index")
+            self._too_long(start, whole)
         self.partial, self.partial_len = [], 0
+
+    def _too_long(self, start: int, length: int) -> None:
+        self.result.warnings.append(f"a {length}-byte line at byte {start} is archived"
+                                    " verbatim but too long to index")
 
 
 def scan(fd: int, start: int, size: int, *, line_mode: bool, default_session: str,

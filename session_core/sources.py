@@ -50,6 +50,11 @@ def check_transcript_path(path: Path) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{path} is not a regular file", "name a .jsonl transcript")
     try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"the name of {path!r} is not valid UTF-8",
+                         "rename the file (Claude Code itself names transcripts by id)") from exc
+    try:
         with open(path, "rb") as handle:
             sample = handle.read(SNIFF_BYTES)
     except OSError as exc:

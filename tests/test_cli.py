@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 from session_core import paths
@@ -110,3 +111,30 @@ def test_console_script_and_module_are_the_same_cli() -> None:
     a = subprocess.run([console, "--help"], capture_output=True, check=True).stdout
     b = run_cli("--help").stdout
     assert a.replace(b"session-core", b"X") == b.replace(b"session-core", b"X")
+
+
+def test_reading_commands_never_create_or_clobber(project: Path, tmp_path: Path) -> None:
+    typo = tmp_path / "typo"
+    result = run_cli("list", "--project", str(typo))
+    assert result.returncode == 3 and b"Try: run 'session-core import'" in result.stderr
+    assert not typo.exists()
+
+    assert run_cli("import", str(FIXTURES / "short.jsonl"), "--project",
+                   str(project)).returncode == 0
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    result = run_cli("export", "nosuch", "-o", str(precious), "--project", str(project))
+    assert result.returncode == 3 and precious.read_text() == "keep me"
+    assert run_cli("show", "55604662", "--limit", "-1", "--project",
+                   str(project)).returncode == 2
+
+
+def test_file_name_that_is_not_utf8_is_refused(project: Path, tmp_path: Path) -> None:
+    import os
+
+    weird = os.fsencode(tmp_path) + b"/caf\xe9.jsonl"
+    with open(weird, "wb") as handle:
+        handle.write((FIXTURES / "short.jsonl").read_bytes())
+    result = subprocess.run([sys.executable, "-m", "session_core", "import", weird,
+                             "--project", str(project)], capture_output=True, check=False)
+    assert result.returncode == 7 and b"not valid UTF-8" in result.stderr

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,41 @@ def test_sixteen_processes_share_one_archive(project: Path, tmp_path: Path) -> N
         fts = conn.execute("SELECT count(*) FROM entries_fts WHERE entries_fts MATCH"
                            " 'phx OR server'").fetchone()[0]
         assert fts > 0
+
+
+@pytest.mark.slow
+def test_hooks_racing_a_growing_transcript_never_see_a_rewrite(project: Path,
+                                                              tmp_path: Path) -> None:
+    """Claude Code appends while several hook processes ingest the same file."""
+    source = (FIXTURES / "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl").read_bytes()
+    lines = source.splitlines(keepends=True)
+    live = tmp_path / "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl"
+    live.write_bytes(b"")
+    script = ("import sys; from pathlib import Path; from session_core.archive import"
+              " open_archive; from session_core.ingest import ingest_file\n"
+              "a = open_archive(sys.argv[1]); live = Path(sys.argv[2])\n"
+              "while live.stat().st_size < int(sys.argv[3]):\n"
+              "    r = ingest_file(a.db, live, a.settings)\n"
+              "    assert not r.rewritten, r.warnings\n")
+    open_archive(project).close()
+    hooks = [subprocess.Popen([sys.executable, "-c", script, str(project), str(live),
+                               str(len(source))], stderr=subprocess.PIPE) for _ in range(4)]
+    time.sleep(1)  # let the hooks start racing
+    for line in lines:
+        with open(live, "ab") as handle:
+            handle.write(line)
+        time.sleep(0.01)
+    for hook in hooks:
+        _, err = hook.communicate(timeout=300)
+        assert hook.returncode == 0, err.decode()
+    with open_archive(project) as archive:
+        from session_core.ingest import ingest_file
+
+        ingest_file(archive.db, live, archive.settings)
+        generations = archive.db.conn.execute("SELECT DISTINCT generation FROM chunks").fetchall()
+        assert generations == [(0,)]
+        from session_core.export import file_bytes
+        from session_core.queries import session_files
+
+        (record,) = session_files(archive.db.conn, 1)
+        assert b"".join(file_bytes(archive.db.conn, record)) == source
