@@ -110,6 +110,8 @@ class Database:
                 self.conn.execute("PRAGMA incremental_vacuum")
             self.conn.execute("COMMIT")
         except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise translate(exc, self.path) from exc
 
     def user_version(self) -> int:
@@ -139,6 +141,8 @@ class Database:
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:
+        if not self.conn.in_transaction:  # SQLite rolled the batch back (disk full, ...)
+            self._begin_batch()
         marks = {sql: len(rows) for sql, rows in self._deferred.items()}
         self.conn.execute("SAVEPOINT unit")
         try:
