@@ -1,8 +1,8 @@
 """What a file on disk is: a session transcript, a subagent transcript, or a sidecar file.
 
 Decided from where Claude Code puts it (``<session>/subagents/``, ``<session>/tool-results/``,
-``agent-*.jsonl``) and, for files found elsewhere, from their first records, so the layout of
-``~/.claude/projects`` and loose files handed to ``import`` both work.
+``agent-*.jsonl``, a session id as the name). A loose file handed to ``import`` under another
+name is settled by the first record that names its session, found while it is indexed.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from .errors import InputError
-from .models import parse_record
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 SNIFF_BYTES = 64 * 1024
@@ -75,25 +72,6 @@ def looks_binary(sample: bytes) -> bool:
     return text.count("\ufffd") > max(8, len(text) // 100)
 
 
-def _first_record_identity(path: Path) -> tuple[str | None, bool]:
-    """(sessionId, is_sidechain_agent) of the first record in the file that names a session."""
-    try:
-        with open(path, "rb") as handle:
-            sample = handle.read(SNIFF_BYTES)
-    except OSError:
-        return None, False
-    for line in sample.split(b"\n")[:200]:
-        if not line.strip():
-            continue
-        try:
-            record = parse_record(line)
-        except ValidationError:
-            continue
-        if record.sessionId:
-            return record.sessionId, bool(record.isSidechain) and bool(record.agentId)
-    return None, False
-
-
 def is_provisional(path: Path, info: FileInfo) -> bool:
     """True while a loose file is filed under its own name for want of a record naming its
     session (it was empty, or its first lines carry no ``sessionId``)."""
@@ -114,11 +92,10 @@ def classify(path: Path) -> FileInfo:
         )
     if path.suffix != ".jsonl":
         return FileInfo("sidecar", path.stem, parent.name, path.name)
-    if UUID_RE.match(path.stem):
-        return FileInfo("session", path.stem, parent.name, path.name)
-    session_id, sidechain = _first_record_identity(path)
-    kind = "subagent" if path.name.startswith("agent-") or sidechain else "session"
-    return FileInfo(kind, session_id or path.stem, parent.name, path.name)
+    kind = "subagent" if path.name.startswith("agent-") else "session"
+    # A loose file is filed under its own name until the scan meets a record naming its
+    # session (see is_provisional); Claude Code's own files are named by session id.
+    return FileInfo(kind, path.stem, parent.name, path.name)
 
 
 def session_files(project_folder: Path) -> list[Path]:
