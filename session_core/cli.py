@@ -27,6 +27,7 @@ from .progress import ProgressBar
 from .queries import list_sessions, search, session_summary
 from .report import render_session, render_sessions, render_status, status_data
 from .sources import check_transcript_path
+from .sources import session_files as folder_files
 
 
 def _print_import(summary: ImportSummary, where: Path) -> None:
@@ -38,10 +39,17 @@ def _print_import(summary: ImportSummary, where: Path) -> None:
           f" {summary.new_entries:,} new messages.")
 
 
+def _import_into(archive: Archive, files: list[Path], strict: bool = False) -> bool:
+    """Ingest, hand freed pages back, report; True if every file made it."""
+    summary = ingest_paths(archive, files, ProgressBar(), strict=strict)
+    archive.db.release_free_pages()
+    _print_import(summary, archive.db.path)
+    return not summary.failures
+
+
 def cmd_import(archive: Archive, args: argparse.Namespace) -> int:
     if args.paths:
-        files = [Path(p) for p in args.paths]
-        summary = ingest_paths(archive, files, ProgressBar(), strict=True)
+        ok = _import_into(archive, [Path(p) for p in args.paths], strict=True)
     elif args.all:
         return _import_all(archive, args)
     else:
@@ -49,10 +57,8 @@ def cmd_import(archive: Archive, args: argparse.Namespace) -> int:
         if not files:
             print(f"No transcripts for {archive.project} under {claude_projects_dir(archive)}.")
             return 0
-        summary = ingest_paths(archive, files, ProgressBar())
-    archive.db.release_free_pages()
-    _print_import(summary, archive.db.path)
-    return ExitCode.FAILURE if summary.failures else ExitCode.OK
+        ok = _import_into(archive, files)
+    return ExitCode.OK if ok else ExitCode.FAILURE
 
 
 def _import_all(archive: Archive, args: argparse.Namespace) -> int:
@@ -66,11 +72,7 @@ def _import_all(archive: Archive, args: argparse.Namespace) -> int:
             continue
         target = archive if cwd == archive.project else open_archive(cwd)
         try:
-            from .sources import session_files
-
-            summary = ingest_paths(target, session_files(folder), ProgressBar())
-            _print_import(summary, target.db.path)
-            failed = failed or bool(summary.failures)
+            failed = not _import_into(target, folder_files(folder)) or failed
         finally:
             if target is not archive:
                 target.close()
