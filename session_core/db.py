@@ -67,7 +67,6 @@ class Database:
         self.path = path
         self._batch_started: float | None = None
         self._deferred: dict[str, list[tuple[object, ...]]] = {}
-        self._deferred_count = 0
         _check_file_is_sqlite(path)
         paths.ensure_private_dir(path.parent)
         try:
@@ -155,7 +154,6 @@ class Database:
                     self.conn.execute("RELEASE unit")
             for sql, rows in self._deferred.items():  # the unit's deferred rows go too
                 del rows[marks.get(sql, 0):]
-            self._deferred_count = sum(len(rows) for rows in self._deferred.values())
             if isinstance(exc, sqlite3.Error):
                 raise translate(exc, self.path) from exc
             raise
@@ -170,13 +168,11 @@ class Database:
             self.conn.executemany(sql, rows)
             return
         self._deferred.setdefault(sql, []).extend(rows)
-        self._deferred_count += len(rows)
 
     def _run_deferred(self) -> None:
         for sql, rows in self._deferred.items():
             self.conn.executemany(sql, rows)
         self._deferred.clear()
-        self._deferred_count = 0
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
@@ -189,7 +185,6 @@ class Database:
         except BaseException:
             self._batch_started = None
             self._deferred.clear()
-            self._deferred_count = 0
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
@@ -200,7 +195,7 @@ class Database:
         or gathered enough deferred rows (memory stays bounded on huge files)."""
         if self._batch_started is not None and (
                 time.monotonic() - self._batch_started > BATCH_SECONDS
-                or self._deferred_count > MAX_DEFERRED_ROWS):
+                or sum(map(len, self._deferred.values())) > MAX_DEFERRED_ROWS):
             self._end_batch()
             self._begin_batch()
 

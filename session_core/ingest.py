@@ -223,13 +223,15 @@ def _repack(conn: sqlite3.Connection, state: _FileState, committed: int,
         return
     run.reverse()
     group: list[tuple[int, int, int]] = []
+    grouped = 0  # raw bytes in group
     for row in [*run, None]:
-        if row is not None and sum(r[2] for r in group) + row[2] <= settings.frame_bytes:
+        if row is not None and grouped + row[2] <= settings.frame_bytes:
             group.append(row)
+            grouped += row[2]
             continue
         if len(group) > 1:
             _merge(conn, state, group, settings)
-        group = [row] if row is not None else []
+        group, grouped = ([row], row[2]) if row is not None else ([], 0)
 
 
 def _merge(conn: sqlite3.Connection, state: _FileState, group: list[tuple[int, int, int]],
@@ -240,11 +242,8 @@ def _merge(conn: sqlite3.Connection, state: _FileState, group: list[tuple[int, i
         parts.append(codec.decompress(frame, raw_len))
     data = b"".join(parts)
     conn.executemany("DELETE FROM chunks WHERE id = ?", [(r[0],) for r in group])
-    conn.execute(
-        "INSERT INTO chunks(file_id, generation, offset, raw_len, data) VALUES (?,?,?,?,?)",
-        (state.file_id, state.generation, group[0][1], len(data),
-         codec.compress(data, settings.repack_level)),
-    )
+    _frame_writer(conn, state)((group[0][1], len(data), codec.compress(data,
+                                                                      settings.repack_level)))
 
 
 def compact_file(db: Database, path: Path, settings: Settings) -> None:
