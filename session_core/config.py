@@ -1,39 +1,53 @@
 """Settings: defaults, then the user file, then ``<project>/.claude/session-core.json``.
 
-Validated with pydantic and ``extra='forbid'`` so a typo is an error that names the key instead of
-a setting silently ignored.
+``Settings`` is a plain frozen dataclass so that a hook (a fresh process per event) pays nothing
+for it when no settings file exists, which is the common case. A file's contents are validated
+with pydantic, imported only then, with ``extra='forbid'`` so a typo is an error that names the
+key instead of a setting silently ignored.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import paths
 from .errors import ConfigError
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+def _bounds(low: int, high: int | None = None) -> dict[str, int]:
+    return {"ge": low} if high is None else {"ge": low, "le": high}
 
-    compression_level: int = Field(3, ge=1, le=22)
+
+@dataclass(frozen=True)
+class Settings:
+    compression_level: int = field(default=3, metadata=_bounds(1, 22))
     """zstd level for new frames; 3 meets the size bar at several times the speed of 9+."""
-    repack_level: int = Field(9, ge=1, le=22)
+    repack_level: int = field(default=9, metadata=_bounds(1, 22))
     """zstd level used when small live-ingest frames are merged into one."""
-    frame_bytes: int = Field(4 * 1024 * 1024, ge=64 * 1024, le=64 * 1024 * 1024)
+    frame_bytes: int = field(default=4 * 1024 * 1024,
+                             metadata=_bounds(64 * 1024, 64 * 1024 * 1024))
     """Raw bytes per zstd frame at most: bounds memory and keeps random access per session."""
-    repack_after_frames: int = Field(16, ge=2, le=10_000)
+    repack_after_frames: int = field(default=16, metadata=_bounds(2, 10_000))
     """Merge a file's trailing small frames once this many have piled up (one per hook save)."""
-    max_indexed_line_bytes: int = Field(32 * 1024 * 1024, ge=1024)
+    max_indexed_line_bytes: int = field(default=32 * 1024 * 1024, metadata=_bounds(1024))
     """Longer lines are archived verbatim but not parsed (bounded memory on pathological input)."""
-    tool_text_chars: int = Field(2000, ge=0, le=1_000_000)
+    tool_text_chars: int = field(default=2000, metadata=_bounds(0, 1_000_000))
     """Characters of each tool input and tool result put in the search index."""
-    busy_timeout_ms: int = Field(30_000, ge=100, le=600_000)
+    busy_timeout_ms: int = field(default=30_000, metadata=_bounds(100, 600_000))
     claude_config_dir: str | None = None
     """Where Claude Code keeps transcripts, if not ``$CLAUDE_CONFIG_DIR`` or ``~/.claude``."""
+    handoff_chars: int = field(default=4000, metadata=_bounds(200, 9000))
+    """Most characters the SessionStart handoff may inject (Claude Code files away >10,000)."""
+    hook_budget_ms: int = field(default=8000, metadata=_bounds(200, 60_000))
+    """Wall time one hook process may take, below the template's per-hook timeouts."""
+    session_end_budget_ms: int = field(default=1200, metadata=_bounds(100, 1400))
+    """SessionEnd shares a 1.5 s budget in Claude Code; finish well inside it."""
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
 
 
 def _read_layer(path: Path) -> dict[str, Any]:
@@ -53,6 +67,27 @@ def _read_layer(path: Path) -> dict[str, Any]:
     return data
 
 
+def _validate(merged: dict[str, Any], sources: dict[str, Path]) -> Settings:
+    """Check types (strictly: no "3" for 3) and ranges with pydantic; first error names its file."""
+    from pydantic import ConfigDict, Field, ValidationError, create_model
+
+    schema: dict[str, Any] = {
+        f.name: (f.type, Field(f.default, strict=True, **f.metadata)) for f in fields(Settings)
+    }
+    model = create_model("Settings", __config__=ConfigDict(extra="forbid"), **schema)
+    try:
+        checked = model(**merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "?"
+        where = sources.get(key.split(".")[0])
+        raise ConfigError(
+            f"invalid setting '{key}' in {where}: {first['msg']}",
+            f"fix or remove '{key}'; valid keys: {', '.join(sorted(SETTING_NAMES))}",
+        ) from exc
+    return Settings(**checked.model_dump())
+
+
 def load_settings(project: Path | None = None) -> Settings:
     """Merge the layers; the first invalid key, with the file it came from, is the error."""
     merged: dict[str, Any] = {}
@@ -64,13 +99,4 @@ def load_settings(project: Path | None = None) -> Settings:
         for key, value in _read_layer(layer).items():
             merged[key] = value
             sources[key] = layer
-    try:
-        return Settings(**merged)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "?"
-        where = sources.get(key.split(".")[0])
-        raise ConfigError(
-            f"invalid setting '{key}' in {where}: {first['msg']}",
-            f"fix or remove '{key}'; valid keys: {', '.join(sorted(Settings.model_fields))}",
-        ) from exc
+    return _validate(merged, sources) if merged else Settings()

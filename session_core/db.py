@@ -190,6 +190,10 @@ class Database:
             raise
         self._end_batch()
 
+    @property
+    def in_bulk(self) -> bool:
+        return self._batch_started is not None
+
     def batch_boundary(self) -> None:
         """Between two units of a bulk write: commit if the batch has held the lock long enough
         or gathered enough deferred rows (memory stays bounded on huge files)."""

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import Message, Record
+from .models import Message, Record, is_message
 
 MESSAGE_TYPES = frozenset({"user", "assistant", "system"})
 TITLE_CHARS = 200
@@ -141,7 +141,7 @@ def extract(record: Record, limit: int) -> Extracted | None:
         text = record.content if isinstance(record.content, str) else ""
         return Extracted("system", str(record.subtype or "system"), _clip(text, limit))
     message = record.message
-    if not isinstance(message, Message):
+    if not is_message(message):
         return Extracted(kind, "meta")
     if kind == "user":
         return _user(record, message, limit)

@@ -13,10 +13,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pydantic import ValidationError
-
 from .extract import Extracted, extract, make_title, usage_numbers
-from .models import Message, Record, parse_record
+from .models import Record, RecordError, is_message, parse_record
 
 _PROGRESS = b'"type":"progress"'
 _INDEXED_MARKER = re.compile(rb'"type":(?:"(?:user|assistant|system|cost-state)"| )')
@@ -139,8 +137,10 @@ class Indexer:
     """
 
     def __init__(self, default_session: str, tool_text_chars: int,
-                 emit: Callable[[Batch], None]) -> None:
+                 emit: Callable[[Batch], None],
+                 parse: Callable[[bytes], Record] = parse_record) -> None:
         self.default_session = default_session
+        self.parse = parse
         self.tool_text_chars = tool_text_chars
         self.emit = emit
         self.batch = Batch()
@@ -164,9 +164,9 @@ class Indexer:
         if not line or line.isspace():
             return
         try:
-            record = parse_record(line)
-        except ValidationError as exc:
-            self.bad_lines.append((offset, str(exc.errors()[0].get("msg", "invalid"))))
+            record = self.parse(line)
+        except RecordError as exc:
+            self.bad_lines.append((offset, str(exc)))
             return
         session = record.sessionId or self.default_session
         if self.first_session is None and record.sessionId:
@@ -202,7 +202,7 @@ def _pending(key: bytes, session: str, offset: int, line: bytes, record: Record,
              extracted: Extracted) -> PendingEntry:
     usage = None
     message = record.message
-    if record.type == "assistant" and isinstance(message, Message) and isinstance(
+    if record.type == "assistant" and is_message(message) and isinstance(
             message.id, str):
         numbers = usage_numbers(message.usage) or (0, 0, 0, 0)
         usage = (message.id, message.model if isinstance(message.model, str) else None,

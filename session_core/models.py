@@ -1,57 +1,126 @@
-"""pydantic models of the transcript records the core reads.
+"""The transcript records the core reads, parsed with the standard library.
 
-Lenient where Claude Code varies (unknown fields ignored, most fields typed ``Any`` and checked
-where used), strict where a wrong type would make us store garbage: an identity (``uuid``,
-``sessionId``) that is not a string makes the line unindexable rather than mis-keyed. Parsing goes
-straight from bytes with ``model_validate_json``, which skips the fields we do not declare (e.g. the
-large ``data`` of ``progress`` records) instead of building Python objects for them.
+Lenient where Claude Code varies (unknown fields ignored, most fields kept as whatever JSON gave
+and checked where used), strict where a wrong type would make us store garbage: an identity
+(``uuid``, ``sessionId``) that is not a string makes the line unindexable rather than mis-keyed.
+
+Plain classes and ``json.loads`` rather than a pydantic model: every hook process parses records,
+and importing pydantic alone costs several times a bare interpreter start (measured: ~150 ms of a
+~200 ms hook). Bulk import throughput stayed within noise of the pydantic parser (bench/README.md).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import re
+from typing import Any, TypeGuard
 
-from pydantic import BaseModel, ConfigDict, StrictStr
-
-
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=False, defer_build=True)
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
-class Message(_Lenient):
-    id: Any = None
-    role: Any = None
-    model: Any = None
-    content: Any = None
-    usage: Any = None
+class RecordError(ValueError):
+    """A line that is not a JSON object, or whose identity fields have the wrong type."""
 
 
-class Record(_Lenient):
-    """One line of a transcript, any ``type``; only what the index needs is declared."""
+class Message:
+    """``message`` of a user/assistant record; only what extraction and usage need."""
 
-    type: Any = None
-    uuid: StrictStr | None = None
-    sessionId: StrictStr | None = None
-    timestamp: Any = None
-    cwd: Any = None
-    gitBranch: Any = None
-    version: Any = None
-    isSidechain: Any = None
-    isMeta: Any = None
-    isCompactSummary: Any = None
-    agentId: Any = None
-    subtype: Any = None
-    content: Any = None
-    message: Message | Any = None
-    costUSD: Any = None
-    totalCostUSD: Any = None
-    startTime: Any = None
+    __slots__ = ("content", "id", "model", "role", "usage")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        get = data.get
+        self.id: Any = get("id")
+        self.role: Any = get("role")
+        self.model: Any = get("model")
+        self.content: Any = get("content")
+        self.usage: Any = get("usage")
+
+
+_MESSAGE_CLASSES: tuple[type, ...] = (Message,)
+
+
+def register_message_class(cls: type) -> None:
+    """Another parser's message class (:mod:`session_core.models_bulk`) counts as a Message."""
+    global _MESSAGE_CLASSES
+    if cls not in _MESSAGE_CLASSES:
+        _MESSAGE_CLASSES = (*_MESSAGE_CLASSES, cls)
+
+
+def is_message(value: Any) -> TypeGuard[Message]:
+    """A parsed ``message`` object, as opposed to a malformed value kept as plain JSON."""
+    return isinstance(value, _MESSAGE_CLASSES)
+
+
+class Record:
+    """One line of a transcript, any ``type``; only what the index needs is kept."""
+
+    __slots__ = (
+        "agentId",
+        "content",
+        "costUSD",
+        "cwd",
+        "data",
+        "gitBranch",
+        "isCompactSummary",
+        "isMeta",
+        "isSidechain",
+        "message",
+        "sessionId",
+        "startTime",
+        "subtype",
+        "timestamp",
+        "totalCostUSD",
+        "type",
+        "uuid",
+        "version",
+    )
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        get = data.get
+        self.uuid: str | None = _identity(get("uuid"), "uuid")
+        self.sessionId: str | None = _identity(get("sessionId"), "sessionId")
+        self.type: Any = get("type")
+        self.timestamp: Any = get("timestamp")
+        self.cwd: Any = get("cwd")
+        self.gitBranch: Any = get("gitBranch")
+        self.version: Any = get("version")
+        self.isSidechain: Any = get("isSidechain")
+        self.isMeta: Any = get("isMeta")
+        self.isCompactSummary: Any = get("isCompactSummary")
+        self.agentId: Any = get("agentId")
+        self.subtype: Any = get("subtype")
+        self.content: Any = get("content")
+        message = get("message")
+        self.message: Message | Any = Message(message) if isinstance(message, dict) else message
+        self.costUSD: Any = get("costUSD")
+        self.totalCostUSD: Any = get("totalCostUSD")
+        self.startTime: Any = get("startTime")
+        self.data: dict[str, Any] = data
+        """The whole parsed line, for readers (the handoff) that need more than the index."""
+
+
+def _identity(value: Any, name: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise RecordError(f"{name} should be a string, not {type(value).__name__}")
 
 
 def parse_record(line: bytes) -> Record:
-    """Parse one JSONL line; raises ``pydantic.ValidationError`` for non-JSON or non-objects."""
-    return _validate_json(line)  # type: ignore[no-any-return]
+    """Parse one JSONL line; raises :class:`RecordError` for non-JSON or non-objects."""
+    try:
+        data = json.loads(line)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise RecordError(f"invalid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"a record must be a JSON object, not {type(data).__name__}")
+    if _SURROGATE_ESCAPE.search(line):
+        _refuse_lone_surrogates(data)
+    return Record(data)
 
 
-Record.model_rebuild()
-_validate_json = Record.__pydantic_validator__.validate_json  # skips a wrapper; hot path
+def _refuse_lone_surrogates(data: dict[str, Any]) -> None:
+    """``json`` accepts an escaped lone surrogate, SQLite cannot store it: refuse the line."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise RecordError("invalid JSON: lone surrogate in a string escape") from None

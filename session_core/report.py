@@ -7,13 +7,11 @@ import sqlite3
 from collections import deque
 from typing import Any
 
-from pydantic import ValidationError
-
 from .archive import Archive
 from .export import file_bytes
 from .extract import extract
 from .migrations import LATEST_VERSION
-from .models import parse_record
+from .models import RecordError, parse_record
 from .queries import SessionSummary, main_file, resolve_session, session_files
 
 
@@ -63,7 +61,7 @@ def render_session(conn: sqlite3.Connection, s: SessionSummary, limit: int) -> s
     for line in _lines_of(conn, s.uuid):
         try:
             record = parse_record(line)
-        except ValidationError:
+        except RecordError:
             continue
         info = extract(record, 200)
         if info is None or info.kind in ("meta", "tool_result"):

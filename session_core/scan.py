@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from . import codec
 from .indexer import Batch, Indexer
+from .models import Record, parse_record
 
 Frame = tuple[int, int, bytes]  # (offset, raw length, zstd frame)
 THREADED_COMPRESSION = 256 << 10  # below this, handing off to a thread costs more than it saves
@@ -123,12 +124,13 @@ class _LineSplitter:
 
 def scan(fd: int, start: int, size: int, *, line_mode: bool, default_session: str,
          frame_bytes: int, level: int, tool_text_chars: int, max_line_bytes: int,
-         on_frame: Callable[[Frame], None], on_batch: Callable[[Batch], None]) -> ScanResult:
+         on_frame: Callable[[Frame], None], on_batch: Callable[[Batch], None],
+         parse: Callable[[bytes], Record] = parse_record) -> ScanResult:
     """Compress [start, size) into frames and index its complete lines, in file order."""
     result = ScanResult(committed=start)
     splitter = None
     if line_mode:
-        indexer = Indexer(default_session, tool_text_chars, on_batch)
+        indexer = Indexer(default_session, tool_text_chars, on_batch, parse)
         splitter = _LineSplitter(indexer, start, max_line_bytes, result)
     pool = _compression_thread() if size - start >= THREADED_COMPRESSION else None
     for offset, data in _pieces(fd, start, size, frame_bytes, line_mode):

@@ -8,13 +8,12 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from session_core.archive import Archive
 from session_core.extract import extract
 from session_core.importer import ingest_paths
 from session_core.indexer import is_plain_progress, progress_timestamp
-from session_core.models import parse_record
+from session_core.models import RecordError, parse_record
 from session_core.queries import session_summary
 from session_core.scan import _pieces
 
@@ -38,7 +37,7 @@ record_like = st.fixed_dictionaries(
 def test_arbitrary_bytes_parse_or_raise_validation_error(line: bytes) -> None:
     try:
         record = parse_record(line)
-    except ValidationError:
+    except RecordError:
         return
     extract(record, 100)
 
@@ -48,7 +47,7 @@ def test_arbitrary_bytes_parse_or_raise_validation_error(line: bytes) -> None:
 def test_any_record_shape_is_indexed_or_refused_never_crashes(data: dict[str, object]) -> None:
     try:
         record = parse_record(json.dumps(data).encode())
-    except ValidationError:
+    except RecordError:
         # Only a wrongly typed identity may make a record unindexable.
         assert not isinstance(data.get("uuid"), (str, type(None))) or not isinstance(
             data.get("sessionId"), (str, type(None)))
