@@ -149,3 +149,14 @@ def restore_session(conn: sqlite3.Connection, ref: str, folder: Path) -> list[Re
             os.close(fd)
         results.append(RestoreResult(target, "written"))
     return results
+
+
+def file_lines(conn: sqlite3.Connection, record: FileRecord) -> Iterator[bytes]:
+    """The archived file's lines (without newlines), frames joined where a line spans two."""
+    carry = b""
+    for chunk in file_bytes(conn, record):
+        lines = (carry + chunk).split(b"\n")
+        carry = lines.pop()
+        yield from lines
+    if carry:
+        yield carry

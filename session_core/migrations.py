@@ -92,7 +92,37 @@ SCHEMA_V1 = (
         PRIMARY KEY (session_id, start_time)) WITHOUT ROWID""",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "initial schema", SCHEMA_V1),)
+SCHEMA_V2_HOOKS = (
+    # The handoff asks for "the most recent other session" on every SessionStart.
+    "CREATE INDEX sessions_last_ts ON sessions(last_ts)",
+    # What hooks know that transcripts do not: git state at the end, how the session ended,
+    # compaction summaries.
+    """CREATE TABLE session_state (
+        session_uuid TEXT PRIMARY KEY,
+        git_branch TEXT,
+        git_commit TEXT,
+        last_event TEXT,
+        last_event_at TEXT,
+        end_reason TEXT,
+        ended_at TEXT,
+        compact_summary BLOB) WITHOUT ROWID""",
+    # Chat history as the hooks saw it (prompt at submit, reply at Stop), zstd-compressed:
+    # survives a transcript that lags, is deleted, or never gets written.
+    """CREATE TABLE chat_turns (
+        id INTEGER PRIMARY KEY,
+        session_uuid TEXT NOT NULL,
+        prompt_id TEXT,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        at TEXT NOT NULL,
+        text BLOB NOT NULL,
+        text_len INTEGER NOT NULL)""",
+    "CREATE INDEX chat_turns_session ON chat_turns(session_uuid, id)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", SCHEMA_V1),
+    Migration(2, "hook suite state", SCHEMA_V2_HOOKS),
+)
 
 
 def _check_registry(migrations: tuple[Migration, ...]) -> None:

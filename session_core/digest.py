@@ -1,0 +1,180 @@
+"""What a session was doing, read deterministically from its transcript lines (no model calls).
+
+The handoff needs things the index does not keep: the text of the first and last prompts and of
+the last reply, files the tools changed, commands, the latest state of task lists, errors. One
+pass over the session's own transcript gives all of them; lines that cannot be a message are
+skipped by a byte check before any JSON is parsed.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .extract import extract
+from .indexer import is_plain_progress
+from .models import Record, RecordError, is_message, parse_record
+
+EDIT_TOOLS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path",
+              "NotebookEdit": "notebook_path"}
+DONE_STATES = frozenset({"completed", "deleted", "cancelled"})
+_MESSAGE_MARKERS = (b'"type":"user"', b'"type":"assistant"', b'"type":"system"',
+                    b'"type": "user"', b'"type": "assistant"', b'"type": "system"')
+_KEEP_COMMANDS = 12
+_KEEP_ERRORS = 5
+_KEEP_REPLIES = 3
+
+
+@dataclass
+class Task:
+    subject: str
+    status: str = "pending"
+
+
+@dataclass
+class Digest:
+    session_uuid: str
+    first_prompt: str | None = None
+    last_prompt: str | None = None
+    prompts: int = 0
+    replies: deque[tuple[str | None, str]] = field(
+        default_factory=lambda: deque(maxlen=_KEEP_REPLIES))
+    """(time, text) of the last assistant text messages, oldest first."""
+    changed_files: OrderedDict[str, None] = field(default_factory=OrderedDict)
+    commands: deque[str] = field(default_factory=lambda: deque(maxlen=_KEEP_COMMANDS))
+    tasks: OrderedDict[str, Task] = field(default_factory=OrderedDict)
+    errors: deque[str] = field(default_factory=lambda: deque(maxlen=_KEEP_ERRORS))
+    git_branch: str | None = None
+    cwd: str | None = None
+    last_ts: str | None = None
+    _task_creates: dict[str, str] = field(default_factory=dict)
+    _tool_names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def last_reply(self) -> str | None:
+        return self.replies[-1][1] if self.replies else None
+
+    def pending_tasks(self) -> list[Task]:
+        return [task for task in self.tasks.values() if task.status not in DONE_STATES]
+
+
+def _could_be_message(line: bytes) -> bool:
+    return not is_plain_progress(line) and any(marker in line for marker in _MESSAGE_MARKERS)
+
+
+def digest_lines(session_uuid: str, lines: Iterable[bytes]) -> Digest:
+    """Fold a session's transcript lines into a :class:`Digest`; bad lines are skipped."""
+    digest = Digest(session_uuid)
+    for line in lines:
+        if not _could_be_message(line):
+            continue
+        try:
+            record = parse_record(line)
+        except RecordError:
+            continue
+        _fold(digest, record)
+    return digest
+
+
+def _fold(digest: Digest, record: Record) -> None:
+    if record.sessionId not in (None, digest.session_uuid) or record.isSidechain is True:
+        return
+    if isinstance(record.gitBranch, str) and record.gitBranch:
+        digest.git_branch = record.gitBranch
+    if isinstance(record.cwd, str) and record.cwd:
+        digest.cwd = record.cwd
+    if isinstance(record.timestamp, str):
+        digest.last_ts = record.timestamp
+    info = extract(record, 10_000)
+    if info is None:
+        return
+    if record.type == "system":
+        if info.kind == "api_error" or record.data.get("level") == "error":
+            digest.errors.append(f"API error: {_one_line(info.text) or info.kind}")
+        return
+    if not is_message(record.message):
+        return
+    blocks = [b for b in record.message.content or [] if isinstance(b, dict)] \
+        if isinstance(record.message.content, list) else []
+    if record.type == "user":
+        if info.prompt is not None:
+            digest.prompts += 1
+            digest.first_prompt = digest.first_prompt or info.prompt
+            digest.last_prompt = info.prompt
+        for block in blocks:
+            if block.get("type") == "tool_result":
+                _tool_result(digest, block, record.data.get("toolUseResult"))
+        return
+    for block in blocks:
+        if block.get("type") == "text" and isinstance(block.get("text"), str):
+            text = block["text"].strip()
+            if text:
+                digest.replies.append((record.timestamp if isinstance(record.timestamp, str)
+                                       else None, text))
+        elif block.get("type") == "tool_use":
+            _tool_use(digest, block)
+
+
+def _tool_use(digest: Digest, block: dict[str, Any]) -> None:
+    name, tool_input, use_id = block.get("name"), block.get("input"), block.get("id")
+    if not isinstance(name, str) or not isinstance(tool_input, dict):
+        return
+    if isinstance(use_id, str):
+        digest._tool_names[use_id] = name
+    path_key = EDIT_TOOLS.get(name)
+    if path_key and isinstance(tool_input.get(path_key), str):
+        path = tool_input[path_key]
+        digest.changed_files.pop(path, None)
+        digest.changed_files[path] = None  # most recently changed last
+    elif name == "Bash" and isinstance(tool_input.get("command"), str):
+        digest.commands.append(tool_input["command"])
+    elif name == "TodoWrite" and isinstance(tool_input.get("todos"), list):
+        digest.tasks = OrderedDict(
+            (str(item.get("content")), Task(str(item.get("content")), str(item.get("status"))))
+            for item in tool_input["todos"] if isinstance(item, dict) and item.get("content"))
+    elif name == "TaskCreate" and isinstance(use_id, str):
+        subject = tool_input.get("subject") or tool_input.get("description")
+        if isinstance(subject, str):
+            digest._task_creates[use_id] = subject
+    elif name == "TaskUpdate":
+        task = digest.tasks.get(str(tool_input.get("taskId")))
+        if task is not None:
+            if isinstance(tool_input.get("status"), str):
+                task.status = tool_input["status"]
+            if isinstance(tool_input.get("subject"), str):
+                task.subject = tool_input["subject"]
+
+
+def _tool_result(digest: Digest, block: dict[str, Any], result: Any) -> None:
+    use_id = block.get("tool_use_id")
+    name = digest._tool_names.get(use_id) if isinstance(use_id, str) else None
+    if block.get("is_error") is True:
+        text = _one_line(_content_text(block.get("content")))
+        digest.errors.append(f"{name or 'tool'}: {text}" if text else f"{name or 'tool'} failed")
+        return
+    if not isinstance(result, dict):
+        return
+    if name == "TaskCreate" and isinstance(use_id, str) and isinstance(result.get("task"), dict):
+        task_id = result["task"].get("id")
+        subject = digest._task_creates.pop(use_id, None) or result["task"].get("subject")
+        if task_id is not None and isinstance(subject, str):
+            digest.tasks[str(task_id)] = Task(subject)
+    elif name == "TaskList" and isinstance(result.get("tasks"), list):
+        digest.tasks = OrderedDict(
+            (str(item.get("id")), Task(str(item.get("subject")), str(item.get("status"))))
+            for item in result["tasks"] if isinstance(item, dict) and item.get("id") is not None)
+
+
+def _content_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return ""
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

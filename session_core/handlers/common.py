@@ -1,0 +1,53 @@
+"""What several handlers do: archive a transcript named in the payload, update the live state."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .. import hooklog, live
+from ..errors import InputError
+from ..hookio import text_field
+from ..hookrun import HookContext
+from ..ingest import IngestReport, ingest_file
+
+
+def transcript_of(ctx: HookContext, field: str = "transcript_path") -> Path | None:
+    """The payload's transcript, if Claude Code has written one yet (it may lag or be gone)."""
+    text = text_field(ctx.payload, field)
+    if text is None:
+        return None
+    path = Path(text)
+    if not path.exists():
+        ctx.warn(f"{field} {text} does not exist (yet); the next event catches up")
+        return None
+    return path
+
+
+def save_transcript(ctx: HookContext, field: str = "transcript_path") -> IngestReport | None:
+    """Archive what is new in the transcript; a path that is no transcript is logged, not fatal."""
+    path = transcript_of(ctx, field)
+    if path is None:
+        return None
+    try:
+        report = ingest_file(ctx.archive().db, path, ctx.settings)
+    except InputError as exc:
+        ctx.warn(exc.message)
+        return None
+    for warning in report.warnings[:5]:
+        hooklog.log("WARN", ctx.event, warning)
+    return report
+
+
+def update_live_state(ctx: HookContext) -> None:
+    """Leave the status line its numbers: archived messages of this session, time of this save."""
+    session = ctx.session_id
+    if session is None:
+        return
+    row = ctx.archive().db.conn.execute(
+        "SELECT count(*) FROM entries e JOIN sessions s ON s.id = e.session_id"
+        " WHERE s.uuid = ? AND e.role IN ('user', 'assistant') AND NOT e.sidechain",
+        (session,),
+    ).fetchone()
+    path = live.live_path(live.archive_dir_for(ctx.project), session)
+    hooklog.write_json_atomic(path, {"saved": int(row[0]), "saved_at": time.time()})

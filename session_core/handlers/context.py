@@ -1,0 +1,103 @@
+"""context_manager: what the next context needs, handed over at SessionStart.
+
+``startup``/``clear`` get the most recent earlier session of the project, ``compact`` gets this
+session's own open threads, ``resume``/``fork`` a one-line note (Claude Code restores the
+conversation itself). PostCompact keeps the compaction summary. No history, no output.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from .. import codec, gitinfo
+from ..digest import Digest, digest_lines
+from ..export import file_lines
+from ..handoff import GitState, after_compaction, previous_session, resumed
+from ..hookio import text_field
+from ..hookrun import HookContext
+from ..queries import main_file, session_files
+
+_PREVIOUS_SESSION = (
+    "SELECT s.id, s.uuid FROM sessions s WHERE s.uuid != ? AND s.last_ts IS NOT NULL"
+    " AND EXISTS (SELECT 1 FROM files f WHERE f.session_id = s.id AND f.kind = 'session')"
+    " AND EXISTS (SELECT 1 FROM entries e WHERE e.session_id = s.id AND e.kind = 'prompt')"
+    " ORDER BY s.last_ts DESC LIMIT 1"
+)
+
+
+def handoff(ctx: HookContext) -> None:
+    source = text_field(ctx.payload, "source") or "startup"
+    if source in ("resume", "fork"):
+        text = _resume_note(ctx)
+    elif source == "compact":
+        text = _compact_note(ctx)
+    else:
+        text = _previous_session_note(ctx)
+    if text:
+        ctx.context.append(text)
+
+
+def after_compact(ctx: HookContext) -> None:
+    """Keep Claude Code's own compaction summary next to the session (lossy, but the model's)."""
+    summary, session = text_field(ctx.payload, "compact_summary"), ctx.session_id
+    if summary is None or session is None:
+        return
+    blob = codec.compress(summary.encode("utf-8", "replace"), ctx.settings.compression_level)
+    with ctx.archive().db.write() as conn:
+        conn.execute(
+            "INSERT INTO session_state(session_uuid, compact_summary) VALUES (?, ?)"
+            " ON CONFLICT(session_uuid) DO UPDATE SET compact_summary = excluded.compact_summary",
+            (session, blob),
+        )
+
+
+def _digest(conn: sqlite3.Connection, session_id: int, uuid: str) -> Digest:
+    record = main_file(session_files(conn, session_id), uuid)
+    return digest_lines(uuid, file_lines(conn, record))
+
+
+def _previous_session_note(ctx: HookContext) -> str:
+    conn = ctx.archive().db.conn
+    row = conn.execute(_PREVIOUS_SESSION, (ctx.session_id or "",)).fetchone()
+    if row is None:
+        return ""
+    session_id, uuid = row
+    digest = _digest(conn, session_id, uuid)
+    state = conn.execute("SELECT git_branch, git_commit FROM session_state WHERE session_uuid = ?",
+                         (uuid,)).fetchone()
+    dirty = gitinfo.is_dirty(ctx.project, timeout=max(0.1, min(1.0, ctx.remaining() / 4)))
+    git = GitState(state[0] if state else None, state[1] if state else None, dirty)
+    return previous_session(digest, git, ctx.settings.handoff_chars,
+                            _newer_reply(conn, uuid, digest))
+
+
+def _newer_reply(conn: sqlite3.Connection, uuid: str, digest: Digest) -> str | None:
+    """The Stop payload's last reply, when the transcript never caught up with it."""
+    row = conn.execute("SELECT at, text, text_len FROM chat_turns WHERE session_uuid = ?"
+                       " AND role = 'assistant' ORDER BY id DESC LIMIT 1", (uuid,)).fetchone()
+    if row is None:
+        return None
+    at, blob, length = row
+    last_seen = digest.replies[-1][0] if digest.replies else None
+    if last_seen is not None and at[:23] <= last_seen[:23]:
+        return None
+    return codec.decompress(blob, length).decode("utf-8", "replace")
+
+
+def _compact_note(ctx: HookContext) -> str:
+    if ctx.session_id is None:
+        return ""
+    conn = ctx.archive().db.conn
+    row = conn.execute("SELECT id FROM sessions WHERE uuid = ?", (ctx.session_id,)).fetchone()
+    if row is None:
+        return ""
+    return after_compaction(_digest(conn, row[0], ctx.session_id), ctx.settings.handoff_chars)
+
+
+def _resume_note(ctx: HookContext) -> str:
+    if ctx.session_id is None:
+        return ""
+    row = ctx.archive().db.conn.execute(
+        "SELECT count(*) FROM entries e JOIN sessions s ON s.id = e.session_id WHERE s.uuid = ?"
+        " AND e.role IN ('user', 'assistant') AND NOT e.sidechain", (ctx.session_id,)).fetchone()
+    return resumed(ctx.session_id, int(row[0])) if row and row[0] else ""

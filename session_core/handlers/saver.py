@@ -1,0 +1,58 @@
+"""session_saver: archive the transcript at every Stop, SubagentStop, PreCompact and SessionEnd.
+
+Saving is incremental and idempotent, so a Stop that finds the transcript lagging loses nothing:
+the next event (or ``import``) picks up where the archive stopped.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from .. import gitinfo
+from ..hookio import text_field
+from ..hookrun import HookContext
+from ..ingest import compact_file
+from .common import save_transcript, transcript_of, update_live_state
+
+_COMPACT_NEEDS_S = 0.3
+"""Merging a session's small frames at SessionEnd is skipped when less than this is left."""
+
+
+def save(ctx: HookContext) -> None:
+    save_transcript(ctx)
+    if ctx.event == "SubagentStop":
+        save_transcript(ctx, "agent_transcript_path")
+    _remember_git(ctx)
+    update_live_state(ctx)
+
+
+def end(ctx: HookContext) -> None:
+    """SessionEnd (1.5 s budget): save, note how it ended, then compact if time allows."""
+    save_transcript(ctx)
+    _remember_git(ctx, end_reason=text_field(ctx.payload, "reason") or "unknown")
+    update_live_state(ctx)
+    path = transcript_of(ctx)
+    if path is not None and ctx.remaining() > _COMPACT_NEEDS_S:
+        compact_file(ctx.archive().db, path, ctx.settings)
+
+
+def _remember_git(ctx: HookContext, end_reason: str | None = None) -> None:
+    """Branch and commit as the session leaves them: the handoff reports them."""
+    session = ctx.session_id
+    if session is None:
+        return
+    head = gitinfo.read_head(ctx.project)
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with ctx.archive().db.write() as conn:
+        conn.execute(
+            "INSERT INTO session_state(session_uuid, git_branch, git_commit, last_event,"
+            " last_event_at, end_reason, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(session_uuid) DO UPDATE SET"
+            " git_branch = coalesce(excluded.git_branch, git_branch),"
+            " git_commit = coalesce(excluded.git_commit, git_commit),"
+            " last_event = excluded.last_event, last_event_at = excluded.last_event_at,"
+            " end_reason = coalesce(excluded.end_reason, end_reason),"
+            " ended_at = coalesce(excluded.ended_at, ended_at)",
+            (session, head.branch if head else None, head.commit if head else None, ctx.event,
+             now, end_reason, now if end_reason else None),
+        )

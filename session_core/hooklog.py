@@ -1,0 +1,84 @@
+"""What hooks tell the user without stdout: a log file, and a health file the status line reads.
+
+Hooks must never print stray text (SessionStart stdout goes into the model's context) and must
+never fail loudly, so every failure lands here: one line in ``<log dir>/hooks.log`` (platformdirs,
+0600, rotated at 1 MiB) and a count in ``<archive dir>/health.json``. The ``logging`` package is
+not used: it costs more import time than the whole of this module's work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from . import paths
+
+LOG_NAME = "hooks.log"
+HEALTH_NAME = "health.json"
+_ROTATE_BYTES = 1024 * 1024
+
+
+def log_path() -> Path:
+    return paths.log_dir() / LOG_NAME
+
+
+def _stamp() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime())
+
+
+def log(level: str, event: str, message: str) -> None:
+    """Append one line; never raises (a hook that cannot log must still exit 0)."""
+    try:
+        path = log_path()
+        paths.ensure_private_dir(path.parent)
+        if path.exists() and path.stat().st_size > _ROTATE_BYTES:
+            os.replace(path, path.with_name(LOG_NAME + ".1"))
+        flat = " ".join(message.split())[:2000]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, f"{_stamp()} {level} pid={os.getpid()} {event}: {flat}\n".encode())
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Readers (the status line) never see half a file: write a temp file, then rename."""
+    paths.ensure_private_dir(path.parent)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, json.dumps(data).encode())
+    finally:
+        os.close(fd)
+    os.replace(temp, path)
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def record_health(project: Path, event: str, failure: str | None) -> None:
+    """Count consecutive failed hook runs per project; a success resets the count."""
+    try:
+        path = paths.archive_dir(project) / HEALTH_NAME
+        health = read_json(path)
+        now = time.time()
+        if failure is None:
+            if health.get("failures", 0) == 0 and now - health.get("ok_at", 0) < 60:
+                return  # nothing new to say; spare a write on every event
+            health.update(ok_at=now, failures=0)
+        else:
+            health.update(failed_at=now, failures=int(health.get("failures", 0)) + 1,
+                          last_error=f"{event}: {failure}"[:300])
+        write_json_atomic(path, health)
+    except OSError:
+        pass

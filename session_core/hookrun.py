@@ -1,0 +1,187 @@
+"""The one process of a hook event: read the payload, run the event's handlers, always exit 0.
+
+Our own failure must never block or slow Claude Code: malformed input, a locked, full or damaged
+archive, a missing transcript are logged (``hooklog``) and the process exits 0 with nothing on
+stdout. Each handler runs isolated (one raising does not stop the next), and a watchdog thread
+ends the process at the event's time budget even if SQLite or the file system hangs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from importlib import import_module
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import hooklog
+from .config import Settings, load_settings
+from .hookio import PayloadError, emit_context, parse_payload, read_stdin, text_field
+from .registry import EVENTS, Handler, handlers_for
+
+if TYPE_CHECKING:
+    from .archive import Archive
+
+_SQLITE_MARGIN_S = 0.15
+"""Time kept back from a lock wait so the handler can still log and exit inside the budget."""
+
+
+@dataclass
+class HookContext:
+    """What a handler gets: the payload, the project, settings, and a lazily opened archive."""
+
+    event: str
+    payload: dict[str, Any]
+    project: Path
+    settings: Settings
+    deadline: float
+    context: list[str] = field(default_factory=list)
+    """additionalContext pieces, in handler order (SessionStart only)."""
+    warnings: list[str] = field(default_factory=list)
+    _archive: Archive | None = None
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    @property
+    def session_id(self) -> str | None:
+        return text_field(self.payload, "session_id")
+
+    def archive(self) -> Archive:
+        """Open once per process; a lock wait never outlasts what is left of the budget."""
+        if self._archive is None:
+            from .archive import open_archive
+
+            wait_ms = int(max(0.05, self.remaining() - _SQLITE_MARGIN_S) * 1000)
+            settings = self.settings
+            if wait_ms < settings.busy_timeout_ms:
+                from dataclasses import replace
+
+                settings = replace(settings, busy_timeout_ms=max(50, wait_ms))
+            self._archive = open_archive(self.project, settings)
+        return self._archive
+
+    def warn(self, message: str) -> None:
+        """Worth a log line, not a failure (e.g. a transcript Claude Code has not written yet)."""
+        self.warnings.append(message)
+        hooklog.log("WARN", self.event, message)
+
+    def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
+
+
+def _project(payload: dict[str, Any] | None = None) -> Path:
+    """``CLAUDE_PROJECT_DIR`` (fixed for the session) first, then the payload's ``cwd``."""
+    candidates = [os.environ.get("CLAUDE_PROJECT_DIR")]
+    if payload is not None:
+        candidates.append(text_field(payload, "cwd"))
+    for candidate in candidates:
+        if candidate and os.path.isabs(candidate) and os.path.isdir(candidate):
+            return Path(candidate)
+    return Path.cwd()
+
+
+def _budget_seconds(event: str | None, settings: Settings) -> float:
+    ms = settings.session_end_budget_ms if event == "SessionEnd" else settings.hook_budget_ms
+    return ms / 1000
+
+
+class _Watchdog:
+    """Ends the process at the deadline: a thread runs even while SQLite waits on a lock in C."""
+
+    def __init__(self, event: str, project: Path) -> None:
+        self.event, self.project = event, project
+        self._timer: threading.Timer | None = None
+
+    def arm(self, deadline: float) -> None:
+        self.cancel()
+        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _expire(self) -> None:
+        message = "gave up at the time budget (archive locked or slow); will catch up later"
+        hooklog.log("ERROR", self.event, message)
+        hooklog.record_health(self.project, self.event, message)
+        os._exit(0)
+
+
+def _run_handler(ctx: HookContext, handler: Handler) -> str | None:
+    """Run one handler; its failure is logged and returned, never raised."""
+    module_name, function_name = handler.target.split(":")
+    try:
+        function = getattr(import_module(f".handlers.{module_name}", __package__), function_name)
+        function(ctx)
+    except Exception as exc:  # isolation: one handler's bug must not stop the next
+        summary = f"{handler.name} failed: {type(exc).__name__}: {exc}"
+        hooklog.log("ERROR", ctx.event, summary + " | " + _where(exc))
+        return summary
+    return None
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    return " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+
+
+def _resolve_event(argv_event: str | None, payload: dict[str, Any]) -> str:
+    event = argv_event or text_field(payload, "hook_event_name")
+    if event not in EVENTS:
+        raise PayloadError(f"unknown hook event {event!r}")
+    return event
+
+
+def run(argv: list[str], started: float) -> None:
+    """Everything but the last-resort guard of :func:`main`."""
+    argv_event = argv[0] if argv else None
+    project = _project()
+    watchdog = _Watchdog(argv_event or "?", project)
+    deadline = started + _budget_seconds(argv_event, Settings())
+    watchdog.arm(deadline)
+    failures: list[str] = []
+    ctx: HookContext | None = None
+    try:
+        payload = parse_payload(read_stdin(timeout=max(0.1, min(3.0, deadline - started - 0.5))))
+        event = _resolve_event(argv_event, payload)
+        project = watchdog.project = _project(payload)
+        settings = load_settings(project)
+        deadline = started + _budget_seconds(event, settings)
+        watchdog.arm(deadline)
+        ctx = HookContext(event, payload, project, settings, deadline)
+        for handler in handlers_for(event):
+            failure = _run_handler(ctx, handler)
+            if failure:
+                failures.append(failure)
+        if ctx.context and event == "SessionStart":
+            emit_context(event, "\n\n".join(ctx.context))
+    except Exception as exc:  # payload, settings: nothing ran, say why
+        failures.append(f"{type(exc).__name__}: {exc}")
+        hooklog.log("ERROR", argv_event or "?", failures[-1])
+    finally:
+        if ctx is not None:
+            try:
+                ctx.close()
+            except Exception as exc:
+                failures.append(f"closing the archive: {exc}")
+        hooklog.record_health(project, argv_event or "?", "; ".join(failures) or None)
+        watchdog.cancel()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of every hook script; the exit code is 0 whatever happens."""
+    started = time.monotonic()
+    try:
+        run(sys.argv[1:] if argv is None else argv, started)
+    except BaseException as exc:  # the contract is exit 0, always
+        hooklog.log("ERROR", "hook", f"unexpected {type(exc).__name__}: {exc}")
+    return 0
