@@ -16,7 +16,9 @@ from session_core.migrations import MIGRATIONS, Migration, migrate
 
 from .conftest import FIXTURES, run_cli
 
-SNAPSHOT = FIXTURES / "schema_v1.sql"
+SNAPSHOT_V1 = FIXTURES / "schema_v1.sql"
+SNAPSHOT = FIXTURES / "schema_v2.sql"
+LATEST = len(MIGRATIONS)
 
 
 def _schema(conn: sqlite3.Connection) -> str:
@@ -26,14 +28,14 @@ def _schema(conn: sqlite3.Connection) -> str:
     return "\n".join(parts) + "\n"
 
 
-def test_schema_v1_is_pinned(archive) -> None:  # type: ignore[no-untyped-def]
+def test_schema_is_pinned(archive) -> None:  # type: ignore[no-untyped-def]
     conn = archive.db.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-    assert conn.execute("SELECT version, name FROM migrations").fetchall() == [
-        (1, "initial schema")]
+    assert conn.execute("SELECT version, name FROM migrations ORDER BY version").fetchall() == [
+        (1, "initial schema"), (2, "hook suite state")]
     assert _schema(conn) == SNAPSHOT.read_text()
 
 
@@ -79,28 +81,28 @@ def test_a_migration_keeps_rows_backs_up_and_records_itself(project: Path) -> No
     with open_archive(project) as archive:
         ingest_paths(archive, [FIXTURES / "short.jsonl"])
         entries = archive.db.conn.execute("SELECT count(*) FROM entries").fetchone()[0]
-    step = Migration(2, "add notes", ("ALTER TABLE sessions ADD COLUMN notes TEXT",))
+    step = Migration(LATEST + 1, "add notes", ("ALTER TABLE sessions ADD COLUMN notes TEXT",))
     db = Database(paths.archive_path(project))
     try:
-        assert migrate(db, (*MIGRATIONS, step)) == 2
+        assert migrate(db, (*MIGRATIONS, step)) == LATEST + 1
         assert db.conn.execute("SELECT count(*) FROM entries").fetchone()[0] == entries
-        assert db.conn.execute("SELECT max(version) FROM migrations").fetchone()[0] == 2
-        backups = list((db.path.parent / "backups").glob("archive-*-pre-migrate-v1.db"))
+        assert db.conn.execute("SELECT max(version) FROM migrations").fetchone()[0] == LATEST + 1
+        backups = list((db.path.parent / "backups").glob(f"archive-*-pre-migrate-v{LATEST}.db"))
         assert len(backups) == 1
         with sqlite3.connect(backups[0]) as old:
-            assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+            assert old.execute("PRAGMA user_version").fetchone()[0] == LATEST
     finally:
         db.close()
 
 
 def test_a_failing_migration_changes_nothing(project: Path) -> None:
     open_archive(project).close()
-    broken = Migration(2, "broken", ("CREATE TABLE half_done (x)", "THIS IS NOT SQL"))
+    broken = Migration(LATEST + 1, "broken", ("CREATE TABLE half_done (x)", "THIS IS NOT SQL"))
     db = Database(paths.archive_path(project))
     try:
         with pytest.raises(DatabaseError):
             migrate(db, (*MIGRATIONS, broken))
-        assert db.user_version() == 1
+        assert db.user_version() == LATEST
         names = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master")}
         assert "half_done" not in names
     finally:
@@ -111,4 +113,20 @@ def test_duplicate_migration_names_are_rejected() -> None:
     from session_core.migrations import _check_registry
 
     with pytest.raises(ValueError):
-        _check_registry((*MIGRATIONS, Migration(2, "initial schema", ())))
+        _check_registry((*MIGRATIONS, Migration(LATEST + 1, "initial schema", ())))
+
+
+def test_a_v1_archive_is_upgraded_to_the_hook_schema_without_losing_rows(project: Path) -> None:
+    db = Database(paths.archive_path(project))
+    try:
+        migrate(db, MIGRATIONS[:1])
+        assert _schema(db.conn) == SNAPSHOT_V1.read_text()
+    finally:
+        db.close()
+    with open_archive(project) as archive:
+        ingest_paths(archive, [FIXTURES / "short.jsonl"])
+    with open_archive(project) as archive:
+        conn = archive.db.conn
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+        assert _schema(conn) == SNAPSHOT.read_text()
+        assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
