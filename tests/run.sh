@@ -8,6 +8,17 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+# The e2e tests drive the real Claude Code client pinned in tests/e2e/package.json. Its npm
+# postinstall swaps in the native binary and may be skipped (npm install-scripts policy): run it.
+E2E_CLAUDE=tests/e2e/node_modules/.bin/claude
+if ! "$E2E_CLAUDE" --version >/dev/null 2>&1; then
+  if [ -f tests/e2e/package-lock.json ]; then NPM_CMD=ci; else NPM_CMD=install; fi
+  (cd tests/e2e && npm "$NPM_CMD" --no-audit --no-fund --loglevel=error)
+  if ! "$E2E_CLAUDE" --version >/dev/null 2>&1; then
+    (cd tests/e2e && node node_modules/@anthropic-ai/claude-code/install.cjs)
+  fi
+  "$E2E_CLAUDE" --version
+fi
 export PATH="$PWD/.venv/bin:$PATH"
 echo "== ruff"; ruff check session_core tests bench
 echo "== mypy"; mypy session_core
