@@ -134,6 +134,18 @@ def _where(exc: BaseException) -> str:
     return " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
 
 
+_TEXT_FIELDS = ("session_id", "transcript_path", "agent_transcript_path", "cwd", "source",
+                "reason", "prompt", "last_assistant_message", "compact_summary")
+
+
+def _warn_wrong_types(event: str, payload: dict[str, Any]) -> None:
+    """``text_field`` ignores a field of the wrong type; say so, or nothing is saved unexplained."""
+    wrong = [f"{name} is {type(payload[name]).__name__}" for name in _TEXT_FIELDS
+             if payload.get(name) is not None and not isinstance(payload[name], str)]
+    if wrong:
+        hooklog.log("WARN", event, "payload fields ignored, not a string: " + ", ".join(wrong))
+
+
 def _resolve_event(argv_event: str | None, payload: dict[str, Any]) -> str:
     event = argv_event or text_field(payload, "hook_event_name")
     if event not in EVENTS:
@@ -153,6 +165,7 @@ def run(argv: list[str], started: float) -> None:
     try:
         payload = parse_payload(read_stdin(timeout=max(0.1, min(3.0, deadline - started - 0.5))))
         event = _resolve_event(argv_event, payload)
+        _warn_wrong_types(event, payload)
         project = watchdog.project = _project(payload)
         settings = load_settings(project)
         deadline = started + _budget_seconds(event, settings)
@@ -175,6 +188,8 @@ def run(argv: list[str], started: float) -> None:
                 failures.append(f"closing the archive: {exc}")
         hooklog.record_health(project, argv_event or "?", "; ".join(failures) or None)
         watchdog.cancel()
+        if os.environ.get("SESSION_CORE_DEBUG"):
+            hooklog.log("DEBUG", argv_event or "?", f"done in {time.monotonic() - started:.3f} s")
 
 
 def main(argv: list[str] | None = None) -> int:
