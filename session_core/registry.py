@@ -26,7 +26,6 @@ HANDLERS: tuple[Handler, ...] = (
     Handler("session_loader", "SessionStart", LOADER, "loader:catch_up"),
     Handler("context_manager", "SessionStart", CONTEXT, "context:handoff"),
     Handler("chat_manager", "UserPromptSubmit", CHAT, "chat:save_prompt"),
-    Handler("context_manager", "PreCompact", CONTEXT, "context:before_compact"),
     Handler("session_saver", "PreCompact", SAVER, "saver:save"),
     Handler("context_manager", "PostCompact", CONTEXT, "context:after_compact"),
     Handler("session_saver", "Stop", SAVER, "saver:save"),
