@@ -1,79 +1,91 @@
-"""Git branch and commit read straight from ``.git`` (no subprocess on every Stop), and a dirty
-check for the handoff that may spawn ``git`` once, with a timeout."""
+"""Git branch and commit read straight from ``.git`` (no subprocess on every Stop or status-line
+refresh), and a dirty check for the handoff that may spawn ``git`` once, with a timeout.
+
+``os.path`` strings and a slotted class rather than pathlib and a dataclass: the status line
+imports this, and those two imports alone cost more than a third of a bare interpreter start.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+import os
 
 
-@dataclass(frozen=True)
 class Head:
-    branch: str | None
-    """None when HEAD is detached."""
-    commit: str | None
-    """None in a repository without commits yet."""
+    __slots__ = ("branch", "commit")
+
+    def __init__(self, branch: str | None, commit: str | None) -> None:
+        self.branch = branch
+        """None when HEAD is detached."""
+        self.commit = commit
+        """None in a repository without commits yet."""
 
 
-def _git_dir(project: Path) -> Path | None:
-    for folder in (project, *project.parents):
-        dot_git = folder / ".git"
-        if dot_git.is_dir():
+def _read(path: str) -> str:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read().strip()
+
+
+def _git_dir(project: str) -> str | None:
+    folder = os.path.abspath(project)
+    while True:
+        dot_git = os.path.join(folder, ".git")
+        if os.path.isdir(dot_git):
             return dot_git
-        if dot_git.is_file():  # worktree or submodule: "gitdir: <path>"
-            text = dot_git.read_text(encoding="utf-8", errors="replace").strip()
+        if os.path.isfile(dot_git):  # worktree or submodule: "gitdir: <path>"
+            text = _read(dot_git)
             if text.startswith("gitdir:"):
-                target = Path(text[len("gitdir:"):].strip())
-                return target if target.is_absolute() else (folder / target).resolve()
-    return None
+                return os.path.normpath(os.path.join(folder, text[len("gitdir:"):].strip()))
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
 
 
-def _common_dir(git_dir: Path) -> Path:
+def _common_dir(git_dir: str) -> str:
     """Worktrees keep refs in the main repository, named by ``commondir``."""
-    marker = git_dir / "commondir"
-    if marker.is_file():
-        common = Path(marker.read_text(encoding="utf-8").strip())
-        return common if common.is_absolute() else (git_dir / common).resolve()
+    marker = os.path.join(git_dir, "commondir")
+    if os.path.isfile(marker):
+        return os.path.normpath(os.path.join(git_dir, _read(marker)))
     return git_dir
 
 
-def _resolve_ref(git_dir: Path, ref: str) -> str | None:
-    for base in (git_dir, _common_dir(git_dir)):
-        loose = base / ref
-        if loose.is_file():
-            return loose.read_text(encoding="utf-8").strip() or None
-    packed = _common_dir(git_dir) / "packed-refs"
-    if packed.is_file():
-        for line in packed.read_text(encoding="utf-8", errors="replace").splitlines():
+def _resolve_ref(git_dir: str, ref: str) -> str | None:
+    common = _common_dir(git_dir)
+    for base in (git_dir, common):
+        loose = os.path.join(base, ref)
+        if os.path.isfile(loose):
+            return _read(loose) or None
+    packed = os.path.join(common, "packed-refs")
+    if os.path.isfile(packed):
+        for line in _read(packed).splitlines():
             parts = line.split(" ")
             if len(parts) == 2 and parts[1] == ref:
                 return parts[0]
     return None
 
 
-def read_head(project: Path) -> Head | None:
+def read_head(project: str | os.PathLike[str]) -> Head | None:
     """The project's HEAD, or None outside a repository or on anything unreadable."""
     try:
-        git_dir = _git_dir(project)
+        git_dir = _git_dir(os.fspath(project))
         if git_dir is None:
             return None
-        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        head = _read(os.path.join(git_dir, "HEAD"))
         if head.startswith("ref:"):
             ref = head[4:].strip()
-            branch = ref.removeprefix("refs/heads/")
-            return Head(branch, _resolve_ref(git_dir, ref))
+            return Head(ref.removeprefix("refs/heads/"), _resolve_ref(git_dir, ref))
         return Head(None, head or None)
     except (OSError, UnicodeDecodeError):
         return None
 
 
-def is_dirty(project: Path, timeout: float = 1.0) -> bool | None:
+def is_dirty(project: str | os.PathLike[str], timeout: float = 1.0) -> bool | None:
     """Uncommitted changes (untracked files included) now; None if git cannot say in time."""
     import subprocess  # only here: the status line reads HEAD on every refresh
 
     try:
         result = subprocess.run(
-            ["git", "-C", str(project), "status", "--porcelain", "--", ".",
+            ["git", "-C", os.fspath(project), "status", "--porcelain", "--", ".",
              ":(exclude).claude/session-core"],
             capture_output=True, timeout=timeout, check=False,
         )

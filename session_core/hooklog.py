@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
+from .live import HEALTH_NAME
 
 LOG_NAME = "hooks.log"
-HEALTH_NAME = "health.json"
 _ROTATE_BYTES = 1024 * 1024
 
 

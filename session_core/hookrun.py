@@ -12,7 +12,6 @@ import os
 import sys
 import threading
 import time
-import traceback
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
@@ -130,6 +129,8 @@ def _run_handler(ctx: HookContext, handler: Handler) -> str | None:
 
 
 def _where(exc: BaseException) -> str:
+    import traceback  # only on failure: its import costs a quarter of a bare interpreter
+
     frames = traceback.extract_tb(exc.__traceback__)[-3:]
     return " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
 

@@ -2,28 +2,35 @@
 
 The status line runs on every update of Claude Code's UI and must not open SQLite or re-read a
 transcript, so the hooks that save leave what it shows here: how many messages of the session
-are archived and when the last save was. Standard library only: the status line imports this.
+are archived and when the last save was. ``os.path`` strings, no pathlib or hashlib at import:
+the status line's budget is about one bare interpreter start, and those two cost a third of it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-from pathlib import Path
 
-from . import paths
-
+DATA_DIR_ENV = "SESSION_CORE_DATA_DIR"
+APP_FOLDER = "session-core"
 LIVE_DIR = "live"
-_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+HEALTH_NAME = "health.json"
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
-def live_path(archive_dir: Path, session_id: str) -> Path:
+def archive_dir_for(project: str) -> str:
+    """``SESSION_CORE_DATA_DIR``, else ``<project>/.claude/session-core`` (the one rule;
+    :func:`session_core.paths.archive_dir` uses it too)."""
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return os.path.realpath(os.path.expanduser(override))
+    return os.path.join(project, ".claude", APP_FOLDER)
+
+
+def live_file(archive_dir: str, session_id: str) -> str:
     """A file name for any session id: ids that are not plain get hashed, never path-joined."""
-    name = session_id if _SAFE_ID.match(session_id) else hashlib.sha256(
-        session_id.encode("utf-8", "replace")).hexdigest()[:32]
-    return archive_dir / LIVE_DIR / f"{name}.json"
+    name = session_id
+    if not 0 < len(session_id) <= 100 or not _SAFE.issuperset(session_id):
+        import hashlib
 
-
-def archive_dir_for(project: str | os.PathLike[str]) -> Path:
-    return paths.archive_dir(Path(project))
+        name = hashlib.sha256(session_id.encode("utf-8", "replace")).hexdigest()[:32]
+    return os.path.join(archive_dir, LIVE_DIR, f"{name}.json")

@@ -27,10 +27,9 @@ def project_root(project: str | os.PathLike[str] | None) -> Path:
 
 
 def archive_dir(project: Path) -> Path:
-    override = os.environ.get(DATA_DIR_ENV)
-    if override:
-        return Path(override).expanduser().resolve()
-    return project / ".claude" / APP_NAME
+    from .live import archive_dir_for
+
+    return Path(archive_dir_for(str(project)))
 
 
 def archive_path(project: Path) -> Path:

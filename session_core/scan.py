@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import codec
 from .indexer import Batch, Indexer
 from .models import Record, parse_record
+
+if TYPE_CHECKING:  # imported when first needed: a hook's small append never uses the pool
+    from concurrent.futures import ThreadPoolExecutor
 
 Frame = tuple[int, int, bytes]  # (offset, raw length, zstd frame)
 THREADED_COMPRESSION = 256 << 10  # below this, handing off to a thread costs more than it saves
@@ -24,6 +27,8 @@ _POOL: ThreadPoolExecutor | None = None
 def _compression_thread() -> ThreadPoolExecutor:
     global _POOL
     if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
         _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-core-zstd")
     return _POOL
 

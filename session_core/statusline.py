@@ -2,30 +2,33 @@
 
 It runs on every refresh of Claude Code's UI, so it reads two tiny JSON files the hooks leave
 (``live/<session>.json``, ``health.json``) and ``.git/HEAD``; never SQLite, never the transcript.
-Every field may be null or missing (first render, after ``/compact``): a segment without data is
-left out, and the line is printed whatever happens.
+It imports ``json``, ``os``, ``sys``, ``time`` and two small modules of ours, nothing else at
+start (bench/hook_bench.py holds it to 2x a bare interpreter). Every field may be null or missing
+(first render, after ``/compact``): a segment without data is left out, and a line is always
+printed (empty output would blank the status line).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
-from pathlib import Path
-from typing import Any
 
-from . import gitinfo, hooklog, live
-from .hookio import PayloadError, parse_payload, read_stdin
+from .gitinfo import read_head
+from .live import HEALTH_NAME, archive_dir_for, live_file
 
 _COLOURS = {"dim": "2", "green": "32", "yellow": "33", "red": "1;31", "cyan": "36"}
 SEPARATOR = " | "
+MAX_STDIN = 1024 * 1024
+STDIN_SECONDS = 1.0
 
 
 def _paint(text: str, colour: str, enabled: bool) -> str:
     return f"\x1b[{_COLOURS[colour]}m{text}\x1b[0m" if enabled else text
 
 
-def _get(data: Any, *keys: str) -> Any:
+def _get(data: object, *keys: str) -> object:
     for key in keys:
         if not isinstance(data, dict):
             return None
@@ -33,7 +36,7 @@ def _get(data: Any, *keys: str) -> Any:
     return data
 
 
-def _number(value: Any) -> float | None:
+def _number(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) \
         else None
 
@@ -46,20 +49,29 @@ def _age(seconds: float) -> str:
     return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
 
 
-def _project(payload: dict[str, Any]) -> Path:
+def _read_json(path: str) -> dict[str, object]:
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _project(payload: dict[str, object]) -> str:
     for candidate in (_get(payload, "workspace", "project_dir"), os.environ.get(
             "CLAUDE_PROJECT_DIR"), _get(payload, "workspace", "current_dir"), payload.get("cwd")):
         if isinstance(candidate, str) and candidate:
-            return Path(candidate)
-    return Path.cwd()  # Claude Code runs the status line in the project directory
+            return candidate
+    return os.getcwd()  # Claude Code runs the status line in the project directory
 
 
-def _session_segments(payload: dict[str, Any], colour: bool) -> list[str]:
+def _session_segments(payload: dict[str, object], colour: bool) -> list[str]:
     parts: list[str] = []
     model = _get(payload, "model", "display_name") or _get(payload, "model", "id")
     if isinstance(model, str):
         parts.append(_paint(model, "cyan", colour))
-    head = gitinfo.read_head(_project(payload))
+    head = read_head(_project(payload))
     if head is not None:
         parts.append(head.branch or (head.commit or "")[:7] or "git")
     used = _number(_get(payload, "context_window", "used_percentage"))
@@ -75,40 +87,83 @@ def _session_segments(payload: dict[str, Any], colour: bool) -> list[str]:
     return parts
 
 
-def _archive_segment(payload: dict[str, Any], colour: bool, now: float) -> str:
-    folder = live.archive_dir_for(_project(payload))
-    health = hooklog.read_json(folder / hooklog.HEALTH_NAME)
+def _archive_segment(payload: dict[str, object], colour: bool, now: float) -> str:
+    folder = archive_dir_for(_project(payload))
+    health = _read_json(os.path.join(folder, HEALTH_NAME))
     failures = health.get("failures")
     if isinstance(failures, int) and failures > 0:
         error = str(health.get("last_error", "see hooks.log"))[:60]
         return _paint(f"⚠ archive: {failures} failed hook run(s): {error}", "red", colour)
     session = payload.get("session_id")
-    state = hooklog.read_json(live.live_path(folder, session)) if isinstance(session, str) else {}
+    state = _read_json(live_file(folder, session)) if isinstance(session, str) else {}
     saved, saved_at = state.get("saved"), _number(state.get("saved_at"))
     if not isinstance(saved, int) or saved_at is None:
         return _paint("archive: nothing saved yet", "dim", colour)
     return _paint(f"● {saved} msgs saved {_age(max(0.0, now - saved_at))} ago", "green", colour)
 
 
-def render(payload: dict[str, Any], colour: bool, now: float | None = None) -> str:
+def render(payload: dict[str, object], colour: bool, now: float | None = None) -> str:
     """The status line for ``payload``; pure apart from reading the small state files."""
     segments = _session_segments(payload, colour)
     segments.append(_archive_segment(payload, colour, time.time() if now is None else now))
     return SEPARATOR.join(segments)
 
 
+def _read_stdin() -> bytes:
+    """Like :func:`session_core.hookio.read_stdin`, minus its imports: EOF, a size bound, or a
+    deadline (a complete object ends the wait even if stdin stays open)."""
+    fd = sys.stdin.fileno()
+    if os.name == "nt":
+        return sys.stdin.buffer.read(MAX_STDIN + 1)
+    import select
+
+    deadline, data = time.monotonic() + STDIN_SECONDS, b""
+    while len(data) <= MAX_STDIN:
+        wait = deadline - time.monotonic()
+        if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+            if data.rstrip().endswith(b"}"):
+                break  # most likely whole; stdin was just never closed
+            raise ValueError(f"stdin still open after {STDIN_SECONDS} s ({len(data)} bytes)")
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _payload() -> dict[str, object]:
+    raw = _read_stdin()
+    if len(raw) > MAX_STDIN:
+        raise ValueError(f"stdin holds more than {MAX_STDIN} bytes")
+    if not raw.strip():
+        raise ValueError("stdin was empty")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ValueError(f"stdin is not JSON: {str(exc)[:200]}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"stdin is JSON {type(data).__name__}, not an object")
+    return data
+
+
+def _log(level: str, message: str) -> None:
+    from .hooklog import log  # only on trouble: it imports platformdirs and pathlib
+
+    log(level, "statusLine", message)
+
+
 def main() -> int:
     """Always prints one line and exits 0: an error or empty output would blank the line."""
     colour = not os.environ.get("NO_COLOR")
     try:
-        payload = parse_payload(read_stdin(timeout=1.0))
-    except PayloadError as exc:
-        hooklog.log("WARN", "statusLine", str(exc))
+        payload = _payload()
+    except (ValueError, OSError) as exc:
+        _log("WARN", str(exc))
         payload = {}
     try:
         line = render(payload, colour)
     except Exception as exc:  # a status line must never go blank because of us
-        hooklog.log("ERROR", "statusLine", f"{type(exc).__name__}: {exc}")
+        _log("ERROR", f"{type(exc).__name__}: {exc}")
         line = "session-core: status unavailable (see hooks.log)"
     sys.stdout.write(line + "\n")
     return 0

@@ -49,5 +49,5 @@ def update_live_state(ctx: HookContext) -> None:
         " WHERE s.uuid = ? AND e.role IN ('user', 'assistant') AND NOT e.sidechain",
         (session,),
     ).fetchone()
-    path = live.live_path(live.archive_dir_for(ctx.project), session)
+    path = Path(live.live_file(live.archive_dir_for(str(ctx.project)), session))
     hooklog.write_json_atomic(path, {"saved": int(row[0]), "saved_at": time.time()})
