@@ -66,13 +66,16 @@ def read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def record_health(project: Path, event: str, failure: str | None) -> None:
-    """Count consecutive failed hook runs per project; a success resets the count."""
+def record_health(project: Path, event: str, failure: str | None, proven: bool = True) -> None:
+    """Count consecutive failed hook runs per project. Only a success that used the archive
+    (``proven``) resets the count: a run that never opened a damaged archive proves nothing."""
     try:
         path = paths.archive_dir(project) / HEALTH_NAME
         health = read_json(path)
         now = time.time()
         if failure is None:
+            if not proven:
+                return
             if health.get("failures", 0) == 0 and now - health.get("ok_at", 0) < 60:
                 return  # nothing new to say; spare a write on every event
             health.update(ok_at=now, failures=0)

@@ -41,6 +41,8 @@ class HookContext:
     context: list[str] = field(default_factory=list)
     """additionalContext pieces, in handler order (SessionStart only)."""
     warnings: list[str] = field(default_factory=list)
+    used_archive: bool = False
+    """Set once the archive opened: only then does a clean run clear earlier failures."""
     _archive: Archive | None = None
 
     def remaining(self) -> float:
@@ -62,6 +64,7 @@ class HookContext:
 
                 settings = replace(settings, busy_timeout_ms=max(50, wait_ms))
             self._archive = open_archive(self.project, settings)
+            self.used_archive = True
         return self._archive
 
     def warn(self, message: str) -> None:
@@ -187,7 +190,8 @@ def run(argv: list[str], started: float) -> None:
                 ctx.close()
             except Exception as exc:
                 failures.append(f"closing the archive: {exc}")
-        hooklog.record_health(project, argv_event or "?", "; ".join(failures) or None)
+        hooklog.record_health(project, argv_event or "?", "; ".join(failures) or None,
+                              proven=ctx is not None and ctx.used_archive)
         watchdog.cancel()
         if os.environ.get("SESSION_CORE_DEBUG"):
             hooklog.log("DEBUG", argv_event or "?", f"done in {time.monotonic() - started:.3f} s")

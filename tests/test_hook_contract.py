@@ -483,3 +483,15 @@ def test_a_prompt_catches_up_what_stop_missed(world: World) -> None:
     submit = HOOK_TARGETS_BY_EVENT["UserPromptSubmit"]
     check_contract(run_target(submit, encode(payload(world)), world), None)
     assert export(world) == FIXTURE.read_bytes()
+
+
+def test_a_run_that_never_opens_the_archive_keeps_the_warning(world: World) -> None:
+    """PostCompact without a summary touches nothing: it must not clear a damaged archive's
+    warning, or the status line would go green over a broken archive."""
+    _garbage_archive(world)
+    stop = next(t for t in ALL_TARGETS if t.event == "Stop")
+    run_target(stop, encode(payload(world)), world)
+    assert world.health().get("failures", 0) >= 1
+    post_compact = next(t for t in ALL_TARGETS if t.event == "PostCompact")
+    run_target(post_compact, encode(payload(world)), world)
+    assert world.health().get("failures", 0) >= 1
