@@ -169,3 +169,18 @@ def test_handoff_budget_comes_from_settings(project: Path, tmp_path: Path) -> No
     out = _hook("session_loader.py", "SessionStart", {"session_id": "n", "source": "startup"},
                 project)
     assert 0 < len(json.loads(out)["hookSpecificOutput"]["additionalContext"]) <= 300
+
+
+def test_a_reply_the_transcript_does_not_hold_yet_still_counts_as_saved(
+        project: Path, tmp_path: Path) -> None:
+    """Stop often fires before Claude Code writes the reply: the status line must not say 0."""
+    lagging = tmp_path / f"{SESSION}.jsonl"
+    lagging.write_bytes(b"")
+    for event, field, text in (("UserPromptSubmit", "prompt", "hello"),
+                               ("Stop", "last_assistant_message", "Hi there.")):
+        script = "chat_manager.py" if event == "UserPromptSubmit" else "session_saver.py"
+        _hook(script, event, {"session_id": SESSION, "transcript_path": str(lagging),
+                              field: text}, project)
+    state = json.loads((project / ".claude" / "session-core" / "live" / f"{SESSION}.json")
+                       .read_text())
+    assert state["saved"] == 2

@@ -27,6 +27,7 @@ def save_prompt(ctx: HookContext) -> None:
 
 def save_reply(ctx: HookContext) -> None:
     _add_turn(ctx, "assistant", text_field(ctx.payload, "last_assistant_message"))
+    update_live_state(ctx)  # after the reply is kept: the transcript may not hold it yet
 
 
 def _add_turn(ctx: HookContext, role: str, text: str | None) -> None:

@@ -40,14 +40,22 @@ def save_transcript(ctx: HookContext, field: str = "transcript_path") -> IngestR
 
 
 def update_live_state(ctx: HookContext) -> None:
-    """Leave the status line its numbers: archived messages of this session, time of this save."""
+    """Leave the status line its numbers: archived messages of this session, time of this save.
+
+    The transcript often lags behind Stop (the reply is not in the file yet), while the prompt
+    and reply from the payloads are already kept in ``chat_turns``: count whichever is more.
+    """
     session = ctx.session_id
     if session is None:
         return
-    row = ctx.archive().db.conn.execute(
+    conn = ctx.archive().db.conn
+    entries = conn.execute(
         "SELECT count(*) FROM entries e JOIN sessions s ON s.id = e.session_id"
         " WHERE s.uuid = ? AND e.role IN ('user', 'assistant') AND NOT e.sidechain",
         (session,),
-    ).fetchone()
+    ).fetchone()[0]
+    turns = conn.execute("SELECT count(*) FROM chat_turns WHERE session_uuid = ?",
+                         (session,)).fetchone()[0]
     path = Path(live.live_file(live.archive_dir_for(str(ctx.project)), session))
-    hooklog.write_json_atomic(path, {"saved": int(row[0]), "saved_at": time.time()})
+    hooklog.write_json_atomic(path, {"saved": max(int(entries), int(turns)),
+                                     "saved_at": time.time()})
