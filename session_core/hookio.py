@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
 import time
-from typing import Any
+
+TYPE_CHECKING = False  # not typing's: importing typing costs the status line ~2 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
 """Stop carries ``last_assistant_message``; a few MiB is generous, 20 MB is not a payload."""
@@ -55,6 +57,8 @@ def _read_posix(fd: int, limit: int, deadline: float) -> bytes:
 
 def _read_threaded(fd: int, limit: int, deadline: float) -> bytes:
     """Windows pipes cannot be polled: read on a thread and stop waiting at the deadline."""
+    import threading
+
     chunks: list[bytes] = []
 
     def pump() -> None:

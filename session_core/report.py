@@ -8,7 +8,7 @@ from collections import deque
 from typing import Any
 
 from .archive import Archive
-from .export import file_bytes
+from .export import file_lines
 from .extract import extract
 from .migrations import LATEST_VERSION
 from .models import RecordError, parse_record
@@ -33,14 +33,7 @@ def render_sessions(sessions: list[SessionSummary]) -> str:
 
 def _lines_of(conn: sqlite3.Connection, session_uuid: str) -> Any:
     session_id, _ = resolve_session(conn, session_uuid)
-    record = main_file(session_files(conn, session_id), session_uuid)
-    rest = b""
-    for block in file_bytes(conn, record):
-        parts = (rest + block).split(b"\n")
-        rest = parts.pop()
-        yield from parts
-    if rest:
-        yield rest
+    return file_lines(conn, main_file(session_files(conn, session_id), session_uuid))
 
 
 def render_session(conn: sqlite3.Connection, s: SessionSummary, limit: int) -> str:

@@ -16,6 +16,7 @@ import sys
 import time
 
 from .gitinfo import read_head
+from .hookio import PayloadError, parse_payload
 from .live import HEALTH_NAME, archive_dir_for, live_file
 
 _COLOURS = {"dim": "2", "green": "32", "yellow": "33", "red": "1;31", "cyan": "36"}
@@ -123,7 +124,7 @@ def _read_stdin() -> bytes:
         if wait <= 0 or not select.select([fd], [], [], wait)[0]:
             if data.rstrip().endswith(b"}"):
                 break  # most likely whole; stdin was just never closed
-            raise ValueError(f"stdin still open after {STDIN_SECONDS} s ({len(data)} bytes)")
+            raise PayloadError(f"stdin still open after {STDIN_SECONDS} s ({len(data)} bytes)")
         chunk = os.read(fd, 65536)
         if not chunk:
             break
@@ -134,16 +135,8 @@ def _read_stdin() -> bytes:
 def _payload() -> dict[str, object]:
     raw = _read_stdin()
     if len(raw) > MAX_STDIN:
-        raise ValueError(f"stdin holds more than {MAX_STDIN} bytes")
-    if not raw.strip():
-        raise ValueError("stdin was empty")
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise ValueError(f"stdin is not JSON: {str(exc)[:200]}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"stdin is JSON {type(data).__name__}, not an object")
-    return data
+        raise PayloadError(f"stdin holds more than {MAX_STDIN} bytes")
+    return parse_payload(raw)
 
 
 def _log(level: str, message: str) -> None:
