@@ -12,7 +12,7 @@ from .. import gitinfo
 from ..hookio import text_field
 from ..hookrun import HookContext
 from ..ingest import compact_file
-from .common import save_transcript, transcript_of, update_live_state
+from .common import save_transcript, update_live_state
 
 _COMPACT_NEEDS_S = 0.3
 """Merging a session's small frames at SessionEnd is skipped when less than this is left."""
@@ -28,12 +28,11 @@ def save(ctx: HookContext) -> None:
 
 def end(ctx: HookContext) -> None:
     """SessionEnd (1.5 s budget): save, note how it ended, then compact if time allows."""
-    save_transcript(ctx)
+    report = save_transcript(ctx)
     _remember_git(ctx, end_reason=text_field(ctx.payload, "reason") or "unknown")
     update_live_state(ctx)
-    path = transcript_of(ctx)
-    if path is not None and ctx.remaining() > _COMPACT_NEEDS_S:
-        compact_file(ctx.archive().db, path, ctx.settings)
+    if report is not None and ctx.remaining() > _COMPACT_NEEDS_S:
+        compact_file(ctx.archive().db, report.path, ctx.settings)
 
 
 def _remember_git(ctx: HookContext, end_reason: str | None = None) -> None:
