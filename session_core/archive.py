@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths
@@ -11,11 +10,11 @@ from .db import Database
 from .migrations import migrate
 
 
-@dataclass
 class Archive:
-    project: Path
-    settings: Settings
-    db: Database
+    __slots__ = ("db", "project", "settings")
+
+    def __init__(self, project: Path, settings: Settings, db: Database) -> None:
+        self.project, self.settings, self.db = project, settings, db
 
     def close(self) -> None:
         self.db.close()

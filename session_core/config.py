@@ -1,6 +1,6 @@
 """Settings: defaults, then the user file, then ``<project>/.claude/session-core.json``.
 
-``Settings`` is a plain frozen dataclass so that a hook (a fresh process per event) pays nothing
+``Settings`` is a plain class so that a hook (a fresh process per event) pays nothing
 for it when no settings file exists, which is the common case. A file's contents are validated
 with pydantic, imported only then, with ``extra='forbid'`` so a typo is an error that names the
 key instead of a setting silently ignored.
@@ -9,45 +9,82 @@ key instead of a setting silently ignored.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
 from . import paths
 from .errors import ConfigError
 
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
+if TYPE_CHECKING:
+    from typing import Any
 
-def _bounds(low: int, high: int | None = None) -> dict[str, int]:
-    return {"ge": low} if high is None else {"ge": low, "le": high}
+_INT, _OPTIONAL_STR = int, str | None
+SPEC: dict[str, tuple[object, object, dict[str, int]]] = {
+    # name: (type, default, bounds). Why each default, in the README's settings table.
+    "compression_level": (_INT, 3, {"ge": 1, "le": 22}),
+    "repack_level": (_INT, 9, {"ge": 1, "le": 22}),
+    "frame_bytes": (_INT, 4 * 1024 * 1024, {"ge": 64 * 1024, "le": 64 * 1024 * 1024}),
+    "repack_after_frames": (_INT, 16, {"ge": 2, "le": 10_000}),
+    "max_indexed_line_bytes": (_INT, 32 * 1024 * 1024, {"ge": 1024}),
+    "tool_text_chars": (_INT, 2000, {"ge": 0, "le": 1_000_000}),
+    "busy_timeout_ms": (_INT, 30_000, {"ge": 100, "le": 600_000}),
+    "claude_config_dir": (_OPTIONAL_STR, None, {}),
+    "handoff_chars": (_INT, 4000, {"ge": 200, "le": 9000}),
+    "hook_budget_ms": (_INT, 8000, {"ge": 200, "le": 60_000}),
+    "session_end_budget_ms": (_INT, 1200, {"ge": 100, "le": 1400}),
+}
+SETTING_NAMES = tuple(SPEC)
 
 
-@dataclass(frozen=True)
 class Settings:
-    compression_level: int = field(default=3, metadata=_bounds(1, 22))
+    """Every setting with its default; immutable by convention (use :meth:`replace`).
+
+    A plain class, not a dataclass or pydantic model: hooks build one per process, and the
+    ``dataclasses`` import alone is as slow as a bare interpreter start.
+    """
+
+    __slots__ = SETTING_NAMES
+
+    def __init__(self, **values: object) -> None:
+        unknown = set(values) - set(SPEC)
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        for name, (_, default, _) in SPEC.items():
+            setattr(self, name, values.get(name, default))
+
+    compression_level: int
     """zstd level for new frames; 3 meets the size bar at several times the speed of 9+."""
-    repack_level: int = field(default=9, metadata=_bounds(1, 22))
+    repack_level: int
     """zstd level used when small live-ingest frames are merged into one."""
-    frame_bytes: int = field(default=4 * 1024 * 1024,
-                             metadata=_bounds(64 * 1024, 64 * 1024 * 1024))
+    frame_bytes: int
     """Raw bytes per zstd frame at most: bounds memory and keeps random access per session."""
-    repack_after_frames: int = field(default=16, metadata=_bounds(2, 10_000))
+    repack_after_frames: int
     """Merge a file's trailing small frames once this many have piled up (one per hook save)."""
-    max_indexed_line_bytes: int = field(default=32 * 1024 * 1024, metadata=_bounds(1024))
+    max_indexed_line_bytes: int
     """Longer lines are archived verbatim but not parsed (bounded memory on pathological input)."""
-    tool_text_chars: int = field(default=2000, metadata=_bounds(0, 1_000_000))
+    tool_text_chars: int
     """Characters of each tool input and tool result put in the search index."""
-    busy_timeout_ms: int = field(default=30_000, metadata=_bounds(100, 600_000))
-    claude_config_dir: str | None = None
+    busy_timeout_ms: int
+    claude_config_dir: str | None
     """Where Claude Code keeps transcripts, if not ``$CLAUDE_CONFIG_DIR`` or ``~/.claude``."""
-    handoff_chars: int = field(default=4000, metadata=_bounds(200, 9000))
+    handoff_chars: int
     """Most characters the SessionStart handoff may inject (Claude Code files away >10,000)."""
-    hook_budget_ms: int = field(default=8000, metadata=_bounds(200, 60_000))
+    hook_budget_ms: int
     """Wall time one hook process may take, below the template's per-hook timeouts."""
-    session_end_budget_ms: int = field(default=1200, metadata=_bounds(100, 1400))
+    session_end_budget_ms: int
     """SessionEnd shares a 1.5 s budget in Claude Code; finish well inside it."""
 
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in SETTING_NAMES}
 
-SETTING_NAMES = tuple(f.name for f in fields(Settings))
+    def replace(self, **changes: object) -> Settings:
+        return Settings(**{**self.as_dict(), **changes})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and self.as_dict() == other.as_dict()
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in self.as_dict().items())})"
 
 
 def _read_layer(path: Path) -> dict[str, Any]:
@@ -72,7 +109,8 @@ def _validate(merged: dict[str, Any], sources: dict[str, Path]) -> Settings:
     from pydantic import ConfigDict, Field, ValidationError, create_model
 
     schema: dict[str, Any] = {
-        f.name: (f.type, Field(f.default, strict=True, **f.metadata)) for f in fields(Settings)
+        name: (kind, Field(default, strict=True, ge=bounds.get("ge"), le=bounds.get("le")))
+        for name, (kind, default, bounds) in SPEC.items()
     }
     model = create_model("Settings", __config__=ConfigDict(extra="forbid"), **schema)
     try:

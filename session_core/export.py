@@ -7,17 +7,25 @@ overwritten.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    import hashlib
 
 from . import codec
 from .errors import ConflictError, DatabaseError
 from .queries import FileRecord, main_file, resolve_session, session_files
+
+
+def _sha256() -> hashlib._Hash:
+    import hashlib  # only for restore: the SessionStart hook reads archived lines via this module
+
+    return hashlib.sha256()
 
 
 def file_bytes(conn: sqlite3.Connection, record: FileRecord) -> Iterator[bytes]:
@@ -57,7 +65,7 @@ class RestoreResult:
 
 
 def _digest_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
+    digest = _sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
@@ -65,7 +73,7 @@ def _digest_of_file(path: Path) -> str:
 
 
 def _write_verified(conn: sqlite3.Connection, record: FileRecord, target: Path) -> str:
-    digest = hashlib.sha256()
+    digest = _sha256()
     temp = target.with_name(f".{target.name}.session-core-tmp")
     try:
         with open(temp, "wb") as handle:
@@ -84,7 +92,7 @@ def _write_verified(conn: sqlite3.Connection, record: FileRecord, target: Path) 
 
 
 def _archived_digest(conn: sqlite3.Connection, record: FileRecord) -> str:
-    digest = hashlib.sha256()
+    digest = _sha256()
     for block in file_bytes(conn, record):
         digest.update(block)
     return digest.hexdigest()

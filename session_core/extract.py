@@ -7,23 +7,26 @@ the raw archive when a session is shown.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
 
 from .models import Message, Record, is_message
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
+if TYPE_CHECKING:
+    from typing import Any
 
 MESSAGE_TYPES = frozenset({"user", "assistant", "system"})
 TITLE_CHARS = 200
 _META_PREFIXES = ("<local-command-", "<system-reminder>", "Caveat:")
 
 
-@dataclass
 class Extracted:
-    role: str
-    kind: str
-    text: str = ""
-    tools: list[str] = field(default_factory=list)
-    prompt: str | None = None
+    __slots__ = ("kind", "prompt", "role", "text", "tools")
+
+    def __init__(self, role: str, kind: str, text: str = "", tools: list[str] | None = None,
+                 prompt: str | None = None) -> None:
+        self.role, self.kind, self.text = role, kind, text
+        self.tools: list[str] = tools if tools is not None else []
+        self.prompt = prompt
 
 
 def _clip(text: str, limit: int) -> str:

@@ -12,38 +12,37 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from . import hooklog
 from .config import Settings, load_settings
 from .hookio import PayloadError, emit_context, parse_payload, read_stdin, text_field
 from .registry import EVENTS, Handler, handlers_for
 
+TYPE_CHECKING = False  # not typing's: the typing import costs ~2 ms per hook
 if TYPE_CHECKING:
+    from typing import Any
+
     from .archive import Archive
 
 _SQLITE_MARGIN_S = 0.15
 """Time kept back from a lock wait so the handler can still log and exit inside the budget."""
 
 
-@dataclass
 class HookContext:
     """What a handler gets: the payload, the project, settings, and a lazily opened archive."""
 
-    event: str
-    payload: dict[str, Any]
-    project: Path
-    settings: Settings
-    deadline: float
-    context: list[str] = field(default_factory=list)
-    """additionalContext pieces, in handler order (SessionStart only)."""
-    warnings: list[str] = field(default_factory=list)
-    used_archive: bool = False
-    """Set once the archive opened: only then does a clean run clear earlier failures."""
-    _archive: Archive | None = None
+    def __init__(self, event: str, payload: dict[str, Any], project: Path, settings: Settings,
+                 deadline: float) -> None:
+        self.event, self.payload, self.project = event, payload, project
+        self.settings, self.deadline = settings, deadline
+        self.context: list[str] = []
+        """additionalContext pieces, in handler order (SessionStart only)."""
+        self.warnings: list[str] = []
+        self.used_archive = False
+        """Set once the archive opened: only then does a clean run clear earlier failures."""
+        self._archive: Archive | None = None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -60,9 +59,7 @@ class HookContext:
             wait_ms = int(max(0.05, self.remaining() - _SQLITE_MARGIN_S) * 1000)
             settings = self.settings
             if wait_ms < settings.busy_timeout_ms:
-                from dataclasses import replace
-
-                settings = replace(settings, busy_timeout_ms=max(50, wait_ms))
+                settings = settings.replace(busy_timeout_ms=max(50, wait_ms))
             self._archive = open_archive(self.project, settings)
             self.used_archive = True
         return self._archive

@@ -7,11 +7,14 @@ line's hash) across every file of the archive. Rows are collected and written wi
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+try:  # hashlib.blake2b is this object; importing hashlib also loads OpenSSL (~3 ms per hook)
+    from _blake2 import blake2b
+except ImportError:  # not CPython
+    from hashlib import blake2b
 
 from .extract import Extracted, extract, make_title, usage_numbers
 from .models import Record, RecordError, is_message, parse_record
@@ -24,7 +27,7 @@ BATCH_ENTRIES = 2000  # bounds memory on huge files; one flush per batch
 
 
 def line_hash(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
+    return blake2b(data, digest_size=16).digest()
 
 
 def entry_key(record: Record, line: bytes) -> bytes:
@@ -74,16 +77,18 @@ def ensure_session(conn: sqlite3.Connection, session_uuid: str) -> int:
     return int(row[0])
 
 
-@dataclass
 class SessionDelta:
     """What one batch learned about a session; merged into its row at flush."""
 
-    first_ts: str | None = None
-    last_ts: str | None = None
-    cwd: str | None = None
-    git_branch: str | None = None
-    cc_version: str | None = None
-    title: str | None = None
+    __slots__ = ("cc_version", "cwd", "first_ts", "git_branch", "last_ts", "title")
+
+    def __init__(self) -> None:
+        self.first_ts: str | None = None
+        self.last_ts: str | None = None
+        self.cwd: str | None = None
+        self.git_branch: str | None = None
+        self.cc_version: str | None = None
+        self.title: str | None = None
 
     def see_time(self, ts: object) -> None:
         if isinstance(ts, str) and ts:
@@ -102,31 +107,42 @@ class SessionDelta:
             self.cc_version = record.version
 
 
-@dataclass(slots=True)
 class PendingEntry:
     """One message record ready to be written: plain values, so a batch pickles cheaply."""
 
-    key: bytes
-    session: str
-    offset: int
-    length: int
-    role: str
-    kind: str
-    ts: str | None
-    tools: str | None
-    sidechain: int
-    text: str
-    prompt: str | None
-    usage: tuple[object, ...] | None  # (message_id, model, in, out, cache write, read, cost)
+    __slots__ = (
+        "key",
+        "kind",
+        "length",
+        "offset",
+        "prompt",
+        "role",
+        "session",
+        "sidechain",
+        "text",
+        "tools",
+        "ts",
+        "usage",
+    )
+
+    def __init__(self, key: bytes, session: str, offset: int, length: int, role: str, kind: str,
+                 ts: str | None, tools: str | None, sidechain: int, text: str,
+                 prompt: str | None, usage: tuple[object, ...] | None) -> None:
+        self.key, self.session, self.offset, self.length = key, session, offset, length
+        self.role, self.kind, self.ts, self.tools = role, kind, ts, tools
+        self.sidechain, self.text, self.prompt = sidechain, text, prompt
+        self.usage = usage  # (message_id, model, in, out, cache write, read, cost)
 
 
-@dataclass
 class Batch:
-    entries: list[PendingEntry] = field(default_factory=list)
-    costs: list[tuple[str, int, float]] = field(default_factory=list)
-    deltas: dict[str, SessionDelta] = field(default_factory=dict)
-    first_progress: bytes = b""
-    last_progress: bytes = b""
+    __slots__ = ("costs", "deltas", "entries", "first_progress", "last_progress")
+
+    def __init__(self) -> None:
+        self.entries: list[PendingEntry] = []
+        self.costs: list[tuple[str, int, float]] = []
+        self.deltas: dict[str, SessionDelta] = {}
+        self.first_progress = b""
+        self.last_progress = b""
 
 
 class Indexer:

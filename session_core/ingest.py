@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,33 +32,56 @@ FINGERPRINT_WINDOW = 4096
 MAX_WARNINGS = 20
 
 
-@dataclass
 class IngestReport:
-    path: Path
-    session_uuid: str = ""
-    kind: str = ""
-    new_bytes: int = 0
-    new_entries: int = 0
-    pending_bytes: int = 0
-    rewritten: bool = False
-    bad_lines: int = 0
-    warnings: list[str] = field(default_factory=list)
+    __slots__ = (
+        "bad_lines",
+        "kind",
+        "new_bytes",
+        "new_entries",
+        "path",
+        "pending_bytes",
+        "rewritten",
+        "session_uuid",
+        "warnings",
+    )
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.session_uuid = ""
+        self.kind = ""
+        self.new_bytes = 0
+        self.new_entries = 0
+        self.pending_bytes = 0
+        self.rewritten = False
+        self.bad_lines = 0
+        self.warnings: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"IngestReport({', '.join(f'{k}={getattr(self, k)!r}' for k in self.__slots__)})"
 
     def warn(self, text: str) -> None:
         if len(self.warnings) < MAX_WARNINGS:
             self.warnings.append(text)
 
 
-@dataclass
 class _FileState:
-    file_id: int
-    session_id: int
-    info: FileInfo
-    generation: int
-    committed: int
-    size: int
-    head_hash: bytes | None
-    tail_hash: bytes | None
+    __slots__ = (
+        "committed",
+        "file_id",
+        "generation",
+        "head_hash",
+        "info",
+        "session_id",
+        "size",
+        "tail_hash",
+    )
+
+    def __init__(self, file_id: int, session_id: int, info: FileInfo, generation: int,
+                 committed: int, size: int, head_hash: bytes | None,
+                 tail_hash: bytes | None) -> None:
+        self.file_id, self.session_id, self.info = file_id, session_id, info
+        self.generation, self.committed, self.size = generation, committed, size
+        self.head_hash, self.tail_hash = head_hash, tail_hash
 
 
 def _fingerprint(fd: int, end: int) -> tuple[bytes, bytes]:

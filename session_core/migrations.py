@@ -7,18 +7,17 @@ step runs, and row counts of the tables a step keeps are compared after it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from .db import APPLICATION_ID, Database
 from .errors import DatabaseError, NewerSchemaError
 
 
-@dataclass(frozen=True)
 class Migration:
-    version: int
-    name: str
-    statements: tuple[str, ...]
+    __slots__ = ("name", "statements", "version")
+
+    def __init__(self, version: int, name: str, statements: tuple[str, ...]) -> None:
+        self.version, self.name, self.statements = version, name, statements
 
 
 SCHEMA_V1 = (

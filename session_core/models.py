@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, TypeGuard
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
+if TYPE_CHECKING:
+    from typing import Any, TypeGuard
 
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 

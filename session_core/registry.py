@@ -8,16 +8,14 @@ import path and imported only when their event fires: the status line imports no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
 class Handler:
-    name: str
-    event: str
-    priority: int
-    target: str
-    """``module:function`` under ``session_core.handlers``."""
+    __slots__ = ("event", "name", "priority", "target")
+
+    def __init__(self, name: str, event: str, priority: int, target: str) -> None:
+        self.name, self.event, self.priority = name, event, priority
+        self.target = target
+        """``module:function`` under ``session_core.handlers``."""
 
 
 LOADER, CONTEXT, SAVER, CHAT = 2, 2, 3, 3

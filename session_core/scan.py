@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from . import codec
 from .indexer import Batch, Indexer
 from .models import Record, parse_record
 
+TYPE_CHECKING = False  # not typing's: its import costs a hook ~2 ms
 if TYPE_CHECKING:  # imported when first needed: a hook's small append never uses the pool
     from concurrent.futures import ThreadPoolExecutor
 
@@ -43,13 +42,15 @@ def _forget_thread_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_thread_after_fork)
 
 
-@dataclass
 class ScanResult:
-    committed: int  # end of the last complete line (of the data, for opaque files)
-    new_bytes: int = 0
-    bad_lines: list[tuple[int, str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    first_session: tuple[str, bool] | None = None  # the first sessionId a record named
+    __slots__ = ("bad_lines", "committed", "first_session", "new_bytes", "warnings")
+
+    def __init__(self, committed: int) -> None:
+        self.committed = committed  # end of the last complete line (of the data, for opaque files)
+        self.new_bytes = 0
+        self.bad_lines: list[tuple[int, str]] = []
+        self.warnings: list[str] = []
+        self.first_session: tuple[str, bool] | None = None  # the first sessionId a record named
 
 
 def _pieces(fd: int, start: int, end: int, frame_bytes: int, line_mode: bool) -> Iterator[

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InputError
@@ -18,12 +17,21 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 SNIFF_BYTES = 64 * 1024
 
 
-@dataclass(frozen=True)
 class FileInfo:
-    kind: str  # 'session' | 'subagent' | 'sidecar'
-    session_uuid: str
-    project_folder: str
-    rel_path: str
+    __slots__ = ("kind", "project_folder", "rel_path", "session_uuid")
+
+    def __init__(self, kind: str, session_uuid: str, project_folder: str, rel_path: str) -> None:
+        self.kind = kind  # 'session' | 'subagent' | 'sidecar'
+        self.session_uuid = session_uuid
+        self.project_folder = project_folder
+        self.rel_path = rel_path
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileInfo) and all(
+            getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash(tuple(getattr(self, k) for k in self.__slots__))
 
     @property
     def line_mode(self) -> bool:

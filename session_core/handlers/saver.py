@@ -41,6 +41,12 @@ def _remember_git(ctx: HookContext, end_reason: str | None = None) -> None:
     if session is None:
         return
     head = gitinfo.read_head(ctx.project)
+    branch, commit = (head.branch, head.commit) if head else (None, None)
+    known = ctx.archive().db.conn.execute(
+        "SELECT git_branch, git_commit FROM session_state WHERE session_uuid = ?",
+        (session,)).fetchone()
+    if end_reason is None and known == (branch, commit):
+        return  # nothing new: spare a write transaction (and its fsync) on every Stop
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with ctx.archive().db.write() as conn:
         conn.execute(
@@ -52,6 +58,5 @@ def _remember_git(ctx: HookContext, end_reason: str | None = None) -> None:
             " last_event = excluded.last_event, last_event_at = excluded.last_event_at,"
             " end_reason = coalesce(excluded.end_reason, end_reason),"
             " ended_at = coalesce(excluded.ended_at, ended_at)",
-            (session, head.branch if head else None, head.commit if head else None, ctx.event,
-             now, end_reason, now if end_reason else None),
+            (session, branch, commit, ctx.event, now, end_reason, now if end_reason else None),
         )
