@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,22 @@ def test_settings_file_that_is_not_json(project: Path) -> None:
     result = run_cli("list", "--project", str(project))
     assert result.returncode == 8
     assert str(path).encode() in result.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fast path is Linux-only")
+@pytest.mark.parametrize("xdg", [None, "/tmp/x dg", "relative/dir", ""])
+def test_user_folders_match_platformdirs(monkeypatch: pytest.MonkeyPatch, xdg: str | None) -> None:
+    """Hooks compute these without importing platformdirs; the answer must be the same."""
+    import platformdirs
+
+    from session_core import paths
+
+    monkeypatch.delenv("SESSION_CORE_USER_CONFIG", raising=False)
+    for variable in ("XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        if xdg is None:
+            monkeypatch.delenv(variable, raising=False)
+        else:
+            monkeypatch.setenv(variable, xdg)
+    assert paths.user_config_path() == Path(
+        platformdirs.user_config_dir("session-core", appauthor=False)) / "config.json"
+    assert paths.log_dir() == Path(platformdirs.user_log_dir("session-core", appauthor=False))
