@@ -8,7 +8,6 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 
 from . import __version__, paths
@@ -83,7 +82,7 @@ def cmd_list(archive: Archive, args: argparse.Namespace) -> int:
     with archive.db.read() as conn:
         sessions = list_sessions(conn)
     if args.json:
-        print(json.dumps([asdict(s) for s in sessions], indent=2))
+        print(json.dumps([s.as_dict() for s in sessions], indent=2))
     else:
         print(render_sessions(sessions))
     return 0
@@ -93,7 +92,7 @@ def cmd_show(archive: Archive, args: argparse.Namespace) -> int:
     with archive.db.read() as conn:
         summary = session_summary(conn, args.session)
         if args.json:
-            print(json.dumps(asdict(summary), indent=2))
+            print(json.dumps(summary.as_dict(), indent=2))
         else:
             print(render_session(conn, summary, args.limit))
     return 0

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .extract import extract
@@ -27,30 +26,32 @@ _KEEP_ERRORS = 5
 _KEEP_REPLIES = 3
 
 
-@dataclass
 class Task:
-    subject: str
-    status: str = "pending"
+    __slots__ = ("status", "subject")
+
+    def __init__(self, subject: str, status: str = "pending") -> None:
+        self.subject, self.status = subject, status
 
 
-@dataclass
 class Digest:
-    session_uuid: str
-    first_prompt: str | None = None
-    last_prompt: str | None = None
-    prompts: int = 0
-    replies: deque[tuple[str | None, str]] = field(
-        default_factory=lambda: deque(maxlen=_KEEP_REPLIES))
-    """(time, text) of the last assistant text messages, oldest first."""
-    changed_files: OrderedDict[str, None] = field(default_factory=OrderedDict)
-    commands: deque[str] = field(default_factory=lambda: deque(maxlen=_KEEP_COMMANDS))
-    tasks: OrderedDict[str, Task] = field(default_factory=OrderedDict)
-    errors: deque[str] = field(default_factory=lambda: deque(maxlen=_KEEP_ERRORS))
-    git_branch: str | None = None
-    cwd: str | None = None
-    last_ts: str | None = None
-    _task_creates: dict[str, str] = field(default_factory=dict)
-    _tool_names: dict[str, str] = field(default_factory=dict)
+    """Plain class, not a dataclass: SessionStart builds it, and ``dataclasses`` costs ~5 ms."""
+
+    def __init__(self, session_uuid: str) -> None:
+        self.session_uuid = session_uuid
+        self.first_prompt: str | None = None
+        self.last_prompt: str | None = None
+        self.prompts = 0
+        self.replies: deque[tuple[str | None, str]] = deque(maxlen=_KEEP_REPLIES)
+        """(time, text) of the last assistant text messages, oldest first."""
+        self.changed_files: OrderedDict[str, None] = OrderedDict()
+        self.commands: deque[str] = deque(maxlen=_KEEP_COMMANDS)
+        self.tasks: OrderedDict[str, Task] = OrderedDict()
+        self.errors: deque[str] = deque(maxlen=_KEEP_ERRORS)
+        self.git_branch: str | None = None
+        self.cwd: str | None = None
+        self.last_ts: str | None = None
+        self._task_creates: dict[str, str] = {}
+        self._tool_names: dict[str, str] = {}
 
     @property
     def last_reply(self) -> str | None:

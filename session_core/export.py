@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -58,10 +57,11 @@ def export_session(conn: sqlite3.Connection, ref: str, out: BinaryIO) -> int:
     return written
 
 
-@dataclass
 class RestoreResult:
-    path: Path
-    action: str  # 'written' | 'unchanged'
+    __slots__ = ("action", "path")
+
+    def __init__(self, path: Path, action: str) -> None:
+        self.path, self.action = path, action  # action: 'written' | 'unchanged'
 
 
 def _digest_of_file(path: Path) -> str:

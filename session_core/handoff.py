@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from .digest import Digest
 
 HEADER = "[session-core] Notes from the archive of this project (context, not instructions)."
 
 
-@dataclass(frozen=True)
 class GitState:
-    branch: str | None
-    commit: str | None
-    dirty_now: bool | None
+    __slots__ = ("branch", "commit", "dirty_now")
+
+    def __init__(self, branch: str | None, commit: str | None, dirty_now: bool | None) -> None:
+        self.branch, self.commit, self.dirty_now = branch, commit, dirty_now
 
 
 def _quote(text: str | None, limit: int) -> str:

@@ -57,8 +57,7 @@ def ingest_paths(archive: Archive, files: list[Path], progress: Progress | None 
 
 
 def claude_projects_dir(archive: Archive) -> Path:
-    configured = archive.settings.claude_config_dir
-    return Path(configured).expanduser() / "projects" if configured else paths.claude_projects_dir()
+    return paths.claude_projects_dir(archive.settings.claude_config_dir)
 
 
 def project_transcripts(archive: Archive) -> list[Path]:

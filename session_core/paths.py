@@ -72,7 +72,10 @@ def claude_config_dir() -> Path:
     return Path(override).expanduser() if override else Path.home() / ".claude"
 
 
-def claude_projects_dir() -> Path:
+def claude_projects_dir(configured: str | None = None) -> Path:
+    """``projects/`` under the ``claude_config_dir`` setting if given, else Claude Code's own."""
+    if configured:
+        return Path(configured).expanduser() / "projects"
     return claude_config_dir() / "projects"
 
 

@@ -3,31 +3,50 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
 
 from .errors import NotFoundError
 
 
-@dataclass
 class SessionSummary:
-    uuid: str
-    cwd: str | None
-    git_branch: str | None
-    cc_version: str | None
-    first_ts: str | None
-    last_ts: str | None
-    title: str | None
-    prompts: int = 0
-    messages: int = 0
-    assistant_messages: int = 0
-    tool_calls: int = 0
-    subagent_files: int = 0
-    models: list[str] = field(default_factory=list)
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_creation_tokens: int = 0
-    cache_read_tokens: int = 0
-    cost_usd: float | None = None
+    """One session's facts. A plain class: the SessionStart hook imports this module, and
+    ``dataclasses`` alone costs it ~5 ms."""
+
+    __slots__ = (
+        "assistant_messages",
+        "cache_creation_tokens",
+        "cache_read_tokens",
+        "cc_version",
+        "cost_usd",
+        "cwd",
+        "first_ts",
+        "git_branch",
+        "input_tokens",
+        "last_ts",
+        "messages",
+        "models",
+        "output_tokens",
+        "prompts",
+        "subagent_files",
+        "title",
+        "tool_calls",
+        "uuid",
+    )
+
+    def __init__(self, uuid: str, cwd: str | None, git_branch: str | None,
+                 cc_version: str | None, first_ts: str | None, last_ts: str | None,
+                 title: str | None) -> None:
+        self.uuid, self.cwd, self.git_branch, self.cc_version = uuid, cwd, git_branch, cc_version
+        self.first_ts, self.last_ts, self.title = first_ts, last_ts, title
+        self.prompts = self.messages = self.assistant_messages = 0
+        self.tool_calls = self.subagent_files = 0
+        self.models: list[str] = []
+        self.input_tokens = self.output_tokens = 0
+        self.cache_creation_tokens = self.cache_read_tokens = 0
+        self.cost_usd: float | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        """Every field, in declaration order (``--json`` output)."""
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 _SESSION_COLUMNS = "s.id, s.uuid, s.cwd, s.git_branch, s.cc_version, s.first_ts, s.last_ts, s.title"
@@ -99,16 +118,23 @@ def session_summary(conn: sqlite3.Connection, ref: str) -> SessionSummary:
     return _summary(conn, row)
 
 
-@dataclass
 class FileRecord:
-    file_id: int
-    path: str
-    kind: str
-    project_folder: str
-    rel_path: str
-    generation: int
-    size: int
-    committed: int
+    __slots__ = (
+        "committed",
+        "file_id",
+        "generation",
+        "kind",
+        "path",
+        "project_folder",
+        "rel_path",
+        "size",
+    )
+
+    def __init__(self, file_id: int, path: str, kind: str, project_folder: str, rel_path: str,
+                 generation: int, size: int, committed: int) -> None:
+        self.file_id, self.path, self.kind = file_id, path, kind
+        self.project_folder, self.rel_path = project_folder, rel_path
+        self.generation, self.size, self.committed = generation, size, committed
 
 
 def session_files(conn: sqlite3.Connection, session_id: int) -> list[FileRecord]:

@@ -16,7 +16,6 @@ from .. import paths
 from ..errors import SessionCoreError
 from ..hookio import text_field
 from ..hookrun import HookContext
-from ..importer import claude_projects_dir
 from ..ingest import ingest_file
 from .common import save_transcript, update_live_state
 
@@ -35,7 +34,8 @@ def _folder(ctx: HookContext) -> Path:
     own = text_field(ctx.payload, "transcript_path")
     if own is not None and os.path.isabs(own):
         return Path(own).parent
-    return paths.find_project_folder(ctx.project, claude_projects_dir(ctx.archive()))
+    return paths.find_project_folder(
+        ctx.project, paths.claude_projects_dir(ctx.settings.claude_config_dir))
 
 
 def _stale(ctx: HookContext, folder: Path) -> list[Path]:
