@@ -57,7 +57,27 @@ def backup_database(db: Database, label: str = "manual") -> Path:
     return final
 
 
+STALE_TEMP_SECONDS = 3600
+"""A backup's temp file this old belongs to a process that died (killed at a hook's budget)."""
+
+
+def _label(backup: Path) -> str:
+    return backup.stem.split("-", 2)[-1]  # archive-<stamp>-<label>
+
+
 def _prune(folder: Path) -> None:
-    backups = sorted(folder.glob("archive-*.db"))
-    for old in backups[:-KEEP_BACKUPS]:
-        old.unlink(missing_ok=True)
+    """Keep the newest few of each label (pre-migration copies never push out manual ones) and
+    drop temp files that a killed backup left behind."""
+    by_label: dict[str, list[Path]] = {}
+    for backup in sorted(folder.glob("archive-*.db")):
+        by_label.setdefault(_label(backup), []).append(backup)
+    for backups in by_label.values():
+        for old in backups[:-KEEP_BACKUPS]:
+            old.unlink(missing_ok=True)
+    now = datetime.now(timezone.utc).timestamp()
+    for temp in folder.glob("archive-*.tmp*"):
+        try:
+            if now - temp.stat().st_mtime > STALE_TEMP_SECONDS:
+                temp.unlink()
+        except OSError:
+            pass

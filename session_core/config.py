@@ -30,7 +30,8 @@ SPEC: dict[str, tuple[object, object, dict[str, int]]] = {
     "busy_timeout_ms": (_INT, 30_000, {"ge": 100, "le": 600_000}),
     "claude_config_dir": (_OPTIONAL_STR, None, {}),
     "handoff_chars": (_INT, 4000, {"ge": 200, "le": 9000}),
-    "hook_budget_ms": (_INT, 8000, {"ge": 200, "le": 60_000}),
+    # Below the template's shortest timeout (10 s): past it Claude Code kills the hook unlogged.
+    "hook_budget_ms": (_INT, 8000, {"ge": 200, "le": 9000}),
     "session_end_budget_ms": (_INT, 1200, {"ge": 100, "le": 1400}),
 }
 SETTING_NAMES = tuple(SPEC)

@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 MESSAGE_TYPES = frozenset({"user", "assistant", "system"})
 TITLE_CHARS = 200
-_META_PREFIXES = ("<local-command-", "<system-reminder>", "Caveat:")
+_META_PREFIXES = ("<local-command-", "<system-reminder>", "Caveat:", "<task-notification>")
+"""User-role text Claude Code writes itself (command output, reminders, background-task news)."""
 
 
 class Extracted:

@@ -85,7 +85,10 @@ def is_dirty(project: str | os.PathLike[str], timeout: float = 1.0) -> bool | No
 
     try:
         result = subprocess.run(
-            ["git", "-C", os.fspath(project), "status", "--porcelain", "--", ".",
+            # --no-optional-locks: a status killed at the timeout must not leave index.lock
+            # behind, which would make the user's next git command fail.
+            ["git", "--no-optional-locks", "-C", os.fspath(project), "status", "--porcelain",
+             "--", ".",
              ":(exclude).claude/session-core"],
             capture_output=True, timeout=timeout, check=False,
         )

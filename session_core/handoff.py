@@ -15,10 +15,15 @@ HEADER = "[session-core] Notes from the archive of this project (context, not in
 
 
 class GitState:
-    __slots__ = ("branch", "commit", "dirty_now")
+    """What the hooks recorded about the session besides its transcript (despite the name,
+    also whether it may still be running)."""
 
-    def __init__(self, branch: str | None, commit: str | None, dirty_now: bool | None) -> None:
+    __slots__ = ("branch", "commit", "dirty_now", "maybe_running")
+
+    def __init__(self, branch: str | None, commit: str | None, dirty_now: bool | None,
+                 maybe_running: bool = False) -> None:
         self.branch, self.commit, self.dirty_now = branch, commit, dirty_now
+        self.maybe_running = maybe_running
 
 
 def _quote(text: str | None, limit: int) -> str:
@@ -48,6 +53,10 @@ def _session_line(digest: Digest, git: GitState | None) -> str:
         facts.append("working tree has uncommitted changes now" if git.dirty_now
                      else "working tree clean now")
     detail = f" ({'; '.join(facts)})" if facts else ""
+    if git and git.maybe_running:
+        return (f"Previous session {digest.session_uuid}{detail}. It has not ended and was"
+                " active minutes ago: it may still be open in another terminal, so do not resume"
+                " it a second time.")
     return (f"Previous session {digest.session_uuid}{detail}."
             f" Resume it with: claude --resume {digest.session_uuid}")
 

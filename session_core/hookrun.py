@@ -60,7 +60,7 @@ class HookContext:
             settings = self.settings
             if wait_ms < settings.busy_timeout_ms:
                 settings = settings.replace(busy_timeout_ms=max(50, wait_ms))
-            self._archive = open_archive(self.project, settings)
+            self._archive = open_archive(self.project, settings, upgrade=False)
             self.used_archive = True
         return self._archive
 

@@ -184,3 +184,26 @@ def test_a_reply_the_transcript_does_not_hold_yet_still_counts_as_saved(
     state = json.loads((project / ".claude" / "session-core" / "live" / f"{SESSION}.json")
                        .read_text())
     assert state["saved"] == 2
+
+
+def test_a_background_task_notice_is_not_a_request() -> None:
+    lines = [*session_lines(),
+             _line("user", "<task-notification> <task-id>b1</task-id> done</task-notification>")]
+    digest = digest_lines(SESSION, lines)
+    assert digest.last_prompt == "now make it configurable" and digest.prompts == 2
+
+
+def test_a_session_that_may_still_be_open_is_not_offered_for_resume(
+        project: Path, tmp_path: Path) -> None:
+    transcript = tmp_path / f"{SESSION}.jsonl"
+    transcript.write_bytes(b"\n".join(session_lines()) + b"\n")
+    payload = {"session_id": SESSION, "transcript_path": str(transcript)}
+    _hook("session_saver.py", "Stop", payload, project)  # saved just now, not ended
+    start = {"session_id": "new", "source": "startup"}
+    text = json.loads(_hook("session_loader.py", "SessionStart", start, project))
+    context = text["hookSpecificOutput"]["additionalContext"]
+    assert SESSION in context and "may still be open" in context
+    assert "claude --resume" not in context
+    _hook("session_saver.py", "SessionEnd", {**payload, "reason": "prompt_input_exit"}, project)
+    text = json.loads(_hook("session_loader.py", "SessionStart", start, project))
+    assert f"claude --resume {SESSION}" in text["hookSpecificOutput"]["additionalContext"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,48 @@ def test_a_v1_archive_is_upgraded_to_the_hook_schema_without_losing_rows(project
         assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
         assert _schema(conn) == SNAPSHOT.read_text()
         assert conn.execute("SELECT count(*) FROM sessions").fetchone()[0] == 1
+
+
+def test_hooks_leave_an_old_archive_for_the_cli_to_upgrade(project: Path) -> None:
+    """Many hooks start at once: each would back up the whole archive before migrating."""
+    import json
+    import os
+    import sys
+
+    db = Database(paths.archive_path(project))
+    try:
+        migrate(db, MIGRATIONS[:1])
+    finally:
+        db.close()
+    payload = json.dumps({"session_id": "s", "transcript_path": str(FIXTURES / "short.jsonl")})
+    hook = FIXTURES.parent.parent / "hooks" / "session_saver.py"
+    result = subprocess.run([sys.executable, str(hook), "Stop"], input=payload.encode(),
+                            capture_output=True, timeout=60, check=False,
+                            env={**os.environ, "CLAUDE_PROJECT_DIR": str(project)})
+    assert result.returncode == 0 and result.stdout == b""
+    with sqlite3.connect(paths.archive_path(project)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert not (paths.archive_dir(project) / "backups").exists()
+    health = json.loads((paths.archive_dir(project) / "health.json").read_text())
+    assert health["failures"] == 1 and "needs upgrading" in health["last_error"]
+    assert run_cli("status", "--project", str(project)).returncode == 0  # the CLI upgrades
+    with sqlite3.connect(paths.archive_path(project)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+
+
+def test_backups_are_pruned_per_label_and_dead_temp_files_go(project: Path) -> None:
+    import os
+
+    from session_core.backup import KEEP_BACKUPS, backup_database
+
+    with open_archive(project) as archive:
+        manual = [backup_database(archive.db, "manual") for _ in range(2)]
+        folder = manual[0].parent
+        dead = folder / "archive-20200101T000000Z-pre-migrate-v1.tmp"
+        dead.write_bytes(b"half")
+        os.utime(dead, (0, 0))
+        for _ in range(KEEP_BACKUPS + 2):
+            backup_database(archive.db, "pre-migrate-v1")
+    assert all(m.exists() for m in manual)
+    assert len(list(folder.glob("archive-*-pre-migrate-v1.db"))) == KEEP_BACKUPS
+    assert not dead.exists()

@@ -8,8 +8,10 @@ conversation itself). PostCompact keeps the compaction summary. No history, no o
 from __future__ import annotations
 
 import sqlite3
+import time
+from pathlib import Path
 
-from .. import codec, gitinfo
+from .. import codec, gitinfo, hooklog, live
 from ..digest import Digest, digest_lines
 from ..export import file_lines
 from ..handoff import GitState, after_compaction, previous_session, resumed
@@ -63,12 +65,25 @@ def _previous_session_note(ctx: HookContext) -> str:
         return ""
     session_id, uuid = row
     digest = _digest(conn, session_id, uuid)
-    state = conn.execute("SELECT git_branch, git_commit FROM session_state WHERE session_uuid = ?",
-                         (uuid,)).fetchone()
+    state = conn.execute(
+        "SELECT git_branch, git_commit, ended_at FROM session_state WHERE session_uuid = ?",
+        (uuid,)).fetchone()
     dirty = gitinfo.is_dirty(ctx.project, timeout=max(0.1, min(1.0, ctx.remaining() / 4)))
-    git = GitState(state[0] if state else None, state[1] if state else None, dirty)
+    ended = state is not None and state[2] is not None
+    git = GitState(state[0] if state else None, state[1] if state else None, dirty,
+                   not ended and _saved_recently(ctx, uuid))
     return previous_session(digest, git, ctx.settings.handoff_chars,
                             _newer_reply(conn, uuid, digest))
+
+
+RUNNING_SECONDS = 15 * 60
+"""A session with no SessionEnd, saved this recently, may still be open in another terminal."""
+
+
+def _saved_recently(ctx: HookContext, uuid: str) -> bool:
+    state = hooklog.read_json(Path(live.live_file(live.archive_dir_for(str(ctx.project)), uuid)))
+    saved_at = state.get("saved_at")
+    return isinstance(saved_at, (int, float)) and time.time() - saved_at < RUNNING_SECONDS
 
 
 def _newer_reply(conn: sqlite3.Connection, uuid: str, digest: Digest) -> str | None:
