@@ -22,6 +22,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -31,9 +32,13 @@ from typing import Any
 APP = "session-core"
 ARCHIVE_FOLDER = ".claude/session-core/"
 BACKUP_SUFFIX = ".session-core-backup"
+LOCAL_SETTINGS = ".claude/settings.local.json"
 CHECK_TIMEOUT = 10.0
 EXIT_FAILURE, EXIT_USAGE, EXIT_BAD_SETTINGS = 1, 2, 8
 PIP_ARGS_ENV = "SESSION_CORE_PIP_ARGS"
+# what ``pip install`` needs to build the package (absent ones are skipped)
+BUILD_SOURCES = ("pyproject.toml", "setup.cfg", "setup.py", "MANIFEST.in", "README.md", "LICENSE",
+                 "LICENSE.txt", "LICENSE.md", "session_core")
 WINDOWS = os.name == "nt"
 
 JSON = Any  # a parsed JSON value; settings files are user data of any shape
@@ -134,7 +139,11 @@ def read_bytes(path: Path) -> bytes | None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write through a temporary file and rename: a crash never leaves half a settings file."""
+    """Write through a temporary file and rename: a crash never leaves half a settings file.
+
+    A symlink (settings kept in a dotfiles repository) stays a symlink: the rename replaces the
+    file it points to, with the temporary file beside that file (same file system)."""
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -220,12 +229,30 @@ def create_venv(layout: Layout) -> None:
                            "install Python's venv module (Debian/Ubuntu: apt install python3-venv)")
 
 
+def copy_sources(repo: Path, into: Path) -> None:
+    """What the build needs (the ``hooks/`` scripts are not packaged; sync_hooks copies them)."""
+    for name in BUILD_SOURCES:
+        source = repo / name
+        if source.is_dir():
+            shutil.copytree(source, into / name,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.py[co]"))
+        elif source.is_file():
+            shutil.copy2(source, into / name)
+
+
 def pip_install(layout: Layout) -> None:
-    """``pip install <repo>``, not editable, so the checkout may move or go away afterwards."""
+    """``pip install`` of a copy of the sources, not editable, so the checkout may move or go
+    away afterwards. A copy, because pip builds a local folder in place: setuptools would leave
+    ``build/`` and ``*.egg-info`` in the checkout and reinstall modules since deleted from it
+    out of ``build/lib``."""
     extra = shlex.split(os.environ.get(PIP_ARGS_ENV, ""))
-    argv = [str(layout.python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-            *extra, str(layout.repo)]
-    done = run(argv)
+    with tempfile.TemporaryDirectory(prefix=f"{APP}-build-") as temp:
+        source = Path(temp) / "src"
+        source.mkdir()
+        copy_sources(layout.repo, source)
+        argv = [str(layout.python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+                *extra, str(source)]
+        done = run(argv)
     if done.returncode != 0:
         raise InstallError(f"pip could not install {layout.repo}:\n{tail(done.stderr)}",
                            f"check network access or pip's index settings ({PIP_ARGS_ENV} adds"
@@ -502,17 +529,22 @@ def plan_install(layout: Layout, target: Target, template: dict[str, JSON], repl
     return SettingsPlan(target, old, new, record, backup=backup, notes=notes)
 
 
-def strip_ours(settings: dict[str, JSON], record: dict[str, JSON],
-               prefixes: tuple[str, ...]) -> None:
-    """Take out our groups, our handlers and our statusLine (putting back one we replaced)."""
+def strip_ours(settings: dict[str, JSON], record: dict[str, JSON], prefixes: tuple[str, ...],
+               backup: bytes | None = None) -> None:
+    """Take out our groups, our handlers and our statusLine, putting back one we replaced: the
+    record's, else the backup's (the record is gone after a move or a lost install-state.json)."""
     hooks = settings.get("hooks")
     if isinstance(hooks, dict):
         for event, groups in hooks.items():
             if isinstance(groups, list):
                 hooks[event] = replace_ours(groups, [], prefixes)
     if status_is_ours(settings.get("statusLine"), prefixes):
+        before = parse_quietly(backup) if backup is not None else None
         if "status_line" in record:
             settings["statusLine"] = record["status_line"]
+        elif (isinstance(before, dict) and "statusLine" in before
+              and not status_is_ours(before["statusLine"], prefixes)):
+            settings["statusLine"] = before["statusLine"]
         else:
             del settings["statusLine"]
     prune(settings, record.get("created", []))
@@ -524,7 +556,7 @@ def plan_uninstall(layout: Layout, target: Target, state: dict[str, JSON]) -> Se
     backup = read_bytes(target.backup)
     record = state["settings"].get(str(target.settings)) or guessed_record(settings, backup)
     stripped = copy.deepcopy(settings)
-    strip_ours(stripped, record, our_prefixes(layout))
+    strip_ours(stripped, record, our_prefixes(layout), backup)
     if stripped == settings:
         return SettingsPlan(target, old, old, None)
     if record.get("existed") and backup is not None and parse_quietly(backup) == stripped:
@@ -541,8 +573,8 @@ def apply_settings(plan: SettingsPlan, layout: Layout, state: dict[str, JSON]) -
         write_atomic(target.backup, plan.backup)
         shutil.copymode(target.settings, target.backup)
     if plan.changes:
-        if plan.new is None:
-            target.settings.unlink()
+        if plan.new is None:  # a file we created; through a symlink, the file we created
+            Path(os.path.realpath(target.settings)).unlink()
         else:
             write_atomic(target.settings, plan.new)
     if plan.drop_backup:
@@ -623,6 +655,76 @@ def ensure_gitignore(project: Path, dry: bool) -> str:
     return f"gitignore: added {ARCHIVE_FOLDER} to {path}"
 
 
+def git_root_and_exclude(project: Path) -> tuple[Path, Path] | None:
+    """The work tree's top folder and its ``info/exclude``, or None outside a git work tree.
+
+    Git's answer when git is installed (a worktree or submodule has a ``.git`` file naming its
+    git dir, and ``info/exclude`` lives in the common dir); else read the ``.git`` entries."""
+    top = git(project, "rev-parse", "--show-toplevel", "--git-path", "info/exclude")
+    if top is not None:
+        lines = top.stdout.splitlines()
+        if top.returncode != 0 or len(lines) != 2:
+            return None
+        return Path(lines[0]), Path(os.path.abspath(project / lines[1]))
+    for folder in (project, *project.parents):
+        dot = folder / ".git"
+        if dot.is_dir():
+            return folder, dot / "info" / "exclude"
+        if dot.is_file():
+            text = dot.read_text("utf-8", "replace").strip()
+            if not text.startswith("gitdir:"):
+                return None
+            gitdir = folder / text.removeprefix("gitdir:").strip()
+            common = read_bytes(gitdir / "commondir")
+            if common is not None:
+                gitdir = gitdir / common.decode("utf-8", "replace").strip()
+            return folder, Path(os.path.abspath(gitdir / "info" / "exclude"))
+    return None
+
+
+def exclude_pattern(top: Path, project: Path) -> str:
+    """``.claude/settings.local.json`` anchored at the project's folder inside the work tree."""
+    try:
+        inside = Path(os.path.realpath(project)).relative_to(os.path.realpath(top)).as_posix()
+    except ValueError:
+        inside = "."
+    if inside == ".":
+        return LOCAL_SETTINGS
+    return "/" + re.sub(r"([\\*?\[])", r"\\\1", inside) + "/" + LOCAL_SETTINGS
+
+
+def ensure_excluded(target: Target, plan: SettingsPlan, dry: bool) -> list[str]:
+    """settings.local.json holds this user's absolute paths: when we created it (now or on an
+    earlier run) in a git work tree, keep it out of ``git status`` through ``.git/info/exclude``,
+    which is not committed. Uninstall leaves the line: it ignores nothing else."""
+    if target.shared or plan.new is None or (plan.record or {}).get("existed", True):
+        return []
+    found = git_root_and_exclude(target.project)
+    if found is None:
+        return []
+    top, exclude = found
+    checked = git(target.project, "check-ignore", "-q", LOCAL_SETTINGS)
+    pattern = exclude_pattern(top, target.project)
+    old = read_bytes(exclude)
+    if checked is not None and checked.returncode in (0, 1):
+        covered = checked.returncode == 0
+    else:
+        covered = pattern in (old or b"").decode("utf-8", "replace").splitlines()
+    if covered:
+        return []
+    if dry:
+        return [f"exclude: would add {pattern} to {exclude}"]
+    lead = old or b""
+    if lead and not lead.endswith(b"\n"):
+        lead += b"\n"
+    try:
+        write_atomic(exclude, lead + pattern.encode() + b"\n")
+    except OSError as exc:
+        return [f"warning: could not add {pattern} to {exclude} ({exc}); git will show"
+                f" {target.settings} as untracked: do not commit it"]
+    return [f"exclude: added {pattern} to {exclude} (the file holds your own paths)"]
+
+
 # --- import, wiring check, command link, purge -------------------------------------------------
 
 
@@ -643,7 +745,7 @@ def import_transcripts(layout: Layout, project: Path, dry: bool) -> str:
 
 def our_handler(settings_bytes: bytes, event: str, prefixes: tuple[str, ...]) -> dict[str, JSON]:
     """Our handler for an event, taken from the very bytes that go into the settings file."""
-    hooks = json.loads(settings_bytes).get("hooks", {})
+    hooks = json.loads(settings_bytes.decode("utf-8-sig")).get("hooks", {})
     for group in hooks.get(event, []):
         for handler in group.get("hooks", []) if isinstance(group, dict) else []:
             if handler_is_ours(handler, prefixes):
@@ -686,10 +788,13 @@ def handoff_chars(stdout: str) -> int:
 
 
 def hooks_folder(project: Path) -> Path:
-    """Where the hook runtime keeps the archive and its side files (``SESSION_CORE_DATA_DIR``
-    moves it, as in session_core.paths)."""
+    """Where the hook runtime keeps the archive and its side files: the rule of
+    session_core.live.archive_dir_for (``SESSION_CORE_DATA_DIR``, made real, else the project's
+    folder), evaluated as the hooks do, in the project (a relative override is relative to it)."""
     moved = os.environ.get("SESSION_CORE_DATA_DIR")
-    return Path(moved).expanduser() if moved else project / ".claude" / APP
+    if moved:
+        return Path(os.path.realpath(os.path.join(project, os.path.expanduser(moved))))
+    return project / ".claude" / APP
 
 
 def check_health(project: Path, since: float) -> None:
@@ -805,7 +910,35 @@ def settings_action(plan: SettingsPlan) -> str:
     return f"settings: would write {path}{backup}"
 
 
+SHARED_WARNING = """\
+warning: --shared writes this machine's absolute paths into {settings},
+  which your team commits: {python} and {hooks}.
+  Teammates who pull it run these hooks at these paths: whoever has not run install.py, or has a
+  different HOME, gets a failing hook in every session. Paths are per user: each teammate must
+  run install.py themselves (each run adds that user's own paths to the file). The default,
+  .claude/settings.local.json, stays per user and out of git."""
+
+
+def confirm_shared(layout: Layout, target: Target, yes: bool, dry: bool) -> None:
+    """Say what ``--shared`` does to teammates; go on only after --yes or a yes at the prompt."""
+    print(SHARED_WARNING.format(settings=target.settings, python=layout.python,
+                                hooks=layout.hooks), file=sys.stderr, flush=True)
+    if yes or dry:
+        return
+    try:
+        answer = input("Write these paths into the shared settings.json? [y/N] ")
+    except EOFError:
+        print()
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise InstallError("--shared was not confirmed; nothing was changed",
+                           "run again with --shared --yes, or without --shared for a per-user"
+                           " install", EXIT_USAGE)
+
+
 def install(args: argparse.Namespace, layout: Layout, target: Target) -> None:
+    if target.shared:
+        confirm_shared(layout, target, args.yes, args.dry_run)
     template = load_template(layout)
     state = load_state(layout)
     plan = plan_install(layout, target, template, args.statusline, state)
@@ -815,13 +948,15 @@ def install(args: argparse.Namespace, layout: Layout, target: Target) -> None:
             ensure_venv(layout, True), sync_hooks(layout, True), ensure_gitignore(project, True),
             import_transcripts(layout, project, True),
             "check: would run the SessionStart hook and the status line once",
-            settings_action(plan), *link_command(layout, True), *plan.notes])
+            settings_action(plan), *ensure_excluded(target, plan, True),
+            *link_command(layout, True), *plan.notes])
         return
     say([ensure_venv(layout, False), sync_hooks(layout, False), ensure_gitignore(project, False),
          import_transcripts(layout, project, False)])
     say(check_wiring(layout, plan, project))  # before writing: a broken hook never goes live
     apply_settings(plan, layout, state)
-    say([describe_settings(plan, uninstall=False), *plan.notes, *link_command(layout, False)])
+    say([describe_settings(plan, uninstall=False), *ensure_excluded(target, plan, False),
+         *plan.notes, *link_command(layout, False)])
     say(f"Done: {APP} archives every Claude Code session of {project} from the next one on.")
 
 
@@ -865,17 +1000,24 @@ def resolve_project(arg: str | None) -> Path:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="install.py", description="Install claude-session-core's hooks into a project.")
+        prog="install.py", description="Install claude-session-core's hooks into a project.",
+        epilog="--shared writes absolute paths of this user's install (venv, hooks folder) into"
+               " the committed .claude/settings.json: teammates who have not installed, or whose"
+               " HOME differs, get a failing hook in every session. Each teammate must run"
+               " install.py themselves; paths are per user. It asks first (--yes skips that).")
     parser.add_argument("project", nargs="?", help="project folder (default: current directory)")
     parser.add_argument("--shared", action="store_true",
-                        help="use .claude/settings.json (committed) instead of settings.local.json")
+                        help="use .claude/settings.json (committed) instead of settings.local.json;"
+                             " puts YOUR absolute paths in a file your team shares (see below);"
+                             " asks first")
     parser.add_argument("--statusline", action="store_true",
                         help="replace an existing statusLine (uninstall puts it back)")
     parser.add_argument("--uninstall", action="store_true",
                         help="take our entries out of the settings file; data is kept")
     parser.add_argument("--purge", action="store_true",
                         help="with --uninstall: also delete the project's archive folder")
-    parser.add_argument("-y", "--yes", action="store_true", help="do not ask before --purge")
+    parser.add_argument("-y", "--yes", action="store_true",
+                        help="do not ask before --purge or --shared")
     parser.add_argument("--dry-run", action="store_true",
                         help="print what would change (settings diff, actions); change nothing")
     args = parser.parse_args(argv)

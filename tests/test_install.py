@@ -191,8 +191,9 @@ def test_uninstall_restores_the_original_bytes(installed: Installed) -> None:
 
 def test_shared_settings_file(installed: Installed) -> None:
     project = make_project(installed.root, "shared one", FOREIGN)
-    done = run_install(installed.env, str(project), "--shared")
+    done = run_install(installed.env, str(project), "--shared", "--yes")
     assert done.returncode == 0, done.stderr
+    assert "warning: --shared writes this machine's absolute paths" in done.stderr
     assert "SessionStart session_loader.py" in our_commands(
         settings_of(project, "settings.json"), installed.data)
     assert (project / ".claude" / "settings.local.json").read_bytes() == FOREIGN
@@ -282,3 +283,203 @@ def test_merge_keeps_position_and_strips_mixed_groups(tmp_path: Path) -> None:
     merged = json.loads(plan.new)["hooks"]["SessionStart"]
     assert merged[0]["hooks"][0]["timeout"] == 10  # ours, updated where it was
     assert merged[1:] == [{"hooks": [theirs]}, {"hooks": [theirs]}]
+
+
+# --- bugs a review reproduced ------------------------------------------------------------------
+
+
+def git_out(project: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(project), *args], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_created_local_settings_stays_out_of_git_status(installed: Installed) -> None:
+    """settings.local.json holds this user's absolute paths: one the installer creates in a git
+    work tree goes into .git/info/exclude (not committed), once; uninstall leaves the line."""
+    project = make_project(installed.root, "fresh git")
+    done = run_install(installed.env, str(project))
+    assert done.returncode == 0, done.stderr
+    assert "settings.local.json" not in git_out(project, "status", "--porcelain", "-uall")
+    exclude = project / ".git" / "info" / "exclude"
+    assert exclude.read_text().splitlines().count(".claude/settings.local.json") == 1
+    assert "exclude: added .claude/settings.local.json" in done.stdout
+    again = run_install(installed.env, str(project))
+    assert again.returncode == 0 and "exclude:" not in again.stdout, again.stderr
+    assert run_install(installed.env, str(project), "--uninstall").returncode == 0
+    assert not (project / ".claude" / "settings.local.json").exists()
+    assert exclude.read_text().splitlines().count(".claude/settings.local.json") == 1
+    # a file that existed before the install is the user's business: no exclude line
+    theirs = make_project(installed.root, "own settings", FOREIGN)
+    assert run_install(installed.env, str(theirs)).returncode == 0
+    assert ".claude/settings.local.json" not in (theirs / ".git/info/exclude").read_text()
+
+
+def excluded_plan(installer: ModuleType, project: Path) -> tuple[Any, Any]:
+    target = installer.Target(project, False)
+    plan = installer.SettingsPlan(target, None, b"{}\n", {"existed": False, "created": []})
+    return target, plan
+
+
+def test_exclude_finds_the_git_dir_of_worktrees_and_subfolders(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    installer = load_installer()
+    main = make_project(tmp_path, "main repo")
+    subprocess.run(["git", "-C", str(main), "-c", "user.name=t", "-c", "user.email=t@t", "commit",
+                    "-q", "--allow-empty", "-m", "init"], check=True)
+    worktree = tmp_path / "work tree"
+    subprocess.run(["git", "-C", str(main), "worktree", "add", "-q", "--detach",
+                    str(worktree)], check=True)
+    inner = main / "sub [1]"
+    for project in (worktree, inner):  # a .git file; a project below the top folder
+        (project / ".claude").mkdir(parents=True)
+        (project / ".claude" / "settings.local.json").write_text("{}\n")
+        assert "settings.local.json" in git_out(project, "status", "--porcelain", "-uall")
+        lines = installer.ensure_excluded(*excluded_plan(installer, project), False)
+        assert lines and lines[0].startswith("exclude: added"), lines
+        assert "settings.local.json" not in git_out(project, "status", "--porcelain", "-uall")
+        assert installer.ensure_excluded(*excluded_plan(installer, project), False) == []
+    exclude = (main / ".git" / "info" / "exclude").read_text().splitlines()
+    assert exclude[-2:] == [".claude/settings.local.json", "/sub \\[1]/.claude/settings.local.json"]
+    # already ignored by the project's own .gitignore: nothing added
+    covered = make_project(tmp_path, "covered")
+    (covered / ".gitignore").write_text(".claude/\n")
+    assert installer.ensure_excluded(*excluded_plan(installer, covered), False) == []
+    # without git on PATH: the .git file of a worktree still leads to the common info/exclude
+    monkeypatch.setattr(installer, "git", lambda *args: None)
+    (main / ".git" / "info" / "exclude").write_text("")
+    lines = installer.ensure_excluded(*excluded_plan(installer, worktree), False)
+    assert lines and str(main / ".git" / "info" / "exclude") in lines[0], lines
+    assert installer.ensure_excluded(*excluded_plan(installer, worktree), False) == []
+
+
+def settings_plan_run(installer: ModuleType, layout: Any, project: Path, shared: bool = False,
+                      statusline: bool = False, uninstall: bool = False) -> Any:
+    """One install or uninstall of the settings file alone (no venv, hooks or wiring check)."""
+    target = installer.Target(project, shared)
+    state = installer.load_state(layout)
+    if uninstall:
+        plan = installer.plan_uninstall(layout, target, state)
+    else:
+        plan = installer.plan_install(layout, target, installer.load_template(layout),
+                                      statusline, state)
+    installer.apply_settings(plan, layout, state)
+    return plan
+
+
+def test_symlinked_settings_file_stays_a_symlink(tmp_path: Path) -> None:
+    installer = load_installer()
+    layout = installer.Layout(REPO, tmp_path / "data")
+    dotfiles = tmp_path / "dot files"
+    dotfiles.mkdir()
+    real = dotfiles / "claude-settings.json"
+    real.write_bytes(FOREIGN)
+    project = tmp_path / "linked"
+    (project / ".claude").mkdir(parents=True)
+    link = project / ".claude" / "settings.json"
+    link.symlink_to(real)
+    settings_plan_run(installer, layout, project, shared=True)
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert "hooks" in json.loads(real.read_bytes()) and real.read_bytes() != FOREIGN
+    settings_plan_run(installer, layout, project, shared=True, uninstall=True)
+    assert link.is_symlink() and real.read_bytes() == FOREIGN
+    # a dangling link: the file it names is created, then removed; the link stays as it was
+    dangling = project / ".claude" / "settings.local.json"
+    dangling.symlink_to(dotfiles / "local.json")
+    settings_plan_run(installer, layout, project)
+    assert dangling.is_symlink() and (dotfiles / "local.json").is_file()
+    settings_plan_run(installer, layout, project, uninstall=True)
+    assert dangling.is_symlink() and not (dotfiles / "local.json").exists()
+    assert sorted(p.name for p in dotfiles.iterdir()) == ["claude-settings.json"]  # no temp file
+
+
+STATUS = b'{\n  "model": "opus",\n  "statusLine": {"type": "command", "command": "my-status"}\n}\n'
+
+
+@pytest.mark.parametrize("lost", ["project moved", "state lost"])
+def test_replaced_status_line_comes_back_without_the_state_record(tmp_path: Path,
+                                                                  lost: str) -> None:
+    installer = load_installer()
+    layout = installer.Layout(REPO, tmp_path / "data")
+    project = tmp_path / "old place"
+    (project / ".claude").mkdir(parents=True)
+    (project / ".claude" / "settings.local.json").write_bytes(STATUS)
+    settings_plan_run(installer, layout, project, statusline=True)
+    assert "status_line.py" in settings_of(project)["statusLine"]["command"]
+    if lost == "project moved":
+        project = project.rename(tmp_path / "new place")
+        settings_plan_run(installer, layout, project)  # a re-install after the move, too
+    else:
+        layout.state.unlink()
+    settings_plan_run(installer, layout, project, uninstall=True)
+    assert (project / ".claude" / "settings.local.json").read_bytes() == STATUS
+
+
+def test_shared_asks_first_and_says_why(installed: Installed) -> None:
+    project = make_project(installed.root, "shared asked", FOREIGN)
+    before = snapshot(project)
+    declined = run_install(installed.env, str(project), "--shared", stdin="n\n")
+    assert declined.returncode == 2 and "[y/N]" in declined.stdout
+    assert "absolute paths" in declined.stderr and "each teammate must" in declined.stderr
+    assert str(installed.data / "venv" / "bin" / "python") in declined.stderr
+    assert "Error: --shared was not confirmed" in declined.stderr
+    no_tty = run_install(installed.env, str(project), "--shared")
+    assert no_tty.returncode == 2, no_tty.stdout
+    assert snapshot(project) == before
+    agreed = run_install(installed.env, str(project), "--shared", stdin="y\n")
+    assert agreed.returncode == 0, agreed.stderr
+    assert our_commands(settings_of(project, "settings.json"), installed.data)
+    shown = run_install(installed.env, "--help")
+    assert "--shared" in shown.stdout and "teammate must" in shown.stdout.replace("\n", " ")
+
+
+def test_pip_builds_a_copy_and_leaves_the_checkout_clean(installed: Installed) -> None:
+    """pip builds a local folder in place: setuptools would leave build/ and *.egg-info in the
+    checkout, and reinstall a module deleted from it out of build/lib."""
+    checkout = installed.root / "check out"
+    checkout.mkdir()
+    for name in ("install.py", "pyproject.toml", "README.md", "settings.template.json"):
+        shutil.copy(REPO / name, checkout / name)
+    for name in ("session_core", "hooks"):
+        shutil.copytree(REPO / name, checkout / name,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    stale = checkout / "session_core" / "zz_stale.py"
+    stale.write_text("X = 1\n")
+    project = make_project(installed.root, "from a copy", git=False)
+    python = str(installed.data / "venv" / "bin" / "python")
+    first = subprocess.run([sys.executable, str(checkout / "install.py"), str(project)],
+                           env=installed.env, capture_output=True, text=True, check=False)
+    assert first.returncode == 0 and "venv: installed" in first.stdout, first.stderr
+    assert subprocess.run([python, "-I", "-c", "import session_core.zz_stale"],
+                          check=False).returncode == 0
+    stale.unlink()
+    second = subprocess.run([sys.executable, str(checkout / "install.py"), str(project)],
+                            env=installed.env, capture_output=True, text=True, check=False)
+    assert second.returncode == 0 and "venv: installed" in second.stdout, second.stderr
+    assert subprocess.run([python, "-I", "-c", "import session_core.zz_stale"], capture_output=True,
+                          check=False).returncode != 0
+    assert sorted(p.name for p in checkout.iterdir()) == [
+        "README.md", "hooks", "install.py", "pyproject.toml", "session_core",
+        "settings.template.json"]
+
+
+def test_hooks_folder_follows_the_hook_runtime_rule(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The wiring check looks for health.json where the hooks put it: archive_dir_for's rule
+    (realpath of SESSION_CORE_DATA_DIR) evaluated in the project, the hooks' working folder."""
+    from session_core.live import archive_dir_for
+
+    installer = load_installer()
+    project = tmp_path / "proj"
+    project.mkdir()
+    (tmp_path / "real data").mkdir()
+    (tmp_path / "linked data").symlink_to(tmp_path / "real data")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the installer's own working folder must not matter
+    for value in ("", str(tmp_path / "linked data"), "rel/data", "../linked data", "~/x"):
+        monkeypatch.setenv("SESSION_CORE_DATA_DIR", value)
+        got = installer.hooks_folder(project)
+        monkeypatch.chdir(project)
+        want = archive_dir_for(str(project))
+        monkeypatch.chdir(elsewhere)
+        assert got == Path(want), value
