@@ -18,7 +18,7 @@ class Handler:
         """``module:function`` under ``session_core.handlers``."""
 
 
-LOADER, CONTEXT, SAVER, CHAT = 2, 2, 3, 3
+LOADER, CONTEXT, SAVER, CHAT, LIVE = 2, 2, 3, 3, 9
 
 HANDLERS: tuple[Handler, ...] = (
     Handler("session_loader", "SessionStart", LOADER, "loader:catch_up"),
@@ -30,6 +30,10 @@ HANDLERS: tuple[Handler, ...] = (
     Handler("chat_manager", "Stop", CHAT, "chat:save_reply"),
     Handler("session_saver", "SubagentStop", SAVER, "saver:save"),
     Handler("session_saver", "SessionEnd", SAVER, "saver:end"),
+    # Last, once per run: what the status line shows, after every save of the event.
+    *(Handler("live_state", event, LIVE, "common:update_live_state")
+      for event in ("SessionStart", "UserPromptSubmit", "Stop", "SubagentStop", "PreCompact",
+                    "SessionEnd")),
 )
 
 EVENTS = frozenset(h.event for h in HANDLERS)

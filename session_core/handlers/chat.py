@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from .. import codec
 from ..hookio import text_field
 from ..hookrun import HookContext
-from .common import save_transcript, update_live_state
+from .common import save_transcript
 
 MAX_TURN_CHARS = 200_000
 """A turn past this is kept only in the transcript archive: this table is for the handoff."""
@@ -22,12 +22,10 @@ MAX_TURN_CHARS = 200_000
 def save_prompt(ctx: HookContext) -> None:
     save_transcript(ctx)
     _add_turn(ctx, "user", text_field(ctx.payload, "prompt"))
-    update_live_state(ctx)
 
 
 def save_reply(ctx: HookContext) -> None:
     _add_turn(ctx, "assistant", text_field(ctx.payload, "last_assistant_message"))
-    update_live_state(ctx)  # after the reply is kept: the transcript may not hold it yet
 
 
 def _add_turn(ctx: HookContext, role: str, text: str | None) -> None:

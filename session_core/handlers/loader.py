@@ -17,7 +17,7 @@ from ..errors import SessionCoreError
 from ..hookio import text_field
 from ..hookrun import HookContext
 from ..ingest import ingest_file
-from .common import save_transcript, update_live_state
+from .common import save_transcript
 
 CATCH_UP_SECONDS = 1.0
 MAX_FILES = 20
@@ -26,7 +26,6 @@ MAX_FILES = 20
 def catch_up(ctx: HookContext) -> None:
     save_transcript(ctx)
     _catch_up_siblings(ctx)
-    update_live_state(ctx)
 
 
 def _folder(ctx: HookContext) -> Path:

@@ -12,7 +12,7 @@ from .. import gitinfo
 from ..hookio import text_field
 from ..hookrun import HookContext
 from ..ingest import compact_file
-from .common import save_transcript, update_live_state
+from .common import save_transcript
 
 _COMPACT_NEEDS_S = 0.3
 """Merging a session's small frames at SessionEnd is skipped when less than this is left."""
@@ -23,14 +23,12 @@ def save(ctx: HookContext) -> None:
     if ctx.event == "SubagentStop":
         save_transcript(ctx, "agent_transcript_path")
     _remember_git(ctx)
-    update_live_state(ctx)
 
 
 def end(ctx: HookContext) -> None:
     """SessionEnd (1.5 s budget): save, note how it ended, then compact if time allows."""
     report = save_transcript(ctx)
     _remember_git(ctx, end_reason=text_field(ctx.payload, "reason") or "unknown")
-    update_live_state(ctx)
     if report is not None and ctx.remaining() > _COMPACT_NEEDS_S:
         compact_file(ctx.archive().db, report.path, ctx.settings)
 
