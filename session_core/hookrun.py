@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
+from _thread import start_new_thread
 from importlib import import_module
 from pathlib import Path
 
@@ -92,21 +92,32 @@ def _budget_seconds(event: str | None, settings: Settings) -> float:
 
 
 class _Watchdog:
-    """Ends the process at the deadline: a thread runs even while SQLite waits on a lock in C."""
+    """Ends the process at the deadline: a thread runs even while SQLite waits on a lock in C.
+
+    A bare ``_thread`` polling every 50 ms rather than ``threading.Timer``: importing
+    ``threading`` costs a hook ~2 ms, and the deadline can move once settings are read.
+    """
 
     def __init__(self, event: str, project: Path) -> None:
         self.event, self.project = event, project
-        self._timer: threading.Timer | None = None
+        self.deadline: float | None = None
+        self.cancelled = False
 
     def arm(self, deadline: float) -> None:
-        self.cancel()
-        self._timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        first = self.deadline is None
+        self.deadline = deadline
+        if first:
+            start_new_thread(self._watch, ())
 
     def cancel(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        self.cancelled = True
+
+    def _watch(self) -> None:
+        while not self.cancelled and self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self._expire()
+            time.sleep(min(left, 0.05))
 
     def _expire(self) -> None:
         message = "gave up at the time budget (archive locked or slow); will catch up later"

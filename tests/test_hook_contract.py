@@ -495,3 +495,20 @@ def test_a_run_that_never_opens_the_archive_keeps_the_warning(world: World) -> N
     post_compact = next(t for t in ALL_TARGETS if t.event == "PostCompact")
     run_target(post_compact, encode(payload(world)), world)
     assert world.health().get("failures", 0) >= 1
+
+
+def test_the_watchdog_ends_a_stuck_hook_at_its_budget_with_exit_0(tmp_path: Path) -> None:
+    """The last line of defence (a hang in C, a slow disk): the deadline may move once."""
+    code = ("import time, pathlib\n"
+            "from session_core.hookrun import _Watchdog\n"
+            f"w = _Watchdog('Stop', pathlib.Path({str(tmp_path)!r}))\n"
+            "w.arm(time.monotonic() + 5)\n"
+            "w.arm(time.monotonic() + 0.3)\n"
+            "time.sleep(10)\n"
+            "print('not reached')\n")
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30,
+                            check=False)
+    assert result.returncode == 0 and result.stdout == b""
+    assert time.monotonic() - started < 3
+    assert "gave up at the time budget" in hooklog.log_path().read_text()
