@@ -79,21 +79,33 @@ def read_head(project: str | os.PathLike[str]) -> Head | None:
         return None
 
 
-def is_dirty(project: str | os.PathLike[str], timeout: float = 1.0) -> bool | None:
-    """Uncommitted changes (untracked files included) now; None if git cannot say in time."""
-    import subprocess  # only here: the status line reads HEAD on every refresh
+class DirtyCheck:
+    """``git status`` started now and read later: the handoff reads the archive meanwhile, so
+    the git process's start-up and scan cost SessionStart nothing extra."""
 
-    try:
-        result = subprocess.run(
+    def __init__(self, project: str | os.PathLike[str]) -> None:
+        import subprocess  # only here: the status line reads HEAD on every refresh
+
+        self._subprocess = subprocess
+        try:
             # --no-optional-locks: a status killed at the timeout must not leave index.lock
             # behind, which would make the user's next git command fail.
-            ["git", "--no-optional-locks", "-C", os.fspath(project), "status", "--porcelain",
-             "--", ".",
-             ":(exclude).claude/session-core"],
-            capture_output=True, timeout=timeout, check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if result.returncode != 0:
-        return None
-    return bool(result.stdout.strip())
+            self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
+                ["git", "--no-optional-locks", "-C", os.fspath(project), "status", "--porcelain",
+                 "--", ".", ":(exclude).claude/session-core"],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        except OSError:
+            self._process = None
+
+    def result(self, timeout: float) -> bool | None:
+        """Uncommitted changes (untracked files included); None if git cannot say in time."""
+        if self._process is None:
+            return None
+        try:
+            out, _ = self._process.communicate(timeout=timeout)
+        except self._subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.communicate()
+            return None
+        return bool(out.strip()) if self._process.returncode == 0 else None
+

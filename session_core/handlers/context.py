@@ -64,11 +64,12 @@ def _previous_session_note(ctx: HookContext) -> str:
     if row is None:
         return ""
     session_id, uuid = row
+    dirty_check = gitinfo.DirtyCheck(ctx.project)
     digest = _digest(conn, session_id, uuid)
     state = conn.execute(
         "SELECT git_branch, git_commit, ended_at FROM session_state WHERE session_uuid = ?",
         (uuid,)).fetchone()
-    dirty = gitinfo.is_dirty(ctx.project, timeout=max(0.1, min(1.0, ctx.remaining() / 4)))
+    dirty = dirty_check.result(timeout=max(0.1, min(1.0, ctx.remaining() / 4)))
     ended = state is not None and state[2] is not None
     git = GitState(state[0] if state else None, state[1] if state else None, dirty,
                    not ended and _saved_recently(ctx, uuid))
