@@ -13,8 +13,8 @@ import re
 import sys
 from pathlib import Path
 
-APP_NAME = "session-core"
-DATA_DIR_ENV = "SESSION_CORE_DATA_DIR"
+from .live import APP_FOLDER as APP_NAME
+
 USER_CONFIG_ENV = "SESSION_CORE_USER_CONFIG"
 ARCHIVE_NAME = "archive.db"
 PROJECT_CONFIG_NAME = "session-core.json"
