@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .live import APP_FOLDER as APP_NAME
+from .live import DATA_DIR_ENV as DATA_DIR_ENV
 
 USER_CONFIG_ENV = "SESSION_CORE_USER_CONFIG"
 ARCHIVE_NAME = "archive.db"
