@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from . import paths
-from .live import HEALTH_NAME
+from .live import HEALTH_NAME, read_json
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
 if TYPE_CHECKING:
@@ -61,29 +61,24 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     os.replace(temp, path)
 
 
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def record_health(project: Path, event: str, failure: str | None, proven: bool = True) -> None:
     """Count consecutive failed hook runs per project. Only a success that used the archive
     (``proven``) resets the count: a run that never opened a damaged archive proves nothing."""
     try:
         path = paths.archive_dir(project) / HEALTH_NAME
         health = read_json(path)
+        failures, ok_at = health.get("failures"), health.get("ok_at")
+        failures = failures if isinstance(failures, int) else 0
+        ok_at = ok_at if isinstance(ok_at, (int, float)) else 0
         now = time.time()
         if failure is None:
             if not proven:
                 return
-            if health.get("failures", 0) == 0 and now - health.get("ok_at", 0) < 60:
+            if failures == 0 and now - ok_at < 60:
                 return  # nothing new to say; spare a write on every event
             health.update(ok_at=now, failures=0)
         else:
-            health.update(failed_at=now, failures=int(health.get("failures", 0)) + 1,
+            health.update(failed_at=now, failures=failures + 1,
                           last_error=f"{event}: {failure}"[:300])
         write_json_atomic(path, health)
     except OSError:

@@ -39,7 +39,6 @@ class HookContext:
         self.settings, self.deadline = settings, deadline
         self.context: list[str] = []
         """additionalContext pieces, in handler order (SessionStart only)."""
-        self.warnings: list[str] = []
         self.used_archive = False
         """Set once the archive opened: only then does a clean run clear earlier failures."""
         self._archive: Archive | None = None
@@ -66,7 +65,6 @@ class HookContext:
 
     def warn(self, message: str) -> None:
         """Worth a log line, not a failure (e.g. a transcript Claude Code has not written yet)."""
-        self.warnings.append(message)
         hooklog.log("WARN", self.event, message)
 
     def close(self) -> None:

@@ -8,6 +8,7 @@ the status line's budget is about one bare interpreter start, and those two cost
 
 from __future__ import annotations
 
+import json
 import os
 
 DATA_DIR_ENV = "SESSION_CORE_DATA_DIR"
@@ -34,3 +35,13 @@ def live_file(archive_dir: str, session_id: str) -> str:
 
         name = hashlib.sha256(session_id.encode("utf-8", "replace")).hexdigest()[:32]
     return os.path.join(archive_dir, LIVE_DIR, f"{name}.json")
+
+
+def read_json(path: str | os.PathLike[str]) -> dict[str, object]:
+    """A small state file as a dict; missing, unreadable or not an object reads as empty."""
+    try:
+        with open(path, "rb") as handle:
+            data = json.loads(handle.read())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

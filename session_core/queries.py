@@ -137,6 +137,14 @@ class FileRecord:
         self.generation, self.size, self.committed = generation, size, committed
 
 
+def session_message_count(conn: sqlite3.Connection, session_uuid: str) -> int:
+    """User and assistant records of the session's own conversation (no subagents)."""
+    row = conn.execute(
+        "SELECT count(*) FROM entries e JOIN sessions s ON s.id = e.session_id WHERE s.uuid = ?"
+        " AND e.role IN ('user', 'assistant') AND NOT e.sidechain", (session_uuid,)).fetchone()
+    return int(row[0])
+
+
 def session_files(conn: sqlite3.Connection, session_id: int) -> list[FileRecord]:
     rows = conn.execute(
         "SELECT id, path, kind, project_folder, rel_path, generation, size, committed FROM files"

@@ -10,14 +10,13 @@ printed (empty output would blank the status line).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 
 from .gitinfo import read_head
 from .hookio import PayloadError, parse_payload
-from .live import HEALTH_NAME, archive_dir_for, live_file
+from .live import HEALTH_NAME, archive_dir_for, live_file, read_json
 
 _COLOURS = {"dim": "2", "green": "32", "yellow": "33", "red": "1;31", "cyan": "36"}
 SEPARATOR = " | "
@@ -48,15 +47,6 @@ def _age(seconds: float) -> str:
     if seconds < 3600:
         return f"{int(seconds // 60)}m"
     return f"{int(seconds // 3600)}h{int(seconds % 3600 // 60):02d}m"
-
-
-def _read_json(path: str) -> dict[str, object]:
-    try:
-        with open(path, "rb") as handle:
-            data = json.loads(handle.read())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 def _project(payload: dict[str, object]) -> str:
@@ -90,13 +80,13 @@ def _session_segments(payload: dict[str, object], colour: bool) -> list[str]:
 
 def _archive_segment(payload: dict[str, object], colour: bool, now: float) -> str:
     folder = archive_dir_for(_project(payload))
-    health = _read_json(os.path.join(folder, HEALTH_NAME))
+    health = read_json(os.path.join(folder, HEALTH_NAME))
     failures = health.get("failures")
     if isinstance(failures, int) and failures > 0:
         error = str(health.get("last_error", "see hooks.log"))[:60]
         return _paint(f"⚠ archive: {failures} failed hook run(s): {error}", "red", colour)
     session = payload.get("session_id")
-    state = _read_json(live_file(folder, session)) if isinstance(session, str) else {}
+    state = read_json(live_file(folder, session)) if isinstance(session, str) else {}
     saved, saved_at = state.get("saved"), _number(state.get("saved_at"))
     if not isinstance(saved, int) or saved_at is None:
         return _paint("archive: nothing saved yet", "dim", colour)

@@ -10,6 +10,7 @@ from ..errors import InputError
 from ..hookio import text_field
 from ..hookrun import HookContext
 from ..ingest import IngestReport, ingest_file
+from ..queries import session_message_count
 
 
 def transcript_of(ctx: HookContext, field: str = "transcript_path") -> Path | None:
@@ -49,13 +50,13 @@ def update_live_state(ctx: HookContext) -> None:
     if session is None:
         return
     conn = ctx.archive().db.conn
-    entries = conn.execute(
-        "SELECT count(*) FROM entries e JOIN sessions s ON s.id = e.session_id"
-        " WHERE s.uuid = ? AND e.role IN ('user', 'assistant') AND NOT e.sidechain",
-        (session,),
-    ).fetchone()[0]
     turns = conn.execute("SELECT count(*) FROM chat_turns WHERE session_uuid = ?",
                          (session,)).fetchone()[0]
-    path = Path(live.live_file(live.archive_dir_for(str(ctx.project)), session))
-    hooklog.write_json_atomic(path, {"saved": max(int(entries), int(turns)),
-                                     "saved_at": time.time()})
+    saved = max(session_message_count(conn, session), int(turns))
+    hooklog.write_json_atomic(live_state_path(ctx, session),
+                              {"saved": saved, "saved_at": time.time()})
+
+
+def live_state_path(ctx: HookContext, session: str) -> Path:
+    """Where the status line reads a session's saved count (``live.live_file``)."""
+    return Path(live.live_file(live.archive_dir_for(str(ctx.project)), session))

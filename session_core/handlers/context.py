@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from pathlib import Path
 
-from .. import codec, gitinfo, hooklog, live
+from .. import codec, gitinfo, live
 from ..digest import Digest, digest_lines
 from ..export import file_lines
 from ..handoff import GitState, after_compaction, previous_session, resumed
 from ..hookio import text_field
 from ..hookrun import HookContext
-from ..queries import main_file, session_files
+from ..queries import main_file, session_files, session_message_count
+from .common import live_state_path
 
 _PREVIOUS_SESSION = (
     "SELECT s.id, s.uuid FROM sessions s WHERE s.uuid != ? AND s.last_ts IS NOT NULL"
@@ -82,7 +82,7 @@ RUNNING_SECONDS = 15 * 60
 
 
 def _saved_recently(ctx: HookContext, uuid: str) -> bool:
-    state = hooklog.read_json(Path(live.live_file(live.archive_dir_for(str(ctx.project)), uuid)))
+    state = live.read_json(live_state_path(ctx, uuid))
     saved_at = state.get("saved_at")
     return isinstance(saved_at, (int, float)) and time.time() - saved_at < RUNNING_SECONDS
 
@@ -113,7 +113,5 @@ def _compact_note(ctx: HookContext) -> str:
 def _resume_note(ctx: HookContext) -> str:
     if ctx.session_id is None:
         return ""
-    row = ctx.archive().db.conn.execute(
-        "SELECT count(*) FROM entries e JOIN sessions s ON s.id = e.session_id WHERE s.uuid = ?"
-        " AND e.role IN ('user', 'assistant') AND NOT e.sidechain", (ctx.session_id,)).fetchone()
-    return resumed(ctx.session_id, int(row[0])) if row and row[0] else ""
+    messages = session_message_count(ctx.archive().db.conn, ctx.session_id)
+    return resumed(ctx.session_id, messages) if messages else ""
