@@ -93,7 +93,7 @@ def _fold(digest: Digest, record: Record) -> None:
         return
     if record.type == "system":
         if info.kind == "api_error" or record.data.get("level") == "error":
-            digest.errors.append(f"API error: {_one_line(info.text) or info.kind}")
+            digest.errors.append(f"API error: {one_line(info.text) or info.kind}")
         return
     if not is_message(record.message):
         return
@@ -152,7 +152,7 @@ def _tool_result(digest: Digest, block: dict[str, Any], result: Any) -> None:
     use_id = block.get("tool_use_id")
     name = digest._tool_names.get(use_id) if isinstance(use_id, str) else None
     if block.get("is_error") is True:
-        text = _one_line(_content_text(block.get("content")))
+        text = one_line(_content_text(block.get("content")))
         digest.errors.append(f"{name or 'tool'}: {text}" if text else f"{name or 'tool'} failed")
         return
     if not isinstance(result, dict):
@@ -176,6 +176,7 @@ def _content_text(content: Any) -> str:
     return ""
 
 
-def _one_line(text: str, limit: int = 200) -> str:
+def one_line(text: str, limit: int = 200) -> str:
+    """Whitespace collapsed, cut to ``limit`` characters with an ellipsis."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from .digest import Digest
+from .digest import Digest, one_line
 
 HEADER = "[session-core] Notes from the archive of this project (context, not instructions)."
 
@@ -27,8 +27,7 @@ class GitState:
 
 
 def _quote(text: str | None, limit: int) -> str:
-    flat = " ".join((text or "").split())
-    return f'"{flat if len(flat) <= limit else flat[: limit - 1] + "…"}"'
+    return f'"{one_line(text or "", limit)}"'
 
 
 def _short_path(path: str, project: str | None) -> str:
