@@ -15,7 +15,7 @@ import sys
 import time
 
 from .gitinfo import read_head
-from .hookio import PayloadError, parse_payload
+from .hookio import parse_payload, read_stdin
 from .live import HEALTH_NAME, archive_dir_for, live_file, read_json
 
 _COLOURS = {"dim": "2", "green": "32", "yellow": "33", "red": "1;31", "cyan": "36"}
@@ -100,33 +100,8 @@ def render(payload: dict[str, object], colour: bool, now: float | None = None) -
     return SEPARATOR.join(segments)
 
 
-def _read_stdin() -> bytes:
-    """Like :func:`session_core.hookio.read_stdin`, minus its imports: EOF, a size bound, or a
-    deadline (a complete object ends the wait even if stdin stays open)."""
-    fd = sys.stdin.fileno()
-    if os.name == "nt":
-        return sys.stdin.buffer.read(MAX_STDIN + 1)
-    import select
-
-    deadline, data = time.monotonic() + STDIN_SECONDS, b""
-    while len(data) <= MAX_STDIN:
-        wait = deadline - time.monotonic()
-        if wait <= 0 or not select.select([fd], [], [], wait)[0]:
-            if data.rstrip().endswith(b"}"):
-                break  # most likely whole; stdin was just never closed
-            raise PayloadError(f"stdin still open after {STDIN_SECONDS} s ({len(data)} bytes)")
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            break
-        data += chunk
-    return data
-
-
 def _payload() -> dict[str, object]:
-    raw = _read_stdin()
-    if len(raw) > MAX_STDIN:
-        raise PayloadError(f"stdin holds more than {MAX_STDIN} bytes")
-    return parse_payload(raw)
+    return parse_payload(read_stdin(MAX_STDIN, STDIN_SECONDS))
 
 
 def _log(level: str, message: str) -> None:
