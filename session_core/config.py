@@ -18,21 +18,20 @@ TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
 if TYPE_CHECKING:
     from typing import Any
 
-_INT, _OPTIONAL_STR = int, str | None
 SPEC: dict[str, tuple[object, object, dict[str, int]]] = {
     # name: (type, default, bounds). Why each default, in the README's settings table.
-    "compression_level": (_INT, 3, {"ge": 1, "le": 22}),
-    "repack_level": (_INT, 9, {"ge": 1, "le": 22}),
-    "frame_bytes": (_INT, 4 * 1024 * 1024, {"ge": 64 * 1024, "le": 64 * 1024 * 1024}),
-    "repack_after_frames": (_INT, 16, {"ge": 2, "le": 10_000}),
-    "max_indexed_line_bytes": (_INT, 32 * 1024 * 1024, {"ge": 1024}),
-    "tool_text_chars": (_INT, 2000, {"ge": 0, "le": 1_000_000}),
-    "busy_timeout_ms": (_INT, 30_000, {"ge": 100, "le": 600_000}),
-    "claude_config_dir": (_OPTIONAL_STR, None, {}),
-    "handoff_chars": (_INT, 4000, {"ge": 200, "le": 9000}),
+    "compression_level": (int, 3, {"ge": 1, "le": 22}),
+    "repack_level": (int, 9, {"ge": 1, "le": 22}),
+    "frame_bytes": (int, 4 * 1024 * 1024, {"ge": 64 * 1024, "le": 64 * 1024 * 1024}),
+    "repack_after_frames": (int, 16, {"ge": 2, "le": 10_000}),
+    "max_indexed_line_bytes": (int, 32 * 1024 * 1024, {"ge": 1024}),
+    "tool_text_chars": (int, 2000, {"ge": 0, "le": 1_000_000}),
+    "busy_timeout_ms": (int, 30_000, {"ge": 100, "le": 600_000}),
+    "claude_config_dir": (str | None, None, {}),
+    "handoff_chars": (int, 4000, {"ge": 200, "le": 9000}),
     # Below the template's shortest timeout (10 s): past it Claude Code kills the hook unlogged.
-    "hook_budget_ms": (_INT, 8000, {"ge": 200, "le": 9000}),
-    "session_end_budget_ms": (_INT, 1200, {"ge": 100, "le": 1400}),
+    "hook_budget_ms": (int, 8000, {"ge": 200, "le": 9000}),
+    "session_end_budget_ms": (int, 1200, {"ge": 100, "le": 1400}),
 }
 SETTING_NAMES = tuple(SPEC)
 
