@@ -7,43 +7,15 @@ overwritten.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
-if TYPE_CHECKING:
-    import hashlib
-
-from . import codec
 from .errors import ConflictError, DatabaseError
 from .queries import FileRecord, main_file, resolve_session, session_files
-
-
-def _sha256() -> hashlib._Hash:
-    import hashlib  # only for restore: the SessionStart hook reads archived lines via this module
-
-    return hashlib.sha256()
-
-
-def file_bytes(conn: sqlite3.Connection, record: FileRecord) -> Iterator[bytes]:
-    """The file's latest generation, frame by frame, checked for gaps and corruption."""
-    expected = 0
-    for offset, raw_len, frame in conn.execute(
-        "SELECT offset, raw_len, data FROM chunks WHERE file_id = ? AND generation = ?"
-        " ORDER BY offset",
-        (record.file_id, record.generation),
-    ):
-        if offset != expected:
-            raise DatabaseError(
-                f"archive of {record.path} has a gap at byte {expected}",
-                "run 'session-core import' on the transcript again if Claude Code still has it",
-            )
-        yield codec.decompress(frame, raw_len)
-        expected += raw_len
-    if expected != record.size:
-        raise DatabaseError(f"archive of {record.path} ends at {expected}, expected {record.size}")
+from .readback import file_bytes
 
 
 def export_session(conn: sqlite3.Connection, ref: str, out: BinaryIO) -> int:
@@ -65,7 +37,7 @@ class RestoreResult:
 
 
 def _digest_of_file(path: Path) -> str:
-    digest = _sha256()
+    digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
@@ -73,7 +45,7 @@ def _digest_of_file(path: Path) -> str:
 
 
 def _write_verified(conn: sqlite3.Connection, record: FileRecord, target: Path) -> str:
-    digest = _sha256()
+    digest = hashlib.sha256()
     temp = target.with_name(f".{target.name}.session-core-tmp")
     try:
         with open(temp, "wb") as handle:
@@ -92,7 +64,7 @@ def _write_verified(conn: sqlite3.Connection, record: FileRecord, target: Path) 
 
 
 def _archived_digest(conn: sqlite3.Connection, record: FileRecord) -> str:
-    digest = _sha256()
+    digest = hashlib.sha256()
     for block in file_bytes(conn, record):
         digest.update(block)
     return digest.hexdigest()
@@ -157,14 +129,3 @@ def restore_session(conn: sqlite3.Connection, ref: str, folder: Path) -> list[Re
             os.close(fd)
         results.append(RestoreResult(target, "written"))
     return results
-
-
-def file_lines(conn: sqlite3.Connection, record: FileRecord) -> Iterator[bytes]:
-    """The archived file's lines (without newlines), frames joined where a line spans two."""
-    carry = b""
-    for chunk in file_bytes(conn, record):
-        lines = (carry + chunk).split(b"\n")
-        carry = lines.pop()
-        yield from lines
-    if carry:
-        yield carry

@@ -8,11 +8,11 @@ from collections import deque
 from typing import Any
 
 from .archive import Archive
-from .export import file_lines
 from .extract import extract
 from .migrations import LATEST_VERSION
 from .models import RecordError, parse_record
 from .queries import SessionSummary, main_file, resolve_session, session_files
+from .readback import file_lines
 
 
 def _short(text: str | None, width: int) -> str:
@@ -67,7 +67,7 @@ def render_session(conn: sqlite3.Connection, s: SessionSummary, limit: int) -> s
 
 def status_data(archive: Archive, conn: sqlite3.Connection) -> dict[str, Any]:
     path = archive.db.path
-    files = [str(path) + suffix for suffix in ("", "-wal")]
+    files = [path + suffix for suffix in ("", "-wal")]
     size = sum(os.path.getsize(name) for name in files if os.path.exists(name))
     raw, stored = conn.execute("SELECT coalesce(sum(raw_len), 0), coalesce(sum(length(data)), 0)"
                                " FROM chunks").fetchone()

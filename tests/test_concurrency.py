@@ -112,8 +112,8 @@ def test_hooks_racing_a_growing_transcript_never_see_a_rewrite(project: Path,
         ingest_file(archive.db, live, archive.settings)
         generations = archive.db.conn.execute("SELECT DISTINCT generation FROM chunks").fetchall()
         assert generations == [(0,)]
-        from session_core.export import file_bytes
         from session_core.queries import session_files
+        from session_core.readback import file_bytes
 
         (record,) = session_files(archive.db.conn, 1)
         assert b"".join(file_bytes(archive.db.conn, record)) == source

@@ -12,11 +12,11 @@ import time
 
 from .. import codec, gitinfo, live
 from ..digest import Digest, digest_lines
-from ..export import file_lines
 from ..handoff import GitState, after_compaction, previous_session, resumed
 from ..hookio import text_field
 from ..hookrun import HookContext
 from ..queries import main_file, session_files, session_message_count
+from ..readback import file_lines
 from .common import live_state_path
 
 _PREVIOUS_SESSION = (
