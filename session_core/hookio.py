@@ -6,10 +6,11 @@ so the read stops at a size bound, at a deadline, or as soon as a complete JSON 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
+
+from .jsonlite import loads
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the status line ~2 ms
 if TYPE_CHECKING:
@@ -27,8 +28,8 @@ def _looks_complete(buffer: bytes) -> bool:
     if not buffer.rstrip().endswith(b"}"):
         return False
     try:
-        json.loads(buffer)
-    except ValueError:
+        loads(buffer)
+    except (ValueError, RecursionError):
         return False
     return True
 
@@ -94,7 +95,7 @@ def parse_payload(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         raise PayloadError("stdin was empty")
     try:
-        data = json.loads(raw)
+        data = loads(raw)
     except (ValueError, RecursionError) as exc:
         raise PayloadError(f"stdin is not JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
@@ -110,6 +111,8 @@ def text_field(payload: dict[str, Any], name: str) -> str | None:
 
 def emit_context(event: str, context: str) -> None:
     """The one thing a hook may print: ``hookSpecificOutput.additionalContext`` for ``event``."""
+    import json  # SessionStart only: the status line shares this module
+
     output = {"hookSpecificOutput": {"hookEventName": event, "additionalContext": context}}
     sys.stdout.write(json.dumps(output, ensure_ascii=False) + "\n")
     sys.stdout.flush()

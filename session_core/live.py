@@ -8,8 +8,9 @@ the status line's budget is about one bare interpreter start, and those two cost
 
 from __future__ import annotations
 
-import json
 import os
+
+from .jsonlite import loads
 
 DATA_DIR_ENV = "SESSION_CORE_DATA_DIR"
 APP_FOLDER = "session-core"
@@ -41,7 +42,7 @@ def read_json(path: str | os.PathLike[str]) -> dict[str, object]:
     """A small state file as a dict; missing, unreadable or not an object reads as empty."""
     try:
         with open(path, "rb") as handle:
-            data = json.loads(handle.read())
+            data = loads(handle.read())
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}

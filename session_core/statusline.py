@@ -2,10 +2,10 @@
 
 It runs on every refresh of Claude Code's UI, so it reads two tiny JSON files the hooks leave
 (``live/<session>.json``, ``health.json``) and ``.git/HEAD``; never SQLite, never the transcript.
-It imports ``json``, ``os``, ``sys``, ``time`` and two small modules of ours, nothing else at
-start (bench/hook_bench.py holds it to 2x a bare interpreter). Every field may be null or missing
-(first render, after ``/compact``): a segment without data is left out, and a line is always
-printed (empty output would blank the status line).
+It imports ``os``, ``sys``, ``time`` and a few small modules of ours, not even ``json`` (see
+``jsonlite``): bench/hook_bench.py holds it to 2x a bare interpreter. Every field may be null or
+missing (first render, after ``/compact``): a segment without data is left out, and a line is
+always printed (empty output would blank the status line).
 """
 
 from __future__ import annotations

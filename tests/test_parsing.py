@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +14,7 @@ from session_core.archive import Archive
 from session_core.extract import extract
 from session_core.importer import ingest_paths
 from session_core.indexer import is_plain_progress, progress_timestamp
+from session_core.jsonlite import loads
 from session_core.models import RecordError, parse_record
 from session_core.queries import session_summary
 from session_core.scan import _pieces
@@ -152,3 +154,39 @@ def test_titles_come_from_what_the_user_typed(archive: Archive) -> None:
     titled = session_summary(archive.db.conn, "491e126e")
     assert titled.title and titled.title.startswith("/handgemacht:create-beads websearch")
     assert session_summary(archive.db.conn, "3bc69d40").title is None
+
+
+def _outcome(parse: Callable[[str | bytes], object], data: str | bytes) -> tuple[str, str]:
+    """What a parser makes of ``data``: the value (as canonical JSON) or the kind of error."""
+    try:
+        return "value", json.dumps(parse(data), sort_keys=True)
+    except RecursionError:
+        return "error", "recursion"
+    except ValueError:
+        return "error", "value"
+
+
+json_texts = st.one_of(
+    st.tuples(st.sampled_from(["", " ", "\n\t\r "]),
+              st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                           lambda inner: st.lists(inner, max_size=4)
+                           | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                           max_leaves=12).map(json.dumps),
+              st.sampled_from(["", " ", "\n", " x", "]", "{}", " 1"])).map("".join),
+    st.text(alphabet='{}[]":,0123456789.eE+-ntrufalsNIiy \\\n\x01\ufeff', max_size=30),
+    st.text(max_size=30),
+)
+
+
+@settings(max_examples=400)
+@given(json_texts, st.booleans())
+def test_the_status_lines_json_reader_agrees_with_json(text: str, as_bytes: bool) -> None:
+    """``jsonlite.loads`` (the status line skips importing ``json``) answers exactly what
+    ``json.loads`` does: the same value, or an error where it has one."""
+    data = text.encode("utf-8", "surrogatepass") if as_bytes else text
+    assert _outcome(loads, data) == _outcome(json.loads, data)
+
+
+@given(st.binary(max_size=60))
+def test_the_status_lines_json_reader_agrees_with_json_on_any_bytes(data: bytes) -> None:
+    assert _outcome(loads, data) == _outcome(json.loads, data)
