@@ -241,7 +241,7 @@ def ingest_once(files: list[Path], work: Path, result: CorpusResult) -> float:
         result.entries = conn.execute("SELECT count(*) FROM entries").fetchone()[0]
         result.ingest_warnings = len(summaries[0].warnings)
         result.ingest_failures = len(summaries[0].failures)
-        db_path = archive.db.path
+        db_path = Path(archive.db.path)
     finally:
         archive.close()
     result.db_bytes = db_file_bytes(db_path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from . import paths
 from .config import Settings, load_settings
@@ -14,7 +14,7 @@ from .migrations import LATEST_VERSION, migrate
 class Archive:
     __slots__ = ("db", "project", "settings")
 
-    def __init__(self, project: Path, settings: Settings, db: Database) -> None:
+    def __init__(self, project: str, settings: Settings, db: Database) -> None:
         self.project, self.settings, self.db = project, settings, db
 
     def close(self) -> None:
@@ -27,7 +27,7 @@ class Archive:
         self.close()
 
 
-def open_archive(project: Path | str | None = None, settings: Settings | None = None,
+def open_archive(project: str | os.PathLike[str] | None = None, settings: Settings | None = None,
                  upgrade: bool = True) -> Archive:
     """Open (creating and migrating if needed) the archive of ``project``.
 

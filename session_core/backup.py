@@ -19,7 +19,7 @@ KEEP_BACKUPS = 5
 
 
 def backup_dir(db: Database) -> Path:
-    return paths.ensure_private_dir(db.path.parent / "backups")
+    return Path(paths.ensure_private_dir(Path(db.path).parent / "backups"))
 
 
 def _fsync_dir(path: Path) -> None:

@@ -19,6 +19,7 @@ from .importer import (
     ImportSummary,
     claude_projects_dir,
     folder_cwd,
+    folder_files,
     ingest_paths,
     project_transcripts,
 )
@@ -26,10 +27,9 @@ from .progress import ProgressBar
 from .queries import list_sessions, search, session_summary
 from .report import render_session, render_sessions, render_status, status_data
 from .sources import check_transcript_path
-from .sources import session_files as folder_files
 
 
-def _print_import(summary: ImportSummary, where: Path) -> None:
+def _print_import(summary: ImportSummary, where: str) -> None:
     for warning in summary.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for failure in summary.failures:
@@ -69,7 +69,7 @@ def _import_all(archive: Archive, args: argparse.Namespace) -> int:
             print(f"skipped {folder.name}: its project directory {cwd} no longer exists",
                   file=sys.stderr)
             continue
-        target = archive if cwd == archive.project else open_archive(cwd)
+        target = archive if str(cwd) == archive.project else open_archive(cwd)
         try:
             failed = not _import_into(target, folder_files(folder)) or failed
         finally:
@@ -116,8 +116,8 @@ def cmd_export(archive: Archive, args: argparse.Namespace) -> int:
 
 
 def cmd_restore(archive: Archive, args: argparse.Namespace) -> int:
-    folder = Path(args.to) if args.to else paths.find_project_folder(
-        archive.project, claude_projects_dir(archive))
+    folder = Path(args.to) if args.to else Path(paths.find_project_folder(
+        archive.project, claude_projects_dir(archive)))
     with archive.db.read() as conn:
         results = restore_session(conn, args.session, folder)
     for result in results:
@@ -216,7 +216,7 @@ def _require_archive(project: str | None) -> None:
     root = paths.project_root(project)
     load_settings(root)  # a settings mistake is the first thing to report
     where = paths.archive_path(root)
-    if not where.exists():
+    if not os.path.exists(where):
         raise NotFoundError(f"no archive at {where}",
                             "run 'session-core import' in the project first, or fix --project")
 
@@ -228,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.all:
                 raise InputError("--all and transcript paths exclude each other", "use one")
             for path in args.paths:  # refuse before the archive is even created
-                check_transcript_path(Path(path))
+                check_transcript_path(path)
         if args.command in READ_ONLY:
             _require_archive(args.project)
         with open_archive(args.project) as archive:

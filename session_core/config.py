@@ -9,7 +9,7 @@ key instead of a setting silently ignored.
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
 
 from . import paths
 from .errors import ConfigError
@@ -17,6 +17,8 @@ from .errors import ConfigError
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
 if TYPE_CHECKING:
     from typing import Any
+
+    from .paths import StrPath
 
 SPEC: dict[str, tuple[object, object, dict[str, int]]] = {
     # name: (type, default, bounds). Why each default, in the README's settings table.
@@ -87,11 +89,12 @@ class Settings:
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in self.as_dict().items())})"
 
 
-def _read_layer(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+def _read_layer(path: str) -> dict[str, Any]:
+    if not os.path.isfile(path):
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            data = json.loads(handle.read())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(
             f"cannot read settings file {path}: {exc}",
@@ -104,7 +107,7 @@ def _read_layer(path: Path) -> dict[str, Any]:
     return data
 
 
-def _validate(merged: dict[str, Any], sources: dict[str, Path]) -> Settings:
+def _validate(merged: dict[str, Any], sources: dict[str, str]) -> Settings:
     """Check types (strictly: no "3" for 3) and ranges with pydantic; first error names its file."""
     from pydantic import ConfigDict, Field, ValidationError, create_model
 
@@ -126,10 +129,10 @@ def _validate(merged: dict[str, Any], sources: dict[str, Path]) -> Settings:
     return Settings(**checked.model_dump())
 
 
-def load_settings(project: Path | None = None) -> Settings:
+def load_settings(project: StrPath | None = None) -> Settings:
     """Merge the layers; the first invalid key, with the file it came from, is the error."""
     merged: dict[str, Any] = {}
-    sources: dict[str, Path] = {}
+    sources: dict[str, str] = {}
     layers = [paths.user_config_path()]
     if project is not None:
         layers.append(paths.project_config_path(project))

@@ -9,11 +9,11 @@ deadlock on the lock upgrade and one fails with "database is locked" regardless 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from . import paths
 from .errors import BusyError, DatabaseError
@@ -24,7 +24,7 @@ MAX_DEFERRED_ROWS = 50_000
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _check_file_is_sqlite(path: Path) -> None:
+def _check_file_is_sqlite(path: str) -> None:
     """Refuse a file that is not SQLite before sqlite3 guesses; a 0-byte file counts as new."""
     try:
         with open(path, "rb") as handle:
@@ -41,7 +41,7 @@ def _check_file_is_sqlite(path: Path) -> None:
         )
 
 
-def translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
+def translate(exc: sqlite3.Error, path: str) -> DatabaseError:
     """Turn sqlite3's errors into ours, with a hint a user can act on."""
     text = str(exc)
     if "locked" in text or "busy" in text:
@@ -63,15 +63,15 @@ def translate(exc: sqlite3.Error, path: Path) -> DatabaseError:
 class Database:
     """One connection to one archive file, with explicit transactions."""
 
-    def __init__(self, path: Path, busy_timeout_ms: int = 30_000) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike[str], busy_timeout_ms: int = 30_000) -> None:
+        self.path = path = os.fspath(path)
         self._batch_started: float | None = None
         self._deferred: dict[str, list[tuple[object, ...]]] = {}
         _check_file_is_sqlite(path)
-        paths.ensure_private_dir(path.parent)
+        paths.ensure_private_dir(os.path.dirname(path))
         try:
             self.conn = sqlite3.connect(
-                str(path), timeout=busy_timeout_ms / 1000, isolation_level=None
+                path, timeout=busy_timeout_ms / 1000, isolation_level=None
             )
             self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             if self.conn.execute("PRAGMA page_count").fetchone()[0] == 0:
@@ -93,7 +93,7 @@ class Database:
                 "point --project at the right folder, or move that file aside",
             )
         for suffix in ("", "-wal", "-shm"):
-            paths.make_private_file(Path(str(path) + suffix))
+            paths.make_private_file(path + suffix)
 
     def close(self) -> None:
         self.conn.close()

@@ -9,12 +9,15 @@ skipped by a byte check before any JSON is parsed.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Iterable
-from typing import Any
 
 from .extract import extract
 from .indexer import is_plain_progress
 from .models import Record, RecordError, is_message, parse_record
+
+TYPE_CHECKING = False  # not typing's: importing typing costs SessionStart ~2 ms
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 EDIT_TOOLS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path",
               "NotebookEdit": "notebook_path"}

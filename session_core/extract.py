@@ -6,8 +6,6 @@ the raw archive when a session is shown.
 
 from __future__ import annotations
 
-import re
-
 from .models import Message, Record, is_message
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
@@ -74,17 +72,29 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
     return [b for b in content if isinstance(b, dict)]
 
 
-_COMMAND_NAME = re.compile(r"<command-name>(.*?)</command-name>", re.S)
-_COMMAND_ARGS = re.compile(r"<command-args>(.*?)(?:</command-args>|$)", re.S)
+def _tag_text(content: str, tag: str, closed: bool) -> str | None:
+    """The text inside the first ``<tag>…</tag>``; unless ``closed``, an unclosed tag runs to
+    the end. Plain ``find``: a regex compiled at import would cost every hook."""
+    start = content.find(f"<{tag}>")
+    if start < 0:
+        return None
+    start += len(tag) + 2
+    end = content.find(f"</{tag}>", start)
+    if end < 0:
+        if closed:
+            return None
+        end = len(content)
+    return content[start:end]
 
 
 def _command_title(content: str) -> str | None:
     """A slash command with arguments as the user typed it (``/name args``): a prompt in all
     but form. A bare command (``/compact``) says nothing about the session, so no title."""
-    name, args = _COMMAND_NAME.search(content), _COMMAND_ARGS.search(content)
-    if not name or not args or not args.group(1).strip():
+    name = _tag_text(content, "command-name", closed=True)
+    args = _tag_text(content, "command-args", closed=False)
+    if name is None or args is None or not args.strip():
         return None
-    return f"{name.group(1).strip()} {args.group(1).strip()}"
+    return f"{name.strip()} {args.strip()}"
 
 
 def _user(record: Record, message: Message, limit: int) -> Extracted:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from pathlib import Path
 
 from . import paths
 from .live import HEALTH_NAME, read_json
@@ -20,12 +19,14 @@ TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
 if TYPE_CHECKING:
     from typing import Any
 
+    from .paths import StrPath
+
 LOG_NAME = "hooks.log"
 _ROTATE_BYTES = 1024 * 1024
 
 
-def log_path() -> Path:
-    return paths.log_dir() / LOG_NAME
+def log_path() -> str:
+    return os.path.join(paths.log_dir(), LOG_NAME)
 
 
 def _stamp() -> str:
@@ -36,9 +37,9 @@ def log(level: str, event: str, message: str) -> None:
     """Append one line; never raises (a hook that cannot log must still exit 0)."""
     try:
         path = log_path()
-        paths.ensure_private_dir(path.parent)
-        if path.exists() and path.stat().st_size > _ROTATE_BYTES:
-            os.replace(path, path.with_name(LOG_NAME + ".1"))
+        paths.ensure_private_dir(os.path.dirname(path))
+        if os.path.exists(path) and os.stat(path).st_size > _ROTATE_BYTES:
+            os.replace(path, path + ".1")
         flat = " ".join(message.split())[:2000]
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:
@@ -49,10 +50,11 @@ def log(level: str, event: str, message: str) -> None:
         pass
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+def write_json_atomic(path: StrPath, data: dict[str, Any]) -> None:
     """Readers (the status line) never see half a file: write a temp file, then rename."""
-    paths.ensure_private_dir(path.parent)
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    folder, name = os.path.split(path)
+    paths.ensure_private_dir(folder)
+    temp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.write(fd, json.dumps(data).encode())
@@ -61,11 +63,11 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     os.replace(temp, path)
 
 
-def record_health(project: Path, event: str, failure: str | None, proven: bool = True) -> None:
+def record_health(project: StrPath, event: str, failure: str | None, proven: bool = True) -> None:
     """Count consecutive failed hook runs per project. Only a success that used the archive
     (``proven``) resets the count: a run that never opened a damaged archive proves nothing."""
     try:
-        path = paths.archive_dir(project) / HEALTH_NAME
+        path = os.path.join(paths.archive_dir(project), HEALTH_NAME)
         health = read_json(path)
         failures, ok_at = health.get("failures"), health.get("ok_at")
         failures = failures if isinstance(failures, int) else 0

@@ -12,8 +12,6 @@ import os
 import sys
 import time
 from _thread import start_new_thread
-from importlib import import_module
-from pathlib import Path
 
 from . import hooklog
 from .config import Settings, load_settings
@@ -33,7 +31,7 @@ _SQLITE_MARGIN_S = 0.15
 class HookContext:
     """What a handler gets: the payload, the project, settings, and a lazily opened archive."""
 
-    def __init__(self, event: str, payload: dict[str, Any], project: Path, settings: Settings,
+    def __init__(self, event: str, payload: dict[str, Any], project: str, settings: Settings,
                  deadline: float) -> None:
         self.event, self.payload, self.project = event, payload, project
         self.settings, self.deadline = settings, deadline
@@ -73,15 +71,15 @@ class HookContext:
             self._archive = None
 
 
-def _project(payload: dict[str, Any] | None = None) -> Path:
+def _project(payload: dict[str, Any] | None = None) -> str:
     """``CLAUDE_PROJECT_DIR`` (fixed for the session) first, then the payload's ``cwd``."""
     candidates = [os.environ.get("CLAUDE_PROJECT_DIR")]
     if payload is not None:
         candidates.append(text_field(payload, "cwd"))
     for candidate in candidates:
         if candidate and os.path.isabs(candidate) and os.path.isdir(candidate):
-            return Path(candidate)
-    return Path.cwd()
+            return candidate
+    return os.getcwd()
 
 
 def _budget_seconds(event: str | None, settings: Settings) -> float:
@@ -96,7 +94,7 @@ class _Watchdog:
     ``threading`` costs a hook ~2 ms, and the deadline can move once settings are read.
     """
 
-    def __init__(self, event: str, project: Path) -> None:
+    def __init__(self, event: str, project: str) -> None:
         self.event, self.project = event, project
         self.deadline: float | None = None
         self.cancelled = False
@@ -128,7 +126,10 @@ def _run_handler(ctx: HookContext, handler: Handler) -> str | None:
     """Run one handler; its failure is logged and returned, never raised."""
     module_name, function_name = handler.target.split(":")
     try:
-        function = getattr(import_module(f".handlers.{module_name}", __package__), function_name)
+        # __import__, not importlib.import_module: importing importlib costs a hook ~1 ms
+        name = f"{__package__}.handlers.{module_name}"
+        __import__(name)
+        function = getattr(sys.modules[name], function_name)
         function(ctx)
     except Exception as exc:  # isolation: one handler's bug must not stop the next
         summary = f"{handler.name} failed: {type(exc).__name__}: {exc}"
@@ -141,7 +142,7 @@ def _where(exc: BaseException) -> str:
     import traceback  # only on failure: its import costs a quarter of a bare interpreter
 
     frames = traceback.extract_tb(exc.__traceback__)[-3:]
-    return " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+    return " <- ".join(f"{os.path.basename(f.filename)}:{f.lineno}" for f in reversed(frames))
 
 
 _TEXT_FIELDS = ("session_id", "transcript_path", "agent_transcript_path", "cwd", "source",

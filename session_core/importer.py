@@ -12,7 +12,6 @@ from .archive import Archive
 from .errors import SessionCoreError
 from .ingest import IngestReport, ingest_file
 from .sources import check_transcript_path
-from .sources import session_files as folder_files
 
 
 @dataclass
@@ -38,7 +37,7 @@ def ingest_paths(archive: Archive, files: list[Path], progress: Progress | None 
     """Ingest files in order. ``strict``: refuse the lot if any path is not a transcript."""
     if strict:
         for path in files:
-            check_transcript_path(path)
+            check_transcript_path(str(path))
     summary = ImportSummary()
     with archive.db.bulk():
         for index, path in enumerate(files):
@@ -57,12 +56,26 @@ def ingest_paths(archive: Archive, files: list[Path], progress: Progress | None 
 
 
 def claude_projects_dir(archive: Archive) -> Path:
-    return paths.claude_projects_dir(archive.settings.claude_config_dir)
+    return Path(paths.claude_projects_dir(archive.settings.claude_config_dir))
 
 
 def project_transcripts(archive: Archive) -> list[Path]:
-    folder = paths.find_project_folder(archive.project, claude_projects_dir(archive))
-    return folder_files(folder)
+    return folder_files(Path(paths.find_project_folder(archive.project,
+                                                       claude_projects_dir(archive))))
+
+
+def folder_files(project_folder: Path) -> list[Path]:
+    """Every file of every session Claude Code keeps in one project folder, sessions first."""
+    if not project_folder.is_dir():
+        return []
+    mains = sorted(p for p in project_folder.glob("*.jsonl") if p.is_file())
+    extras: list[Path] = []
+    for session_dir in sorted(p for p in project_folder.iterdir() if p.is_dir()):
+        for sub in ("subagents", "tool-results"):
+            folder = session_dir / sub
+            if folder.is_dir():
+                extras.extend(sorted(p for p in folder.iterdir() if p.is_file()))
+    return mains + extras
 
 
 def folder_cwd(folder: Path) -> Path | None:

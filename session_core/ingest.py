@@ -18,7 +18,6 @@ import os
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timezone
-from pathlib import Path
 
 from . import codec
 from .config import Settings
@@ -27,6 +26,10 @@ from .indexer import Batch, BatchWriter, ensure_session, line_hash
 from .models import Record, parse_record
 from .scan import Frame, ScanResult, scan
 from .sources import FileInfo, check_transcript_path, classify, is_provisional
+
+TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
+if TYPE_CHECKING:
+    from .paths import StrPath
 
 FINGERPRINT_WINDOW = 4096
 MAX_WARNINGS = 20
@@ -45,7 +48,7 @@ class IngestReport:
         "warnings",
     )
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
         self.session_uuid = ""
         self.kind = ""
@@ -91,12 +94,12 @@ def _fingerprint(fd: int, end: int) -> tuple[bytes, bytes]:
     return line_hash(head), line_hash(tail)
 
 
-def _load_state(conn: sqlite3.Connection, path: Path) -> _FileState | None:
+def _load_state(conn: sqlite3.Connection, path: str) -> _FileState | None:
     row = conn.execute(
         "SELECT f.id, f.session_id, f.kind, s.uuid, f.project_folder, f.rel_path, f.generation,"
         " f.committed, f.size, f.head_hash, f.tail_hash FROM files f JOIN sessions s"
         " ON s.id = f.session_id WHERE f.path = ?",
-        (str(path),),
+        (path,),
     ).fetchone()
     if row is None:
         return None
@@ -104,22 +107,22 @@ def _load_state(conn: sqlite3.Connection, path: Path) -> _FileState | None:
     return _FileState(row[0], row[1], info, row[6], row[7], row[8], row[9], row[10])
 
 
-def _new_state(conn: sqlite3.Connection, path: Path, info: FileInfo) -> _FileState:
+def _new_state(conn: sqlite3.Connection, path: str, info: FileInfo) -> _FileState:
     session_id = ensure_session(conn, info.session_uuid)
     cur = conn.execute(
         "INSERT INTO files(path, session_id, kind, project_folder, rel_path) VALUES (?,?,?,?,?)",
-        (str(path), session_id, info.kind, info.project_folder, info.rel_path),
+        (path, session_id, info.kind, info.project_folder, info.rel_path),
     )
     assert cur.lastrowid is not None
     return _FileState(cur.lastrowid, session_id, info, 0, 0, 0, None, None)
 
 
-def _reclassify(conn: sqlite3.Connection, state: _FileState, path: Path,
+def _reclassify(conn: sqlite3.Connection, state: _FileState, path: str,
                 named: tuple[str, bool]) -> None:
     """A loose file whose first lines named no session was filed under its own name; once a
     record names the session, move what was filed provisionally to the real one."""
     session, sidechain = named
-    kind = "subagent" if sidechain or path.name.startswith("agent-") else "session"
+    kind = "subagent" if sidechain or os.path.basename(path).startswith("agent-") else "session"
     info = FileInfo(kind, session, state.info.project_folder, state.info.rel_path)
     if info == state.info:
         return
@@ -279,18 +282,18 @@ def _parser(db: Database) -> Callable[[bytes], Record]:
     return parse_record
 
 
-def compact_file(db: Database, path: Path, settings: Settings) -> None:
+def compact_file(db: Database, path: StrPath, settings: Settings) -> None:
     """Merge all of a file's small frames now (e.g. when its session ends)."""
     with db.write() as conn:
-        state = _load_state(conn, Path(os.path.abspath(path)))
+        state = _load_state(conn, os.path.abspath(path))
         if state is not None:
             _repack(conn, state, state.committed, settings, force=True)
 
 
-def ingest_file(db: Database, path: Path, settings: Settings) -> IngestReport:
+def ingest_file(db: Database, file: StrPath, settings: Settings) -> IngestReport:
     """Archive whatever is new in ``path`` and index its complete records, streaming: frames
     and batches are written as they are read, so memory stays bounded on any file."""
-    path = Path(os.path.abspath(path))
+    path = os.path.abspath(file)
     check_transcript_path(path)
     report = IngestReport(path)
     with open(path, "rb") as handle:

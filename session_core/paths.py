@@ -4,61 +4,69 @@ Environment variables move every location so tests (and cautious users) never to
 ``SESSION_CORE_DATA_DIR`` replaces ``<project>/.claude/session-core``, ``CLAUDE_CONFIG_DIR`` is
 Claude Code's own override of ``~/.claude``, ``SESSION_CORE_USER_CONFIG`` names the user config
 file.
+
+Every function takes ``str`` or ``Path`` and answers ``str``: hooks import this module, and
+``pathlib`` (with the ``urllib.parse`` and ``ipaddress`` it imports) would cost each hook ~4 ms,
+a third of a bare interpreter start. The CLI wraps answers in ``Path`` where it wants one.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sys
-from pathlib import Path
 
 from .live import APP_FOLDER as APP_NAME
 from .live import DATA_DIR_ENV as DATA_DIR_ENV
+
+TYPE_CHECKING = False  # not typing's: see the module docstring
+if TYPE_CHECKING:
+    from typing import TypeAlias
+
+    StrPath: TypeAlias = "str | os.PathLike[str]"
 
 USER_CONFIG_ENV = "SESSION_CORE_USER_CONFIG"
 ARCHIVE_NAME = "archive.db"
 PROJECT_CONFIG_NAME = "session-core.json"
 _CLAUDE_FOLDER_MAX = 200
-_NON_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
 
-def project_root(project: str | os.PathLike[str] | None) -> Path:
-    """The project directory, absolute; the current directory when none is given."""
-    return Path(project if project is not None else os.getcwd()).expanduser().resolve()
+def project_root(project: StrPath | None) -> str:
+    """The project directory, absolute and resolved; the current directory when none is given."""
+    return os.path.realpath(os.path.expanduser(os.fspath(project)) if project is not None
+                            else os.getcwd())
 
 
-def archive_dir(project: Path) -> Path:
+def archive_dir(project: StrPath) -> str:
     from .live import archive_dir_for
 
-    return Path(archive_dir_for(str(project)))
+    return archive_dir_for(os.fspath(project))
 
 
-def archive_path(project: Path) -> Path:
-    return archive_dir(project) / ARCHIVE_NAME
+def archive_path(project: StrPath) -> str:
+    return os.path.join(archive_dir(project), ARCHIVE_NAME)
 
 
-def project_config_path(project: Path) -> Path:
-    return project / ".claude" / PROJECT_CONFIG_NAME
+def project_config_path(project: StrPath) -> str:
+    return os.path.join(project, ".claude", PROJECT_CONFIG_NAME)
 
 
-def user_config_path() -> Path:
+def user_config_path() -> str:
     override = os.environ.get(USER_CONFIG_ENV)
     if override:
-        return Path(override).expanduser()
+        return os.path.expanduser(override)
     if sys.platform == "linux":
-        return Path(_xdg("XDG_CONFIG_HOME", "~/.config")) / APP_NAME / "config.json"
+        return os.path.join(_xdg("XDG_CONFIG_HOME", "~/.config"), APP_NAME, "config.json")
     from platformdirs import user_config_dir
 
-    return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.json"
+    return os.path.join(user_config_dir(APP_NAME, appauthor=False), "config.json")
 
 
-def log_dir() -> Path:
+def log_dir() -> str:
     if sys.platform == "linux":
-        return Path(_xdg("XDG_STATE_HOME", "~/.local/state")) / APP_NAME / "log"
+        return os.path.join(_xdg("XDG_STATE_HOME", "~/.local/state"), APP_NAME, "log")
     from platformdirs import user_log_dir
 
-    return Path(user_log_dir(APP_NAME, appauthor=False))
+    return user_log_dir(APP_NAME, appauthor=False)
 
 
 def _xdg(variable: str, default: str) -> str:
@@ -68,53 +76,54 @@ def _xdg(variable: str, default: str) -> str:
     return value if os.path.isabs(value) else os.path.expanduser(default)
 
 
-def claude_config_dir() -> Path:
+def claude_config_dir() -> str:
     override = os.environ.get("CLAUDE_CONFIG_DIR")
-    return Path(override).expanduser() if override else Path.home() / ".claude"
+    return os.path.expanduser(override) if override else os.path.expanduser("~/.claude")
 
 
-def claude_projects_dir(configured: str | None = None) -> Path:
+def claude_projects_dir(configured: str | None = None) -> str:
     """``projects/`` under the ``claude_config_dir`` setting if given, else Claude Code's own."""
     if configured:
-        return Path(configured).expanduser() / "projects"
-    return claude_config_dir() / "projects"
+        return os.path.join(os.path.expanduser(configured), "projects")
+    return os.path.join(claude_config_dir(), "projects")
 
 
-def encode_project_folder(project: Path) -> str:
+def encode_project_folder(project: StrPath) -> str:
     """Claude Code's folder name for a project: every non-alphanumeric character becomes '-'.
 
     Names past 200 characters get a hash suffix whose recipe is not documented, so callers that
     need the real folder use :func:`find_project_folder`, which matches on the prefix.
     """
-    return _NON_ALNUM.sub("-", str(project))
+    return "".join(c if c.isascii() and c.isalnum() else "-" for c in os.fspath(project))
 
 
-def find_project_folder(project: Path, projects_dir: Path | None = None) -> Path:
+def find_project_folder(project: StrPath,
+                        projects_dir: StrPath | None = None) -> str:
     """The folder under Claude Code's ``projects/`` that holds this project's transcripts."""
-    root = projects_dir or claude_projects_dir()
+    root = os.fspath(projects_dir) if projects_dir else claude_projects_dir()
     name = encode_project_folder(project)
     if len(name) <= _CLAUDE_FOLDER_MAX:
-        return root / name
+        return os.path.join(root, name)
     prefix = name[:_CLAUDE_FOLDER_MAX]
-    if root.is_dir():
-        for candidate in sorted(root.iterdir()):
-            if candidate.name.startswith(prefix) and candidate.is_dir():
-                return candidate
-    return root / prefix
+    if os.path.isdir(root):
+        for candidate in sorted(os.listdir(root)):
+            if candidate.startswith(prefix) and os.path.isdir(os.path.join(root, candidate)):
+                return os.path.join(root, candidate)
+    return os.path.join(root, prefix)
 
 
-def ensure_private_dir(path: Path) -> Path:
+def ensure_private_dir(path: StrPath) -> str:
     """Create ``path`` (and parents) and make the leaf 0700: transcripts hold code and secrets."""
-    path.mkdir(parents=True, exist_ok=True)
-    if path.stat().st_mode & 0o777 != 0o700:
+    os.makedirs(path, exist_ok=True)
+    if os.stat(path).st_mode & 0o777 != 0o700:
         os.chmod(path, 0o700)
-    return path
+    return os.fspath(path)
 
 
-def make_private_file(path: Path) -> None:
+def make_private_file(path: StrPath) -> None:
     """Best effort 0600 on a file we own (database, its -wal/-shm, backups, logs)."""
     try:
-        if path.exists() and path.stat().st_mode & 0o777 != 0o600:
+        if os.stat(path).st_mode & 0o777 != 0o600:
             os.chmod(path, 0o600)
     except OSError:
         pass

@@ -7,13 +7,12 @@ name is settled by the first record that names its session, found while it is in
 
 from __future__ import annotations
 
-import re
+import os
 import stat
-from pathlib import Path
 
 from .errors import InputError
 
-UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 SNIFF_BYTES = 64 * 1024
 
 
@@ -39,10 +38,10 @@ class FileInfo:
         return self.kind != "sidecar"
 
 
-def check_transcript_path(path: Path) -> None:
+def check_transcript_path(path: str) -> None:
     """Refuse, before anything is stored, what cannot be a transcript."""
     try:
-        info = path.stat()
+        info = os.stat(path)
     except FileNotFoundError as exc:
         raise InputError(f"{path} does not exist", "check the path") from exc
     except OSError as exc:
@@ -55,7 +54,7 @@ def check_transcript_path(path: Path) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{path} is not a regular file", "name a .jsonl transcript")
     try:
-        str(path).encode("utf-8")
+        path.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise InputError(f"the name of {path!r} is not valid UTF-8",
                          "rename the file (Claude Code itself names transcripts by id)") from exc
@@ -80,41 +79,43 @@ def looks_binary(sample: bytes) -> bool:
     return text.count("\ufffd") > max(8, len(text) // 100)
 
 
-def is_provisional(path: Path, info: FileInfo) -> bool:
+def looks_like_uuid(text: str) -> bool:
+    """8-4-4-4-12 hex digits, as Claude Code names session files (no regex: every hook would
+    pay to compile one it rarely uses)."""
+    digits = text.replace("-", "")
+    return (len(text) == 36 and len(digits) == 32 and _HEX_DIGITS.issuperset(digits)
+            and all(text[i] == "-" for i in (8, 13, 18, 23)))
+
+
+def _stem_and_suffix(name: str) -> tuple[str, str]:
+    """``Path.stem`` and ``Path.suffix`` of a file name, without importing pathlib."""
+    dot = name.rfind(".")
+    return (name[:dot], name[dot:]) if 0 < dot < len(name) - 1 else (name, "")
+
+
+def is_provisional(path: str, info: FileInfo) -> bool:
     """True while a loose file is filed under its own name for want of a record naming its
     session (it was empty, or its first lines carry no ``sessionId``)."""
-    return (info.line_mode and info.session_uuid == path.stem and not UUID_RE.match(path.stem)
-            and path.parent.name != "subagents")
+    folder, name = os.path.split(path)
+    stem = _stem_and_suffix(name)[0]
+    return (info.line_mode and info.session_uuid == stem and not looks_like_uuid(stem)
+            and os.path.basename(folder) != "subagents")
 
 
-def classify(path: Path) -> FileInfo:
-    parent = path.parent
-    if parent.name in ("subagents", "tool-results"):
-        session_dir = parent.parent
-        kind = "subagent" if parent.name == "subagents" and path.suffix == ".jsonl" else "sidecar"
-        return FileInfo(
-            kind,
-            session_dir.name,
-            session_dir.parent.name,
-            f"{session_dir.name}/{parent.name}/{path.name}",
-        )
-    if path.suffix != ".jsonl":
-        return FileInfo("sidecar", path.stem, parent.name, path.name)
-    kind = "subagent" if path.name.startswith("agent-") else "session"
+def classify(path: str) -> FileInfo:
+    """``path`` is absolute; only its last three components matter."""
+    folder, name = os.path.split(path)
+    stem, suffix = _stem_and_suffix(name)
+    session_dir, parent = os.path.split(folder)
+    if parent in ("subagents", "tool-results"):
+        session = os.path.basename(session_dir)
+        kind = "subagent" if parent == "subagents" and suffix == ".jsonl" else "sidecar"
+        return FileInfo(kind, session, os.path.basename(os.path.dirname(session_dir)),
+                        f"{session}/{parent}/{name}")
+    if suffix != ".jsonl":
+        return FileInfo("sidecar", stem, parent, name)
+    kind = "subagent" if name.startswith("agent-") else "session"
     # A loose file is filed under its own name until the scan meets a record naming its
     # session (see is_provisional); Claude Code's own files are named by session id.
-    return FileInfo(kind, path.stem, parent.name, path.name)
+    return FileInfo(kind, stem, parent, name)
 
-
-def session_files(project_folder: Path) -> list[Path]:
-    """Every file of every session Claude Code keeps in one project folder, sessions first."""
-    if not project_folder.is_dir():
-        return []
-    mains = sorted(p for p in project_folder.glob("*.jsonl") if p.is_file())
-    extras: list[Path] = []
-    for session_dir in sorted(p for p in project_folder.iterdir() if p.is_dir()):
-        for sub in ("subagents", "tool-results"):
-            folder = session_dir / sub
-            if folder.is_dir():
-                extras.extend(sorted(p for p in folder.iterdir() if p.is_file()))
-    return mains + extras

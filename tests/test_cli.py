@@ -16,7 +16,7 @@ DEMO = SHARED / "claude-code-2.1.328" / "projects" / "-home-dev-projects-demo-ap
 
 
 def _claude_has(project: Path, *files: Path) -> Path:
-    folder = paths.find_project_folder(project)
+    folder = Path(paths.find_project_folder(project))
     folder.mkdir(parents=True, exist_ok=True)
     for source in files:
         shutil.copyfile(source, folder / source.name)
@@ -25,7 +25,7 @@ def _claude_has(project: Path, *files: Path) -> Path:
 
 def test_import_backfills_what_claude_code_keeps_for_this_project(project: Path) -> None:
     _claude_has(project, *sorted(DEMO.glob("*.jsonl")))
-    other = paths.find_project_folder(project.parent / "other")
+    other = Path(paths.find_project_folder(project.parent / "other"))
     other.mkdir(parents=True)
     shutil.copyfile(FIXTURES / "short.jsonl", other / "short.jsonl")
 

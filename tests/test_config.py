@@ -67,6 +67,6 @@ def test_user_folders_match_platformdirs(monkeypatch: pytest.MonkeyPatch, xdg: s
             monkeypatch.delenv(variable, raising=False)
         else:
             monkeypatch.setenv(variable, xdg)
-    assert paths.user_config_path() == Path(
+    assert Path(paths.user_config_path()) == Path(
         platformdirs.user_config_dir("session-core", appauthor=False)) / "config.json"
-    assert paths.log_dir() == Path(platformdirs.user_log_dir("session-core", appauthor=False))
+    assert Path(paths.log_dir()) == Path(platformdirs.user_log_dir("session-core", appauthor=False))

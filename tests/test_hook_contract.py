@@ -164,7 +164,7 @@ def make_world(project: Path, base_env: Mapping[str, str]) -> World:
     transcript = folder / f"{SESSION}.jsonl"
     shutil.copyfile(FIXTURE, transcript)  # not copy(): the fixture is read-only, tests append
     with isolated(env):
-        log_path = hooklog.log_path()
+        log_path = Path(hooklog.log_path())
     return World(project, transcript, env, log_path)
 
 
@@ -511,4 +511,4 @@ def test_the_watchdog_ends_a_stuck_hook_at_its_budget_with_exit_0(tmp_path: Path
                             check=False)
     assert result.returncode == 0 and result.stdout == b""
     assert time.monotonic() - started < 3
-    assert "gave up at the time budget" in hooklog.log_path().read_text()
+    assert "gave up at the time budget" in Path(hooklog.log_path()).read_text()

@@ -41,9 +41,9 @@ def test_schema_is_pinned(archive) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_archive_files_are_private(archive) -> None:  # type: ignore[no-untyped-def]
-    folder = archive.db.path.parent
+    folder = Path(archive.db.path).parent
     assert folder.stat().st_mode & 0o777 == 0o700
-    assert archive.db.path.stat().st_mode & 0o777 == 0o600
+    assert Path(archive.db.path).stat().st_mode & 0o777 == 0o600
 
 
 def test_newer_archive_is_refused_with_its_own_exit_code(project: Path) -> None:
@@ -59,7 +59,7 @@ def test_newer_archive_is_refused_with_its_own_exit_code(project: Path) -> None:
 
 @pytest.mark.parametrize("content", [b"this is not a database at all" * 100, b"SQLite format 3"])
 def test_garbage_archive_is_refused_clearly(project: Path, content: bytes) -> None:
-    db = paths.archive_path(project)
+    db = Path(paths.archive_path(project))
     db.parent.mkdir(parents=True)
     db.write_bytes(content)
     result = run_cli("list", "--project", str(project))
@@ -68,7 +68,7 @@ def test_garbage_archive_is_refused_clearly(project: Path, content: bytes) -> No
 
 
 def test_database_of_another_program_is_refused(project: Path) -> None:
-    db = paths.archive_path(project)
+    db = Path(paths.archive_path(project))
     db.parent.mkdir(parents=True)
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA application_id = 1234")
@@ -88,7 +88,8 @@ def test_a_migration_keeps_rows_backs_up_and_records_itself(project: Path) -> No
         assert migrate(db, (*MIGRATIONS, step)) == LATEST + 1
         assert db.conn.execute("SELECT count(*) FROM entries").fetchone()[0] == entries
         assert db.conn.execute("SELECT max(version) FROM migrations").fetchone()[0] == LATEST + 1
-        backups = list((db.path.parent / "backups").glob(f"archive-*-pre-migrate-v{LATEST}.db"))
+        backups = list((Path(db.path).parent / "backups").glob(
+            f"archive-*-pre-migrate-v{LATEST}.db"))
         assert len(backups) == 1
         with sqlite3.connect(backups[0]) as old:
             assert old.execute("PRAGMA user_version").fetchone()[0] == LATEST
@@ -152,8 +153,8 @@ def test_hooks_leave_an_old_archive_for_the_cli_to_upgrade(project: Path) -> Non
     assert result.returncode == 0 and result.stdout == b""
     with sqlite3.connect(paths.archive_path(project)) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
-    assert not (paths.archive_dir(project) / "backups").exists()
-    health = json.loads((paths.archive_dir(project) / "health.json").read_text())
+    assert not (Path(paths.archive_dir(project)) / "backups").exists()
+    health = json.loads((Path(paths.archive_dir(project)) / "health.json").read_text())
     assert health["failures"] == 1 and "needs upgrading" in health["last_error"]
     assert run_cli("status", "--project", str(project)).returncode == 0  # the CLI upgrades
     with sqlite3.connect(paths.archive_path(project)) as conn:

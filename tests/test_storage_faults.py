@@ -89,7 +89,7 @@ def test_an_import_stopped_part_way_completes_when_run_again(project: Path, tmp_
 def test_damaged_database_is_reported_not_crashed(project: Path) -> None:
     with open_archive(project) as archive:
         ingest_paths(archive, [FIXTURES / "short.jsonl"])
-    db = paths.archive_path(project)
+    db = Path(paths.archive_path(project))
     data = bytearray(db.read_bytes())
     data[4096:8192] = b"\xff" * 4096  # wreck the second page
     db.write_bytes(bytes(data))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import time
-from pathlib import Path
 
 from .. import hooklog, live
 from ..errors import InputError
@@ -13,16 +13,15 @@ from ..ingest import IngestReport, ingest_file
 from ..queries import session_message_count
 
 
-def transcript_of(ctx: HookContext, field: str = "transcript_path") -> Path | None:
+def transcript_of(ctx: HookContext, field: str = "transcript_path") -> str | None:
     """The payload's transcript, if Claude Code has written one yet (it may lag or be gone)."""
     text = text_field(ctx.payload, field)
     if text is None:
         return None
-    path = Path(text)
-    if not path.exists():
+    if not os.path.exists(text):
         ctx.warn(f"{field} {text} does not exist (yet); the next event catches up")
         return None
-    return path
+    return text
 
 
 def save_transcript(ctx: HookContext, field: str = "transcript_path") -> IngestReport | None:
@@ -57,6 +56,6 @@ def update_live_state(ctx: HookContext) -> None:
                               {"saved": saved, "saved_at": time.time()})
 
 
-def live_state_path(ctx: HookContext, session: str) -> Path:
+def live_state_path(ctx: HookContext, session: str) -> str:
     """Where the status line reads a session's saved count (``live.live_file``)."""
-    return Path(live.live_file(live.archive_dir_for(str(ctx.project)), session))
+    return live.live_file(live.archive_dir_for(ctx.project), session)
