@@ -1,4 +1,5 @@
-"""session_saver: archive the transcript at every Stop, SubagentStop, PreCompact and SessionEnd.
+"""session_saver: archive the transcript at every Stop, SubagentStop, PreCompact and SessionEnd;
+at SessionEnd also the folder's other transcripts that grew without us (see :mod:`.siblings`).
 
 Saving is incremental and idempotent, so a Stop that finds the transcript lagging loses nothing:
 the next event (or ``import``) picks up where the archive stopped.
@@ -13,6 +14,7 @@ from ..hookio import text_field
 from ..hookrun import HookContext
 from ..ingest import compact_file
 from .common import save_transcript
+from .siblings import catch_up_folder
 
 _COMPACT_NEEDS_S = 0.3
 """Merging a session's small frames at SessionEnd is skipped when less than this is left."""
@@ -26,11 +28,14 @@ def save(ctx: HookContext) -> None:
 
 
 def end(ctx: HookContext) -> None:
-    """SessionEnd (1.5 s budget): save, note how it ended, then compact if time allows."""
+    """SessionEnd (1.5 s budget): save, note how it ended, then compact and check the other
+    transcripts of the folder if time allows."""
     report = save_transcript(ctx)
     _remember_git(ctx, end_reason=text_field(ctx.payload, "reason") or "unknown")
     if report is not None and ctx.remaining() > _COMPACT_NEEDS_S:
         compact_file(ctx.archive().db, report.path, ctx.settings)
+    if ctx.remaining() > _COMPACT_NEEDS_S:
+        catch_up_folder(ctx)
 
 
 def _remember_git(ctx: HookContext, end_reason: str | None = None) -> None:
@@ -41,9 +46,9 @@ def _remember_git(ctx: HookContext, end_reason: str | None = None) -> None:
     head = gitinfo.read_head(ctx.project)
     branch, commit = (head.branch, head.commit) if head else (None, None)
     known = ctx.archive().db.conn.execute(
-        "SELECT git_branch, git_commit FROM session_state WHERE session_uuid = ?",
+        "SELECT git_branch, git_commit, ended_at FROM session_state WHERE session_uuid = ?",
         (session,)).fetchone()
-    if end_reason is None and known == (branch, commit):
+    if end_reason is None and known == (branch, commit, None):
         return  # nothing new: spare a write transaction (and its fsync) on every Stop
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     with ctx.archive().db.write() as conn:
@@ -51,10 +56,9 @@ def _remember_git(ctx: HookContext, end_reason: str | None = None) -> None:
             "INSERT INTO session_state(session_uuid, git_branch, git_commit, last_event,"
             " last_event_at, end_reason, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(session_uuid) DO UPDATE SET"
-            " git_branch = coalesce(excluded.git_branch, git_branch),"
-            " git_commit = coalesce(excluded.git_commit, git_commit),"
+            " git_branch = excluded.git_branch, git_commit = excluded.git_commit,"
             " last_event = excluded.last_event, last_event_at = excluded.last_event_at,"
-            " end_reason = coalesce(excluded.end_reason, end_reason),"
-            " ended_at = coalesce(excluded.ended_at, ended_at)",
+            # A session resumed after its SessionEnd is open again until it ends again.
+            " end_reason = excluded.end_reason, ended_at = excluded.ended_at",
             (session, branch, commit, ctx.event, now, end_reason, now if end_reason else None),
         )

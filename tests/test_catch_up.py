@@ -1,0 +1,118 @@
+"""Transcripts the hooks did not finish are caught up later, by real hook processes.
+
+A session whose SessionEnd never fired (a crash, a closed terminal) loses the lines written after
+its last Stop unless a later event looks again; a session run without our hooks is not archived
+at all until one does. SessionStart looks at recent sessions that did not end cleanly (cheap at
+any archive size), SessionEnd and a daily SessionStart at every transcript of the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from session_core.handlers.siblings import FULL_PASS_EVERY_S, FULL_PASS_KEY
+
+from .test_hook_contract import (
+    FIXTURE,
+    HOOK_TARGETS_BY_EVENT,
+    SESSION,
+    World,
+    check_contract,
+    encode,
+    make_world,
+    payload,
+    run_target,
+)
+
+OTHER = "0f0e0d0c-0b0a-4909-8807-060504030201"
+NEW = "11111111-2222-4333-8444-555555555555"
+FIXTURE_DAY = b"2026-11-23T"
+
+
+@pytest.fixture
+def world(project: Path, isolated_env: Path) -> World:
+    return make_world(project, os.environ)
+
+
+def recent(data: bytes) -> bytes:
+    """The fixture dated today: 'recent sessions' are judged by their records' timestamps."""
+    return data.replace(FIXTURE_DAY, time.strftime("%Y-%m-%dT", time.gmtime()).encode())
+
+
+def fire(world: World, event: str, session: str, transcript: Path, **fields: object) -> None:
+    data = payload(world, session_id=session, transcript_path=str(transcript),
+                   hook_event_name=event, **fields)
+    check_contract(run_target(HOOK_TARGETS_BY_EVENT[event], encode(data), world), None)
+
+
+def archived_size(world: World, transcript: Path) -> int | None:
+    with sqlite3.connect(world.archive_db) as conn:
+        row = conn.execute("SELECT size FROM files WHERE path = ?", (str(transcript),)).fetchone()
+    return None if row is None else int(row[0])
+
+
+def set_full_pass(world: World, seconds_ago: float) -> None:
+    with sqlite3.connect(world.archive_db) as conn:
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                     (FULL_PASS_KEY, str(int(time.time() - seconds_ago))))
+
+
+def start_new_session(world: World) -> None:
+    fire(world, "SessionStart", NEW, world.transcript.with_name(f"{NEW}.jsonl"),
+         source="startup")
+
+
+def test_the_tail_of_a_session_that_never_ended_is_caught_up_at_the_next_start(
+        world: World) -> None:
+    """It had ended once and was resumed: resuming reopens it, so its new tail counts too."""
+    lines = recent(FIXTURE.read_bytes()).splitlines(keepends=True)
+    third = len(lines) // 3
+    world.transcript.write_bytes(b"".join(lines[:third]))
+    fire(world, "Stop", SESSION, world.transcript)
+    fire(world, "SessionEnd", SESSION, world.transcript, reason="prompt_input_exit")
+    with open(world.transcript, "ab") as handle:  # resumed: more turns, a Stop, then a crash
+        handle.write(b"".join(lines[third:2 * third]))
+    fire(world, "Stop", SESSION, world.transcript)
+    with open(world.transcript, "ab") as handle:
+        handle.write(b"".join(lines[2 * third:]))
+    set_full_pass(world, 60)  # a full pass just ran: only the open-session check can find it
+    assert archived_size(world, world.transcript) == len(b"".join(lines[:2 * third]))
+
+    start_new_session(world)
+
+    assert archived_size(world, world.transcript) == world.transcript.stat().st_size
+
+
+def test_a_transcript_written_without_our_hooks_is_archived_at_the_next_session_end(
+        world: World) -> None:
+    fire(world, "Stop", SESSION, world.transcript)
+    foreign = world.transcript.with_name(f"{OTHER}.jsonl")
+    foreign.write_bytes(FIXTURE.read_bytes().replace(SESSION.encode(), OTHER.encode()))
+    set_full_pass(world, 60)
+
+    start_new_session(world)
+    assert archived_size(world, foreign) is None  # startup stays cheap: not looked for
+
+    fire(world, "SessionEnd", SESSION, world.transcript, reason="logout")
+    assert archived_size(world, foreign) == foreign.stat().st_size
+
+
+def test_session_start_checks_every_transcript_when_no_full_pass_ran_for_a_day(
+        world: World) -> None:
+    fire(world, "Stop", SESSION, world.transcript)
+    foreign = world.transcript.with_name(f"{OTHER}.jsonl")
+    foreign.write_bytes(FIXTURE.read_bytes().replace(SESSION.encode(), OTHER.encode()))
+    set_full_pass(world, FULL_PASS_EVERY_S + 60)
+
+    start_new_session(world)
+
+    assert archived_size(world, foreign) == foreign.stat().st_size
+    with sqlite3.connect(world.archive_db) as conn:
+        (checked,) = conn.execute("SELECT value FROM meta WHERE key = ?",
+                                  (FULL_PASS_KEY,)).fetchone()
+    assert time.time() - float(checked) < 60
