@@ -4,21 +4,20 @@ Lenient where Claude Code varies (unknown fields ignored, most fields kept as wh
 and checked where used), strict where a wrong type would make us store garbage: an identity
 (``uuid``, ``sessionId``) that is not a string makes the line unindexable rather than mis-keyed.
 
-Plain classes and ``json.loads`` rather than a pydantic model: every hook process parses records,
-and importing pydantic alone costs several times a bare interpreter start (measured: ~150 ms of a
-~200 ms hook). Bulk import throughput stayed within noise of the pydantic parser (bench/README.md).
+Plain classes and ``jsonlite.loads`` (``json.loads`` without importing ``json``) rather than a
+pydantic model: every hook process parses records, and importing pydantic alone costs several
+times a bare interpreter start (measured: ~150 ms of a ~200 ms hook). Bulk imports use the
+pydantic parser of ``models_bulk``, which is faster per line once imported.
 """
 
 from __future__ import annotations
 
-import json
-import re
+from .jsonlite import dumps, loads
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
 if TYPE_CHECKING:
     from typing import Any, TypeGuard
 
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class RecordError(ValueError):
@@ -111,19 +110,24 @@ def _identity(value: Any, name: str) -> str | None:
 def parse_record(line: bytes) -> Record:
     """Parse one JSONL line; raises :class:`RecordError` for non-JSON or non-objects."""
     try:
-        data = json.loads(line)
+        data = loads(line)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
         raise RecordError(f"invalid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise RecordError(f"a record must be a JSON object, not {type(data).__name__}")
-    if _SURROGATE_ESCAPE.search(line):
+    if b"\\ud" in line or b"\\uD" in line:  # \ud800-\udfff escapes; rare, so no regex
         _refuse_lone_surrogates(data)
+    if b"\xed" in line:  # the lead byte of UTF-8-encoded surrogates (and of U+D000-U+D7FF)
+        try:
+            line.decode("utf-8")  # json decodes with 'surrogatepass' and would let them in
+        except UnicodeDecodeError:
+            raise RecordError("invalid UTF-8: an encoded surrogate") from None
     return Record(data)
 
 
 def _refuse_lone_surrogates(data: dict[str, Any]) -> None:
     """``json`` accepts an escaped lone surrogate, SQLite cannot store it: refuse the line."""
     try:
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise RecordError("invalid JSON: lone surrogate in a string escape") from None

@@ -10,6 +10,7 @@ import pytest
 
 from session_core.archive import open_archive
 from session_core.ingest import ingest_file
+from session_core.queries import search
 
 from .conftest import run_cli
 
@@ -112,3 +113,20 @@ def test_file_that_vanishes_between_calls_is_an_error_not_a_crash(project: Path,
 
         with pytest.raises(InputError):
             ingest_file(archive.db, path, archive.settings)
+
+
+def test_a_line_of_utf8_encoded_surrogates_is_kept_but_not_indexed(project: Path,
+                                                                  tmp_path: Path) -> None:
+    """What a hook saves (not the bulk import's parser): bytes ``ED A0 80`` decode to a lone
+    surrogate that SQLite cannot store; once this failed the whole file at every Stop."""
+    bad = GOOD.replace(b"0001", b"0003").replace(b"hello", b"bad \xed\xa0\x80 text")
+    hangul = GOOD.replace(b"0001", b"0004").replace(b"hello", "\ud55c\uae00".encode())
+    data = GOOD + bad + hangul + LATER
+    path = tmp_path / "aaaaaaaa-1111-4111-8111-111111111111.jsonl"
+    path.write_bytes(data)
+    with open_archive(project) as archive:
+        report = ingest_file(archive.db, path, archive.settings)
+        found = search(archive.db.conn, "\ud55c\uae00")
+    assert report.bad_lines == 1 and report.new_entries == 3
+    assert len(found) == 1  # real characters whose UTF-8 starts with byte ED are indexed
+    assert run_cli("export", "aaaaaaaa", "--project", str(project)).stdout == data
