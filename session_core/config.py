@@ -8,11 +8,11 @@ key instead of a setting silently ignored.
 
 from __future__ import annotations
 
-import json
 import os
 
 from . import paths
 from .errors import ConfigError
+from .jsonlite import loads
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
 if TYPE_CHECKING:
@@ -94,8 +94,8 @@ def _read_layer(path: str) -> dict[str, Any]:
         return {}
     try:
         with open(path, encoding="utf-8") as handle:
-            data = json.loads(handle.read())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = loads(handle.read())
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: JSON and UTF-8
         raise ConfigError(
             f"cannot read settings file {path}: {exc}",
             "fix the JSON in that file or remove it",

@@ -7,10 +7,11 @@ Distinct exit codes let scripts tell "the archive is from a newer version" from 
 
 from __future__ import annotations
 
-from enum import IntEnum
 
+class ExitCode:
+    """The CLI's exit codes. Plain ints, not an ``IntEnum``: every hook imports this module,
+    and ``enum`` would cost each one ~1 ms to import."""
 
-class ExitCode(IntEnum):
     OK = 0
     FAILURE = 1
     USAGE = 2
@@ -26,7 +27,7 @@ class ExitCode(IntEnum):
 class SessionCoreError(Exception):
     """Base of every error we raise on purpose."""
 
-    exit_code: ExitCode = ExitCode.FAILURE
+    exit_code: int = ExitCode.FAILURE
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)

@@ -10,7 +10,7 @@ import os
 import sys
 import time
 
-from .jsonlite import loads
+from .jsonlite import dumps, loads
 
 TYPE_CHECKING = False  # not typing's: importing typing costs the status line ~2 ms
 if TYPE_CHECKING:
@@ -111,8 +111,6 @@ def text_field(payload: dict[str, Any], name: str) -> str | None:
 
 def emit_context(event: str, context: str) -> None:
     """The one thing a hook may print: ``hookSpecificOutput.additionalContext`` for ``event``."""
-    import json  # SessionStart only: the status line shares this module
-
     output = {"hookSpecificOutput": {"hookEventName": event, "additionalContext": context}}
-    sys.stdout.write(json.dumps(output, ensure_ascii=False) + "\n")
+    sys.stdout.write(dumps(output, ensure_ascii=False) + "\n")
     sys.stdout.flush()

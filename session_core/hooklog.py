@@ -8,11 +8,11 @@ not used: it costs more import time than the whole of this module's work.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
 from . import paths
+from .jsonlite import dumps
 from .live import HEALTH_NAME, read_json
 
 TYPE_CHECKING = False  # not typing's: importing typing costs a hook ~2 ms
@@ -57,7 +57,7 @@ def write_json_atomic(path: StrPath, data: dict[str, Any]) -> None:
     temp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        os.write(fd, json.dumps(data).encode())
+        os.write(fd, dumps(data).encode())
     finally:
         os.close(fd)
     os.replace(temp, path)

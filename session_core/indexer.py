@@ -7,8 +7,8 @@ line's hash) across every file of the archive. Rows are collected and written wi
 
 from __future__ import annotations
 
-import re
 import sqlite3
+import sys
 from collections.abc import Callable
 
 try:  # hashlib.blake2b is this object; importing hashlib also loads OpenSSL (~3 ms per hook)
@@ -20,7 +20,8 @@ from .extract import Extracted, extract, make_title, usage_numbers
 from .models import Record, RecordError, is_message, parse_record
 
 _PROGRESS = b'"type":"progress"'
-_INDEXED_MARKER = re.compile(rb'"type":(?:"(?:user|assistant|system|cost-state)"| )')
+_TYPE_KEY = b'"type":'
+_INDEXED_TYPES = (b'"user"', b'"assistant"', b'"system"', b'"cost-state"', b" ")
 _TIMESTAMP = b'"timestamp":"'
 _TYPE_WINDOW = 1024
 BATCH_ENTRIES = 2000  # bounds memory on huge files; one flush per batch
@@ -55,7 +56,37 @@ def is_plain_progress(line: bytes) -> bool:
     # The top-level type comes in the first few hundred bytes; looking only there keeps the
     # check cheap on long message lines and can only make us parse more, never skip more.
     return (line.find(_PROGRESS, 0, _TYPE_WINDOW) >= 0 and line.endswith((b"}", b"}\r"))
-            and _INDEXED_MARKER.search(line) is None)
+            and not (_names_an_indexed_type or _pick_type_finder())(line))
+
+
+_names_an_indexed_type: Callable[[bytes], bool] | None = None
+"""Any ``"type":`` followed by a type we index, or by a space (not compact JSON: parse)."""
+
+
+def _pick_type_finder() -> Callable[[bytes], bool]:
+    """A regex where ``re`` is loaded anyway (the CLI: twice as fast per line on bulk imports),
+    else a loop over ``find``: a hook parses a few lines, not worth ~2 ms of importing ``re``.
+    Both give the same answers (tests/test_parsing.py)."""
+    global _names_an_indexed_type
+    if "re" in sys.modules:
+        import re
+
+        pattern = re.compile(rb'"type":(?:"(?:user|assistant|system|cost-state)"| )')
+        _names_an_indexed_type = lambda line: pattern.search(line) is not None  # noqa: E731
+    else:
+        _names_an_indexed_type = find_indexed_type
+    return _names_an_indexed_type
+
+
+def find_indexed_type(line: bytes) -> bool:
+    """:data:`_names_an_indexed_type` without ``re``: progress lines hold few ``"type":``."""
+    at = line.find(_TYPE_KEY)
+    while at >= 0:
+        at += len(_TYPE_KEY)
+        if line.startswith(_INDEXED_TYPES, at):
+            return True
+        at = line.find(_TYPE_KEY, at)
+    return False
 
 
 def progress_timestamp(line: bytes) -> str | None:

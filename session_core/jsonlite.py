@@ -1,13 +1,14 @@
-"""``json.loads`` for the status line, without importing the ``json`` package.
+"""``json.loads`` and ``json.dumps`` for hook processes, without importing the ``json`` package.
 
 ``import json`` pulls in ``re`` and with it ``enum``, ``functools`` and ``collections``, and
-compiles half a dozen regular expressions: about two thirds of the status line's own start-up,
-paid on every refresh of Claude Code's UI. The parsing itself is done by CPython's C scanner
-(``_json``) either way; this module only skips the Python wrapper around it, with the same
-semantics: strict strings, ``NaN``/``Infinity`` accepted, whitespace around the value allowed,
-anything else after it an error, bytes decoded as UTF-8 (other encodings go to ``json``).
-Everywhere ``_json`` is missing, this is ``json.loads``. ``tests/test_parsing.py`` holds the two
-to the same answers.
+compiles half a dozen regular expressions: about half a bare interpreter start, paid on every
+hook event and every refresh of the status line. The work itself is done by CPython's C
+scanner and encoder (``_json``) either way; this module only skips the Python wrapper around
+them, with ``json``'s default options: strict strings, ``NaN``/``Infinity`` accepted,
+whitespace around the value allowed and anything else after it an error, bytes decoded as UTF-8
+(other encodings go to ``json``), ``", "``/``": "`` separators, ``TypeError`` for what JSON
+cannot hold. Where ``_json`` is missing these are ``json.loads``/``json.dumps``.
+``tests/test_parsing.py`` holds both pairs to the same answers.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class _Options:
                       "NaN": float("nan")}.__getitem__
 
 
+def _not_serializable(value: object) -> object:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 def _scanner() -> Callable[[str, int], tuple[Any, int]] | None:
     try:
         import _json
@@ -42,7 +47,20 @@ def _scanner() -> Callable[[str, int], tuple[Any, int]] | None:
     return scanner
 
 
+def _encoders() -> dict[bool, Callable[[object, int], list[str]]]:
+    """``json.JSONEncoder(ensure_ascii=...)``'s one-shot C encoder, by ``ensure_ascii``."""
+    try:
+        import _json
+    except ImportError:
+        return {}
+    make: Any = _json.make_encoder
+    return {ascii_only: make({}, _not_serializable, escape, None, ": ", ", ", False, False, True)
+            for ascii_only, escape in ((True, _json.encode_basestring_ascii),
+                                       (False, _json.encode_basestring))}
+
+
 _scan = _scanner()
+_encode = _encoders()
 
 
 def loads(data: str | bytes | bytearray) -> Any:
@@ -67,3 +85,13 @@ def loads(data: str | bytes | bytearray) -> Any:
     if end != length and data[end:].strip(_WHITESPACE):
         raise ValueError(f"Extra data: char {end}")
     return value
+
+
+def dumps(value: object, ensure_ascii: bool = True) -> str:
+    """``json.dumps(value, ensure_ascii=ensure_ascii)``."""
+    encode = _encode.get(ensure_ascii)
+    if encode is None:
+        import json
+
+        return json.dumps(value, ensure_ascii=ensure_ascii)
+    return "".join(encode(value, 0))

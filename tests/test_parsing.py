@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from session_core.archive import Archive
 from session_core.extract import extract
 from session_core.importer import ingest_paths
-from session_core.indexer import is_plain_progress, progress_timestamp
-from session_core.jsonlite import loads
+from session_core.indexer import find_indexed_type, is_plain_progress, progress_timestamp
+from session_core.jsonlite import dumps, loads
 from session_core.models import RecordError, parse_record
 from session_core.queries import session_summary
 from session_core.scan import _pieces
@@ -133,6 +135,17 @@ def test_progress_fast_path_never_skips_a_record_we_index(kind: str, fields: dic
         assert not is_plain_progress(json.dumps(record).encode())  # spaced: never skipped
 
 
+INDEXED_TYPE = re.compile(rb'"type":(?:"(?:user|assistant|system|cost-state)"| )')
+
+
+@given(st.lists(st.sampled_from([b'"type":', b'"user"', b'"assistant"', b'"system"',
+                                 b'"cost-state"', b'"progress"', b" ", b"x", b'"', b":"]),
+                max_size=12).map(b"".join))
+def test_hooks_find_indexed_types_as_the_regex_does(line: bytes) -> None:
+    """Hooks skip ``re`` (indexer picks a find loop when it is not loaded); same answers."""
+    assert find_indexed_type(line) == (INDEXED_TYPE.search(line) is not None)
+
+
 def test_progress_fast_path_takes_most_progress_lines_of_real_transcripts() -> None:
     skipped = total = 0
     for path in (SHARED / "marot-spotter").glob("*.jsonl"):
@@ -190,3 +203,22 @@ def test_the_status_lines_json_reader_agrees_with_json(text: str, as_bytes: bool
 @given(st.binary(max_size=60))
 def test_the_status_lines_json_reader_agrees_with_json_on_any_bytes(data: bytes) -> None:
     assert _outcome(loads, data) == _outcome(json.loads, data)
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                    lambda inner: st.lists(inner, max_size=4)
+                    | st.dictionaries(st.text(max_size=8) | st.integers() | st.booleans(),
+                                      inner, max_size=4),
+                    max_leaves=12), st.booleans())
+def test_the_hooks_json_writer_agrees_with_json(value: object, ensure_ascii: bool) -> None:
+    assert dumps(value, ensure_ascii=ensure_ascii) == json.dumps(value, ensure_ascii=ensure_ascii)
+
+
+def test_the_hooks_json_writer_refuses_what_json_refuses() -> None:
+    for value in ({"a": b"bytes"}, {(1, 2): 3}, [object()]):
+        with pytest.raises(TypeError):
+            dumps(value)
+    loop: list[object] = []
+    loop.append(loop)
+    with pytest.raises(ValueError):
+        dumps(loop)
