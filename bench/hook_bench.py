@@ -59,6 +59,10 @@ SMALL_LINE_BYTES = 2000
 """Synthetic transcripts keep the fixture's lines under this size: 1,000 sessions of ~20 KB
 build in seconds; the big attachment lines add bytes, not sessions."""
 LINES_PER_STOP = 2
+RECENT_SESSIONS = 10
+"""Sessions of each archive dated within the last week and never ended (no SessionEnd ran):
+SessionStart stats each of them. The same number in both archives, so @1000 / @10 compares
+archive size at equal recent activity."""
 IMPORT_ONLY = (
     ("status line", "session_core.statusline"),
     ("Stop", "session_core.hookrun, session_core.handlers.saver, session_core.handlers.chat"),
@@ -152,12 +156,16 @@ def small_lines() -> list[bytes]:
 
 
 def synthetic_transcripts(folder: Path, count: int, first_copy: int) -> list[Path]:
-    """``count`` distinct sessions: ids rewritten per copy, dates spread one day apart."""
+    """``count`` distinct sessions: ids rewritten per copy, dates spread one day apart from
+    2023-11-14, except the last :data:`RECENT_SESSIONS`, dated yesterday: recent sessions
+    without a clean SessionEnd are what SessionStart checks, as many in both archives."""
     folder.mkdir(parents=True, exist_ok=True)
     body = b"".join(small_lines())
     written = []
-    for copy in range(first_copy, first_copy + count):
-        day = time.strftime("%Y-%m-%dT", time.gmtime(1_700_000_000 + copy * 86_400)).encode()
+    yesterday = time.time() - 86_400
+    for index, copy in enumerate(range(first_copy, first_copy + count)):
+        when = yesterday if count - index <= RECENT_SESSIONS else 1_700_000_000 + copy * 86_400
+        day = time.strftime("%Y-%m-%dT", time.gmtime(when)).encode()
         data = rewrite_ids(body, copy).replace(DATE, day)
         path = folder / f"{rewrite_ids(FIXTURE_SESSION, copy).decode()}.jsonl"
         path.write_bytes(data)
