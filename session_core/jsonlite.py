@@ -6,9 +6,15 @@ hook event and every refresh of the status line. The work itself is done by CPyt
 scanner and encoder (``_json``) either way; this module only skips the Python wrapper around
 them, with ``json``'s default options: strict strings, ``NaN``/``Infinity`` accepted,
 whitespace around the value allowed and anything else after it an error, bytes decoded as UTF-8
-(other encodings go to ``json``), ``", "``/``": "`` separators, ``TypeError`` for what JSON
-cannot hold. Where ``_json`` is missing these are ``json.loads``/``json.dumps``.
-``tests/test_parsing.py`` holds both pairs to the same answers.
+with ``surrogatepass`` (a BOM or UTF-16/32 goes to ``json``), ``", "``/``": "`` separators,
+``TypeError`` for what JSON cannot hold.
+
+Errors are ``json``'s own: whatever the fast path cannot parse is handed to ``json.loads``,
+which imports ``json`` then (bad input is rare) and raises its ``JSONDecodeError`` with line and
+column. That is also necessary: before Python 3.12 the C scanner reports a syntax error through
+``json.decoder.JSONDecodeError`` only if ``json`` is already imported, and otherwise returns a
+bare ``SystemError``. Where ``_json`` is missing these are ``json.loads``/``json.dumps``.
+``tests/test_parsing.py`` holds both pairs to the same answers, in a process without ``json``.
 """
 
 from __future__ import annotations
@@ -47,51 +53,58 @@ def _scanner() -> Callable[[str, int], tuple[Any, int]] | None:
     return scanner
 
 
-def _encoders() -> dict[bool, Callable[[object, int], list[str]]]:
-    """``json.JSONEncoder(ensure_ascii=...)``'s one-shot C encoder, by ``ensure_ascii``."""
+def _encoder_maker() -> Callable[[bool], Callable[[object, int], list[str]]] | None:
+    """Makes ``json.JSONEncoder(ensure_ascii=...)``'s one-shot C encoder. One per call, as
+    ``json.dumps`` does: its circular-reference markers are not cleared after a failure."""
     try:
         import _json
     except ImportError:
-        return {}
+        return None
     make: Any = _json.make_encoder
-    return {ascii_only: make({}, _not_serializable, escape, None, ": ", ", ", False, False, True)
-            for ascii_only, escape in ((True, _json.encode_basestring_ascii),
-                                       (False, _json.encode_basestring))}
+    escapes = {True: _json.encode_basestring_ascii, False: _json.encode_basestring}
+
+    def encoder(ensure_ascii: bool) -> Callable[[object, int], list[str]]:
+        made: Callable[[object, int], list[str]] = make(
+            {}, _not_serializable, escapes[ensure_ascii], None, ": ", ", ", False, False, True)
+        return made
+
+    return encoder
 
 
 _scan = _scanner()
-_encode = _encoders()
+_make_encoder = _encoder_maker()
 
 
 def loads(data: str | bytes | bytearray) -> Any:
-    """One JSON document; ``ValueError`` (as ``json`` raises) when ``data`` is not one."""
-    if _scan is None:
-        import json
-
-        return json.loads(data)
-    if not isinstance(data, str):
-        if data[:3] == b"\xef\xbb\xbf" or b"\x00" in data[:4]:  # a BOM, UTF-16/32
-            import json
-
-            return json.loads(data)
-        data = bytes(data).decode("utf-8", "surrogatepass")
-    start, length = 0, len(data)
-    while start < length and data[start] in _WHITESPACE:
-        start += 1
+    """``json.loads(data)``: one JSON document, else ``json``'s ``ValueError``."""
+    if _scan is None or (not isinstance(data, str) and (
+            data[:3] == b"\xef\xbb\xbf" or b"\x00" in data[:4])):  # a BOM, UTF-16/32
+        return _json_loads(data)
     try:
-        value, end = _scan(data, start)
-    except StopIteration as exc:
-        raise ValueError(f"Expecting value: char {exc.value}") from None
-    if end != length and data[end:].strip(_WHITESPACE):
-        raise ValueError(f"Extra data: char {end}")
+        text = data if isinstance(data, str) else bytes(data).decode("utf-8", "surrogatepass")
+        start, length = 0, len(text)
+        while start < length and text[start] in _WHITESPACE:
+            start += 1
+        value, end = _scan(text, start)
+    except RecursionError:
+        raise
+    except Exception:  # StopIteration, a syntax error (maybe a SystemError), bad UTF-8
+        return _json_loads(data)
+    if end != length and text[end:].strip(_WHITESPACE):
+        return _json_loads(data)  # extra data after the value: json says where
     return value
+
+
+def _json_loads(data: str | bytes | bytearray) -> Any:
+    import json
+
+    return json.loads(data)
 
 
 def dumps(value: object, ensure_ascii: bool = True) -> str:
     """``json.dumps(value, ensure_ascii=ensure_ascii)``."""
-    encode = _encode.get(ensure_ascii)
-    if encode is None:
+    if _make_encoder is None:
         import json
 
         return json.dumps(value, ensure_ascii=ensure_ascii)
-    return "".join(encode(value, 0))
+    return "".join(_make_encoder(ensure_ascii)(value, 0))

@@ -329,6 +329,12 @@ class Case:
     keep_open: bool = False
 
 
+def _broken_line(world: World) -> None:
+    """Half a record, then a good one: the bad line is kept, not indexed, and nothing fails."""
+    lines = FIXTURE.read_bytes().splitlines(keepends=True)
+    world.transcript.write_bytes(b"".join(lines[:-1]) + lines[-1][:40] + b"\n" + lines[-1])
+
+
 def _missing(world: World) -> bytes:
     return encode(payload(world, transcript_path=str(world.transcript.with_name("gone.jsonl"))))
 
@@ -341,10 +347,12 @@ CASES: dict[str, Case] = {
     "empty-stdin": Case(lambda w: b"", r"stdin was empty", r"stdin was empty"),
     "not-json": Case(lambda w: b"\xff{ this is not JSON,", r"not JSON", r"not JSON"),
     "json-array": Case(lambda w: b'[{"session_id": "x"}]', r"not an object", r"not an object"),
+    "truncated-json": Case(lambda w: encode(payload(w))[:60], r"not JSON", r"not JSON"),
     "wrong-types": Case(lambda w: encode({"session_id": 5, "transcript_path": [], "cwd": {}}),
                         r"session_id is int.*transcript_path is list.*cwd is dict"),
     "20-mb-text": Case(lambda w: twenty_mb_of_text(), r"more than \d+ bytes",
                        r"more than \d+ bytes"),
+    "broken-transcript-line": Case(lambda w: encode(payload(w)), None, setup=_broken_line),
     "transcript-missing": Case(_missing, r"gone\.jsonl does not exist",
                                unaffected=frozenset({"PostCompact"})),
     "transcript-is-directory": Case(
@@ -372,6 +380,9 @@ def test_malformed_input(world: World, name: str, target: Target) -> None:
     check_contract(run, _cause(case, target))
     if name == "garbage-archive":
         assert world.archive_db.read_bytes() == GARBAGE, "a damaged archive must be left alone"
+    if name == "broken-transcript-line" and not target.status_line \
+            and target.event != "PostCompact":
+        assert export(world) == world.transcript.read_bytes(), "every byte kept, bad line too"
     if name == "stdin-never-closes" and not target.status_line and target.event != "PostCompact":
         # The object was whole: the hook went on and saved, it did not wait for EOF.
         assert world.archive_db.exists() and world.health().get("failures", 0) == 0

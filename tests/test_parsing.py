@@ -21,7 +21,7 @@ from session_core.models import RecordError, parse_record
 from session_core.queries import session_summary
 from session_core.scan import _pieces
 
-from .conftest import SHARED
+from .conftest import REPO, SHARED
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -222,3 +222,38 @@ def test_the_hooks_json_writer_refuses_what_json_refuses() -> None:
     loop.append(loop)
     with pytest.raises(ValueError):
         dumps(loop)
+
+
+MALFORMED = ["[1,2", '{"a" 1}', '"\x01"', "nul", "1 2", "", " ", '{"a":1}x', "\ufeff{}"]
+
+
+def test_the_hooks_json_reader_raises_jsons_errors_in_a_process_without_json() -> None:
+    """Hooks never import ``json``; before Python 3.12 the C scanner then reported a syntax
+    error as a bare SystemError, which no caller catches (a transcript with one broken line
+    failed at every Stop). Run where ``json`` is not loaded, with ``-S`` (no site)."""
+    import subprocess
+    import sys
+
+    import zstandard
+
+    script = (
+        "import sys\n"
+        "from session_core.jsonlite import loads\n"
+        "assert 'json' not in sys.modules\n"
+        "for text in eval(sys.stdin.read()):\n"
+        "    try:\n"
+        "        print(repr(('value', loads(text))))\n"
+        "    except ValueError as exc:\n"
+        "        print(repr((type(exc).__name__, str(exc))))\n")
+    path = os.pathsep.join([str(REPO), os.path.dirname(os.path.dirname(zstandard.__file__))])
+    done = subprocess.run([sys.executable, "-S", "-c", script], input=repr(MALFORMED),
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": path},
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    expected = []
+    for text in MALFORMED:
+        try:
+            expected.append(("value", json.loads(text)))
+        except ValueError as exc:
+            expected.append((type(exc).__name__, str(exc)))
+    assert [eval(line) for line in done.stdout.splitlines()] == expected
