@@ -115,7 +115,7 @@ def parse_record(line: bytes) -> Record:
         raise RecordError(f"invalid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise RecordError(f"a record must be a JSON object, not {type(data).__name__}")
-    if b"\\ud" in line or b"\\uD" in line:  # \ud800-\udfff escapes; rare, so no regex
+    if _has_surrogate_escape(line):
         _refuse_lone_surrogates(data)
     if b"\xed" in line:  # the lead byte of UTF-8-encoded surrogates (and of U+D000-U+D7FF)
         try:
@@ -125,9 +125,27 @@ def parse_record(line: bytes) -> Record:
     return Record(data)
 
 
+_SURROGATE_SECOND = frozenset(b"89abcdefABCDEF")
+
+
+def _has_surrogate_escape(line: bytes) -> bool:
+    """A ``\\ud800``-``\\udfff`` escape anywhere (maybe a false alarm after ``\\\\``): a
+    ``find`` loop, not a regex a hook would have to import and compile for this rare case."""
+    for lead in (b"\\ud", b"\\uD"):
+        at = line.find(lead)
+        while at >= 0:
+            if at + 3 < len(line) and line[at + 3] in _SURROGATE_SECOND:
+                return True
+            at = line.find(lead, at + 3)
+    return False
+
+
 def _refuse_lone_surrogates(data: dict[str, Any]) -> None:
-    """``json`` accepts an escaped lone surrogate, SQLite cannot store it: refuse the line."""
+    """``json`` accepts an escaped lone surrogate, SQLite cannot store it: refuse the line
+    (pairs, the usual way to escape an emoji, re-encode fine)."""
     try:
         dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         raise RecordError("invalid JSON: lone surrogate in a string escape") from None
+    except RecursionError:
+        raise RecordError("nested too deeply to check its string escapes") from None
