@@ -121,17 +121,33 @@ class DirtyCheck:
             return _popen_result(self._popen, timeout)
         if self._pid is None or self._pipe is None:
             return None
+        deadline = time.monotonic() + timeout
         try:
-            out = _read_until_eof(self._pipe, time.monotonic() + timeout)
+            out = _read_until_eof(self._pipe, deadline)
         finally:
             os.close(self._pipe)
             self._pipe = None
-        if out is None:
-            os.kill(self._pid, _SIGKILL)
-        status = os.waitpid(self._pid, 0)[1]
-        if out is None or os.waitstatus_to_exitcode(status) != 0:
+        code = _exit_code(self._pid, deadline if out is not None else time.monotonic())
+        if out is None or code != 0:
             return None
         return bool(out.strip())
+
+
+def _exit_code(pid: int, deadline: float) -> int | None:
+    """The child's exit code, waiting no later than ``deadline``; then it is killed and reaped
+    (a git that closed its stdout but hangs must not hold SessionStart). None if unknown."""
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() >= deadline:
+                os.kill(pid, _SIGKILL)
+                os.waitpid(pid, 0)
+                return None
+            time.sleep(0.0005)  # git closes stdout as it exits: rarely more than one round
+    except ChildProcessError:  # already reaped elsewhere (SIGCHLD ignored by our parent)
+        return None
 
 
 def _spawn_reading_stdout(argv: list[str]) -> tuple[int, int]:
