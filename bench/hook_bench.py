@@ -174,13 +174,23 @@ def synthetic_transcripts(folder: Path, count: int, first_copy: int) -> list[Pat
 
 
 def build_archive(project: Path, data_dir: Path, files: list[Path]) -> int:
-    """Ingest once, in this process, as ``session-core import`` would; returns sessions."""
+    """Ingest once, in this process, as ``session-core import`` would, then leave the state
+    the hooks would have: old sessions ended cleanly, the recent ones open (a prompt, no
+    SessionEnd). Returns the number of sessions."""
     os.environ[paths.DATA_DIR_ENV] = str(data_dir)
+    week_ago = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 7 * 86_400))
     try:
         with open_archive(project) as archive:
             summary = ingest_paths(archive, files)
             if summary.failures:
                 raise RuntimeError(f"ingest failed: {summary.failures[:3]}")
+            with archive.db.write() as conn:
+                conn.execute(
+                    "INSERT INTO session_state(session_uuid, last_event, last_event_at,"
+                    " end_reason, ended_at) SELECT uuid, CASE WHEN last_ts < ?1 THEN"
+                    " 'SessionEnd' ELSE 'UserPromptSubmit' END, last_ts, CASE WHEN last_ts < ?1"
+                    " THEN 'logout' END, CASE WHEN last_ts < ?1 THEN last_ts END FROM sessions",
+                    (week_ago,))
             archive.db.release_free_pages()
             return int(archive.db.conn.execute("SELECT count(*) FROM sessions").fetchone()[0])
     finally:

@@ -116,3 +116,52 @@ def test_session_start_checks_every_transcript_when_no_full_pass_ran_for_a_day(
         (checked,) = conn.execute("SELECT value FROM meta WHERE key = ?",
                                   (FULL_PASS_KEY,)).fetchone()
     assert time.time() - float(checked) < 60
+
+
+def test_a_session_that_crashed_before_its_first_stop_is_caught_up_at_the_next_start(
+        world: World) -> None:
+    """Its prompt was saved while the transcript did not exist yet; then a crash: no Stop,
+    nothing of it archived. The prompt marked it open, so the next start finds it."""
+    fire(world, "Stop", NEW, world.transcript.with_name("unrelated.jsonl"))  # an archive exists
+    world.transcript.unlink()
+    fire(world, "UserPromptSubmit", SESSION, world.transcript, prompt="carry on")
+    world.transcript.write_bytes(recent(FIXTURE.read_bytes()))
+    set_full_pass(world, 60)
+    assert archived_size(world, world.transcript) is None
+
+    start_new_session(world)
+
+    assert archived_size(world, world.transcript) == world.transcript.stat().st_size
+
+
+def test_a_session_resumed_after_its_end_that_crashed_before_a_stop_is_caught_up(
+        world: World) -> None:
+    lines = recent(FIXTURE.read_bytes()).splitlines(keepends=True)
+    world.transcript.write_bytes(b"".join(lines[:10]))
+    fire(world, "Stop", SESSION, world.transcript)
+    fire(world, "SessionEnd", SESSION, world.transcript, reason="prompt_input_exit")
+    fire(world, "SessionStart", SESSION, world.transcript, source="resume")
+    fire(world, "UserPromptSubmit", SESSION, world.transcript, prompt="one more thing")
+    with open(world.transcript, "ab") as handle:
+        handle.write(b"".join(lines[10:]))
+    set_full_pass(world, 60)
+
+    start_new_session(world)
+
+    assert archived_size(world, world.transcript) == world.transcript.stat().st_size
+
+
+def test_a_full_pass_finishes_over_many_files_and_old_layout_subagents(world: World) -> None:
+    """More stale files than one pass takes (20), some of them top-level ``agent-*.jsonl``
+    (archived as subagents): the next pass finishes, and says so."""
+    body = FIXTURE.read_bytes()
+    for n in range(25):
+        world.transcript.with_name(f"agent-{n:04d}.jsonl").write_bytes(body)
+    fire(world, "SessionEnd", SESSION, world.transcript, reason="logout")
+    fire(world, "SessionEnd", SESSION, world.transcript, reason="logout")
+    with sqlite3.connect(world.archive_db) as conn:
+        checked = conn.execute("SELECT value FROM meta WHERE key = ?",
+                               (FULL_PASS_KEY,)).fetchone()
+    assert checked is not None, "the full pass never finished"
+    assert all(archived_size(world, world.transcript.with_name(f"agent-{n:04d}.jsonl"))
+               == len(body) for n in range(25))

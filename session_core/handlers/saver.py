@@ -7,14 +7,12 @@ the next event (or ``import``) picks up where the archive stopped.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from .. import gitinfo
 from ..hookio import text_field
 from ..hookrun import HookContext
 from ..ingest import compact_file
 from .common import save_transcript
-from .siblings import catch_up_folder
+from .siblings import catch_up_folder, utc_now
 
 _COMPACT_NEEDS_S = 0.3
 """Merging a session's small frames at SessionEnd is skipped when less than this is left."""
@@ -43,22 +41,26 @@ def _remember_git(ctx: HookContext, end_reason: str | None = None) -> None:
     session = ctx.session_id
     if session is None:
         return
-    head = gitinfo.read_head(ctx.project)
+    head = gitinfo.read_head(ctx.project)  # None: no repository, or HEAD unreadable now
     branch, commit = (head.branch, head.commit) if head else (None, None)
     known = ctx.archive().db.conn.execute(
         "SELECT git_branch, git_commit, ended_at FROM session_state WHERE session_uuid = ?",
         (session,)).fetchone()
-    if end_reason is None and known == (branch, commit, None):
+    if end_reason is None and known is not None and known[2] is None and (
+            head is None or known[:2] == (branch, commit)):
         return  # nothing new: spare a write transaction (and its fsync) on every Stop
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = utc_now()
     with ctx.archive().db.write() as conn:
         conn.execute(
             "INSERT INTO session_state(session_uuid, git_branch, git_commit, last_event,"
             " last_event_at, end_reason, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT(session_uuid) DO UPDATE SET"
-            " git_branch = excluded.git_branch, git_commit = excluded.git_commit,"
+            # HEAD as read (None on a detached HEAD), or what was known if it cannot be read.
+            " git_branch = CASE WHEN ? THEN excluded.git_branch ELSE git_branch END,"
+            " git_commit = CASE WHEN ? THEN excluded.git_commit ELSE git_commit END,"
             " last_event = excluded.last_event, last_event_at = excluded.last_event_at,"
             # A session resumed after its SessionEnd is open again until it ends again.
             " end_reason = excluded.end_reason, ended_at = excluded.ended_at",
-            (session, branch, commit, ctx.event, now, end_reason, now if end_reason else None),
+            (session, branch, commit, ctx.event, now, end_reason, now if end_reason else None,
+             head is not None, head is not None),
         )

@@ -5,8 +5,9 @@ Checking every transcript of the project means one ``stat`` per session ever run
 without bound, so the work is split by what can have changed:
 
 - at SessionStart, only sessions active in the last :data:`OPEN_WINDOW_DAYS` that did not end
-  cleanly: the ones whose tail can be missing. The ``sessions.last_ts`` index keeps this
-  independent of the archive's size;
+  cleanly: the ones whose tail can be missing. A prompt marks its session open
+  (:func:`mark_open`; a resumed session is open again), SessionEnd marks it ended, so even a
+  session that crashed before its first Stop, with nothing archived yet, is found;
 - at SessionEnd (after the session's own save), every transcript in the folder, newest first,
   inside what is left of the budget: new files from sessions without hooks, files that grew
   without us;
@@ -19,6 +20,7 @@ Every pass stops at a time limit; whatever it leaves is picked up by the next on
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 
 from .. import paths
@@ -39,21 +41,44 @@ FULL_PASS_KEY = "siblings_checked_at"
 """``meta`` key: when a full pass last finished (epoch seconds)."""
 
 _OPEN_SESSIONS = (
-    "SELECT f.path, f.size FROM sessions s JOIN files f ON f.session_id = s.id"
-    " AND f.kind = 'session' LEFT JOIN session_state st ON st.session_uuid = s.uuid"
-    " WHERE s.last_ts >= ? AND st.ended_at IS NULL AND s.uuid != ?"
+    # Marked open by a prompt (maybe nothing archived yet), or with recent archived records
+    # and no clean end (a session whose prompts the hooks missed).
+    "SELECT session_uuid FROM session_state WHERE ended_at IS NULL AND last_event_at >= ?"
+    " UNION SELECT s.uuid FROM sessions s LEFT JOIN session_state st"
+    " ON st.session_uuid = s.uuid WHERE s.last_ts >= ? AND st.ended_at IS NULL"
 )
+_TRANSCRIPTS = ("SELECT f.path, f.size FROM files f JOIN sessions s ON s.id = f.session_id"
+                " WHERE s.uuid = ? AND f.kind = 'session'")
+
+
+def utc_now() -> str:
+    """``session_state`` times: ISO 8601 UTC to the second, as ``datetime.isoformat`` writes."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+
+
+def mark_open(conn: sqlite3.Connection, session: str, event: str) -> None:
+    """``session`` is active and has not ended (again, if it was resumed); inside the caller's
+    write transaction, so it costs no commit of its own."""
+    conn.execute(
+        "INSERT INTO session_state(session_uuid, last_event, last_event_at) VALUES (?, ?, ?)"
+        " ON CONFLICT(session_uuid) DO UPDATE SET last_event = excluded.last_event,"
+        " last_event_at = excluded.last_event_at, end_reason = NULL, ended_at = NULL",
+        (session, event, utc_now()))
 
 
 def catch_up_open_sessions(ctx: HookContext) -> None:
     """SessionStart: recent sessions that did not end cleanly; everything once a day."""
-    if full_pass_due(ctx):
-        catch_up_folder(ctx)
-        return
     since = time.strftime("%Y-%m-%dT%H:%M:%S",
                           time.gmtime(time.time() - OPEN_WINDOW_DAYS * 86_400))
-    rows = ctx.archive().db.conn.execute(_OPEN_SESSIONS, (since, ctx.session_id or "")).fetchall()
+    conn, folder = ctx.archive().db.conn, _folder(ctx)
+    rows: list[tuple[str, int | None]] = []
+    for (session,) in conn.execute(_OPEN_SESSIONS, (since, since)).fetchall():
+        if session != ctx.session_id:
+            rows += conn.execute(_TRANSCRIPTS, (session,)).fetchall() or [
+                (os.path.join(folder, f"{session}.jsonl"), None)]  # nothing archived yet
     _ingest_newest_first(ctx, _grown(rows), _time_limit(ctx))
+    if full_pass_due(ctx):
+        catch_up_folder(ctx)
 
 
 def catch_up_folder(ctx: HookContext) -> None:
@@ -65,8 +90,7 @@ def catch_up_folder(ctx: HookContext) -> None:
     except OSError:
         names = []
     conn = ctx.archive().db.conn
-    rows = conn.execute("SELECT path, size FROM files WHERE kind = 'session'").fetchall()
-    archived = dict(rows)
+    archived = dict(conn.execute("SELECT path, size FROM files").fetchall())  # every kind
     if _ingest_newest_first(ctx, _grown((path, archived.get(path)) for path in names), stop_at):
         with ctx.archive().db.write() as conn:
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
