@@ -78,7 +78,7 @@ def _project(payload: dict[str, Any] | None = None) -> str:
         candidates.append(text_field(payload, "cwd"))
     for candidate in candidates:
         if candidate and os.path.isabs(candidate) and os.path.isdir(candidate):
-            return candidate
+            return os.path.normpath(candidate)  # as Path() would: no trailing slash
     return os.getcwd()
 
 

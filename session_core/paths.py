@@ -113,11 +113,13 @@ def find_project_folder(project: StrPath,
 
 
 def ensure_private_dir(path: StrPath) -> str:
-    """Create ``path`` (and parents) and make the leaf 0700: transcripts hold code and secrets."""
-    os.makedirs(path, exist_ok=True)
-    if os.stat(path).st_mode & 0o777 != 0o700:
-        os.chmod(path, 0o700)
-    return os.fspath(path)
+    """Create ``path`` (and parents) and make the leaf 0700: transcripts hold code and secrets.
+    An empty path (the folder of a bare file name) is the current directory, as for pathlib."""
+    folder = os.fspath(path) or os.curdir
+    os.makedirs(folder, exist_ok=True)
+    if os.stat(folder).st_mode & 0o777 != 0o700:
+        os.chmod(folder, 0o700)
+    return folder
 
 
 def make_private_file(path: StrPath) -> None:
