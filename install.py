@@ -34,6 +34,9 @@ ARCHIVE_FOLDER = ".claude/session-core/"
 BACKUP_SUFFIX = ".session-core-backup"
 LOCAL_SETTINGS = ".claude/settings.local.json"
 CHECK_TIMEOUT = 10.0
+EXEC_FORM_SINCE = (2, 1, 139)
+"""The first Claude Code that runs a hook's ``command`` with ``args`` (exec form, no shell), as
+our settings do; an older one runs the interpreter without the script, on every event."""
 EXIT_FAILURE, EXIT_USAGE, EXIT_BAD_SETTINGS = 1, 2, 8
 PIP_ARGS_ENV = "SESSION_CORE_PIP_ARGS"
 # what ``pip install`` needs to build the package (absent ones are skipped)
@@ -919,6 +922,48 @@ warning: --shared writes this machine's absolute paths into {settings},
   .claude/settings.local.json, stays per user and out of git."""
 
 
+def claude_version() -> tuple[int, ...] | None:
+    """The version of the ``claude`` on PATH, or None if there is none or it cannot say."""
+    exe = shutil.which("claude")
+    if exe is None:
+        return None
+    try:
+        done = subprocess.run([exe, "--version"], capture_output=True, text=True, check=False,
+                              timeout=CHECK_TIMEOUT, stdin=subprocess.DEVNULL,
+                              env={**os.environ, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.match(r"\s*(\d+)\.(\d+)\.(\d+)", done.stdout)
+    return tuple(int(part) for part in found.groups()) if found else None
+
+
+def check_claude(yes: bool, dry: bool) -> str:
+    """Refuse (unless confirmed) to wire hooks a too-old Claude Code would run wrongly."""
+    since = ".".join(map(str, EXEC_FORM_SINCE))
+    version = claude_version()
+    if version is None:
+        return (f"claude: not found on PATH (or it did not say its version); the hooks need"
+                f" Claude Code {since} or newer")
+    shown = ".".join(map(str, version))
+    if version >= EXEC_FORM_SINCE:
+        return f"claude: {shown} runs exec-form hooks"
+    print(f"Claude Code {shown} on PATH is older than {since}, the first that runs hooks in"
+          f" exec form (command + args) as {APP}'s do: each event would fail until you update.",
+          file=sys.stderr, flush=True)
+    if yes or dry:
+        return f"claude: {shown} is older than {since}; installing anyway (--yes or --dry-run)"
+    try:
+        answer = input("Install anyway? [y/N] ")
+    except EOFError:
+        print()
+        answer = ""
+    if answer.strip().lower() not in ("y", "yes"):
+        raise InstallError(f"Claude Code {shown} is too old for these hooks; nothing was changed",
+                           "update it (claude update, or npm install -g"
+                           " @anthropic-ai/claude-code), then run install.py again")
+    return f"claude: {shown} is older than {since}; installed anyway, as confirmed"
+
+
 def confirm_shared(layout: Layout, target: Target, yes: bool, dry: bool) -> None:
     """Say what ``--shared`` does to teammates; go on only after --yes or a yes at the prompt."""
     print(SHARED_WARNING.format(settings=target.settings, python=layout.python,
@@ -937,6 +982,7 @@ def confirm_shared(layout: Layout, target: Target, yes: bool, dry: bool) -> None
 
 
 def install(args: argparse.Namespace, layout: Layout, target: Target) -> None:
+    claude = check_claude(args.yes, args.dry_run)
     if target.shared:
         confirm_shared(layout, target, args.yes, args.dry_run)
     template = load_template(layout)
@@ -945,14 +991,14 @@ def install(args: argparse.Namespace, layout: Layout, target: Target) -> None:
     project = target.project
     if args.dry_run:
         show_dry_run(plan, [
-            ensure_venv(layout, True), sync_hooks(layout, True), ensure_gitignore(project, True),
-            import_transcripts(layout, project, True),
+            claude, ensure_venv(layout, True), sync_hooks(layout, True),
+            ensure_gitignore(project, True), import_transcripts(layout, project, True),
             "check: would run the SessionStart hook and the status line once",
             settings_action(plan), *ensure_excluded(target, plan, True),
             *link_command(layout, True), *plan.notes])
         return
-    say([ensure_venv(layout, False), sync_hooks(layout, False), ensure_gitignore(project, False),
-         import_transcripts(layout, project, False)])
+    say([claude, ensure_venv(layout, False), sync_hooks(layout, False),
+         ensure_gitignore(project, False), import_transcripts(layout, project, False)])
     say(check_wiring(layout, plan, project))  # before writing: a broken hook never goes live
     apply_settings(plan, layout, state)
     say([describe_settings(plan, uninstall=False), *ensure_excluded(target, plan, False),

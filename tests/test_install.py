@@ -483,3 +483,38 @@ def test_hooks_folder_follows_the_hook_runtime_rule(tmp_path: Path,
         want = archive_dir_for(str(project))
         monkeypatch.chdir(elsewhere)
         assert got == Path(want), value
+
+
+def fake_claude(root: Path, version: str) -> dict[str, str]:
+    """PATH with a ``claude`` that only knows ``--version``."""
+    bin_dir = root / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "claude"
+    script.write_text(f"#!/bin/sh\necho '{version} (Claude Code)'\n")
+    script.chmod(0o755)
+    home = root / "installer home"
+    home.mkdir()
+    env = base_env(home)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def test_a_claude_code_too_old_for_exec_form_hooks_is_refused_unless_confirmed(
+        tmp_path: Path) -> None:
+    env = fake_claude(tmp_path, "2.1.100")
+    project = make_project(tmp_path, "old claude", FOREIGN)
+    refused = run_install(env, str(project))  # no answer at the prompt: no
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "2.1.100" in refused.stderr and "Try: update it" in refused.stderr
+    assert (project / ".claude" / "settings.local.json").read_bytes() == FOREIGN
+    assert not (tmp_path / "installer home" / ".local").exists()  # no venv built either
+    dry = run_install(env, "--dry-run", str(project))
+    assert dry.returncode == 0 and "older than 2.1.139" in dry.stdout + dry.stderr
+
+
+def test_a_recent_claude_code_is_named_in_the_plan(tmp_path: Path) -> None:
+    env = fake_claude(tmp_path, "2.1.330")
+    project = make_project(tmp_path, "new claude")
+    dry = run_install(env, "--dry-run", str(project))
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert "claude: 2.1.330 runs exec-form hooks" in dry.stdout
