@@ -27,6 +27,8 @@ _MESSAGE_MARKERS = (b'"type":"user"', b'"type":"assistant"', b'"type":"system"',
 _KEEP_COMMANDS = 12
 _KEEP_ERRORS = 5
 _KEEP_REPLIES = 3
+_KEEP_TOOL_NAMES = 500
+"""Tool-use ids remembered across a saved digest: a result follows its call within the turn."""
 
 
 class Task:
@@ -63,6 +65,48 @@ class Digest:
     def pending_tasks(self) -> list[Task]:
         return [task for task in self.tasks.values() if task.status not in DONE_STATES]
 
+    def to_state(self) -> dict[str, Any]:
+        """Everything folding more lines needs, as JSON values (see ``digest_cache``)."""
+        return {
+            "first_prompt": self.first_prompt, "last_prompt": self.last_prompt,
+            "prompts": self.prompts, "replies": [list(reply) for reply in self.replies],
+            "changed_files": list(self.changed_files), "commands": list(self.commands),
+            "tasks": [[key, task.subject, task.status] for key, task in self.tasks.items()],
+            "errors": list(self.errors), "git_branch": self.git_branch, "cwd": self.cwd,
+            "last_ts": self.last_ts, "task_creates": self._task_creates,
+            "tool_names": list(self._tool_names.items())[-_KEEP_TOOL_NAMES:],
+        }
+
+    @classmethod
+    def from_state(cls, session_uuid: str, state: dict[str, Any]) -> Digest:
+        """The inverse of :meth:`to_state`; ``ValueError`` for anything of the wrong shape."""
+        try:
+            digest = cls(session_uuid)
+            digest.first_prompt = _text_or_none(state["first_prompt"])
+            digest.last_prompt = _text_or_none(state["last_prompt"])
+            digest.prompts = int(state["prompts"])
+            digest.replies.extend((_text_or_none(when), str(text))
+                                  for when, text in state["replies"])
+            digest.changed_files.update((str(path), None) for path in state["changed_files"])
+            digest.commands.extend(str(command) for command in state["commands"])
+            digest.tasks.update((str(key), Task(str(subject), str(status)))
+                                for key, subject, status in state["tasks"])
+            digest.errors.extend(str(error) for error in state["errors"])
+            digest.git_branch = _text_or_none(state["git_branch"])
+            digest.cwd = _text_or_none(state["cwd"])
+            digest.last_ts = _text_or_none(state["last_ts"])
+            digest._task_creates = {str(k): str(v) for k, v in state["task_creates"].items()}
+            digest._tool_names = {str(k): str(v) for k, v in state["tool_names"]}
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"not a saved digest: {exc}") from None
+        return digest
+
+
+def _text_or_none(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError(f"expected text, found {type(value).__name__}")
+
 
 def _could_be_message(line: bytes) -> bool:
     return not is_plain_progress(line) and any(marker in line for marker in _MESSAGE_MARKERS)
@@ -70,7 +114,11 @@ def _could_be_message(line: bytes) -> bool:
 
 def digest_lines(session_uuid: str, lines: Iterable[bytes]) -> Digest:
     """Fold a session's transcript lines into a :class:`Digest`; bad lines are skipped."""
-    digest = Digest(session_uuid)
+    return fold_lines(Digest(session_uuid), lines)
+
+
+def fold_lines(digest: Digest, lines: Iterable[bytes]) -> Digest:
+    """Fold more lines into ``digest`` (folding in pieces gives what folding at once does)."""
     for line in lines:
         if not _could_be_message(line):
             continue

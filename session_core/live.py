@@ -29,13 +29,17 @@ def archive_dir_for(project: str) -> str:
 
 
 def live_file(archive_dir: str, session_id: str) -> str:
+    return session_file(archive_dir, LIVE_DIR, session_id)
+
+
+def session_file(archive_dir: str, folder: str, session_id: str) -> str:
     """A file name for any session id: ids that are not plain get hashed, never path-joined."""
     name = session_id
     if not 0 < len(session_id) <= 100 or not _SAFE.issuperset(session_id):
         import hashlib
 
         name = hashlib.sha256(session_id.encode("utf-8", "replace")).hexdigest()[:32]
-    return os.path.join(archive_dir, LIVE_DIR, f"{name}.json")
+    return os.path.join(archive_dir, folder, f"{name}.json")
 
 
 def read_json(path: str | os.PathLike[str]) -> dict[str, object]:

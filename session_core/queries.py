@@ -145,13 +145,22 @@ def session_message_count(conn: sqlite3.Connection, session_uuid: str) -> int:
     return int(row[0])
 
 
+_FILE_COLUMNS = "id, path, kind, project_folder, rel_path, generation, size, committed"
+
+
 def session_files(conn: sqlite3.Connection, session_id: int) -> list[FileRecord]:
     rows = conn.execute(
-        "SELECT id, path, kind, project_folder, rel_path, generation, size, committed FROM files"
-        " WHERE session_id = ? ORDER BY kind = 'session' DESC, rel_path, id",
+        f"SELECT {_FILE_COLUMNS} FROM files WHERE session_id = ?"
+        " ORDER BY kind = 'session' DESC, rel_path, id",
         (session_id,),
     ).fetchall()
     return [FileRecord(*row) for row in rows]
+
+
+def file_at(conn: sqlite3.Connection, path: str) -> FileRecord | None:
+    """The archived file ingested from ``path`` (absolute), if any."""
+    row = conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE path = ?", (path,)).fetchone()
+    return None if row is None else FileRecord(*row)
 
 
 def main_file(files: list[FileRecord], session_uuid: str) -> FileRecord:

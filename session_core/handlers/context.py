@@ -11,12 +11,12 @@ import sqlite3
 import time
 
 from .. import codec, gitinfo, live
-from ..digest import Digest, digest_lines
+from ..digest import Digest
+from ..digest_cache import session_digest
 from ..handoff import GitState, after_compaction, previous_session, resumed
 from ..hookio import text_field
 from ..hookrun import HookContext
 from ..queries import main_file, session_files, session_message_count
-from ..readback import file_lines
 from .common import live_state_path
 
 _PREVIOUS_SESSION = (
@@ -53,9 +53,13 @@ def after_compact(ctx: HookContext) -> None:
         )
 
 
-def _digest(conn: sqlite3.Connection, session_id: int, uuid: str) -> Digest:
+def _digest(ctx: HookContext, session_id: int, uuid: str) -> Digest:
+    """Read through the session's saved digest: only lines after the last save are folded."""
+    conn = ctx.archive().db.conn
     record = main_file(session_files(conn, session_id), uuid)
-    return digest_lines(uuid, file_lines(conn, record))
+    digest = session_digest(conn, live.archive_dir_for(ctx.project), uuid, record)
+    assert digest is not None  # no limit given: folds from the start if it must
+    return digest
 
 
 def _previous_session_note(ctx: HookContext) -> str:
@@ -65,7 +69,7 @@ def _previous_session_note(ctx: HookContext) -> str:
         return ""
     session_id, uuid = row
     dirty_check = gitinfo.DirtyCheck(ctx.project)
-    digest = _digest(conn, session_id, uuid)
+    digest = _digest(ctx, session_id, uuid)
     state = conn.execute(
         "SELECT git_branch, git_commit, ended_at FROM session_state WHERE session_uuid = ?",
         (uuid,)).fetchone()
@@ -107,7 +111,7 @@ def _compact_note(ctx: HookContext) -> str:
     row = conn.execute("SELECT id FROM sessions WHERE uuid = ?", (ctx.session_id,)).fetchone()
     if row is None:
         return ""
-    return after_compaction(_digest(conn, row[0], ctx.session_id), ctx.settings.handoff_chars)
+    return after_compaction(_digest(ctx, row[0], ctx.session_id), ctx.settings.handoff_chars)
 
 
 def _resume_note(ctx: HookContext) -> str:

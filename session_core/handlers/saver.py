@@ -7,10 +7,12 @@ the next event (or ``import``) picks up where the archive stopped.
 
 from __future__ import annotations
 
-from .. import gitinfo
+from .. import gitinfo, live
+from ..digest_cache import session_digest
 from ..hookio import text_field
 from ..hookrun import HookContext
-from ..ingest import compact_file
+from ..ingest import IngestReport, compact_file
+from ..queries import file_at
 from .common import save_transcript
 from .siblings import catch_up_folder, utc_now
 
@@ -18,10 +20,17 @@ _COMPACT_NEEDS_S = 0.3
 """Merging a session's small frames at SessionEnd is skipped when less than this is left."""
 
 
+FOLD_FROM_START_UP_TO = 8 * 1024 * 1024
+"""A session's digest is folded from its first line at a Stop only up to this size (~50 ms);
+past it (a session from before digests were saved) the next SessionStart folds it once."""
+
+
 def save(ctx: HookContext) -> None:
-    save_transcript(ctx)
+    report = save_transcript(ctx)
     if ctx.event == "SubagentStop":
         save_transcript(ctx, "agent_transcript_path")
+    elif report is not None:
+        _update_digest(ctx, report)
     _remember_git(ctx)
 
 
@@ -31,9 +40,22 @@ def end(ctx: HookContext) -> None:
     report = save_transcript(ctx)
     _remember_git(ctx, end_reason=text_field(ctx.payload, "reason") or "unknown")
     if report is not None and ctx.remaining() > _COMPACT_NEEDS_S:
+        _update_digest(ctx, report)
+    if report is not None and ctx.remaining() > _COMPACT_NEEDS_S:
         compact_file(ctx.archive().db, report.path, ctx.settings)
     if ctx.remaining() > _COMPACT_NEEDS_S:
         catch_up_folder(ctx)
+
+
+def _update_digest(ctx: HookContext, report: IngestReport) -> None:
+    """Fold what this event archived into the session's saved digest, so the next session's
+    handoff reads a few lines, not the whole transcript (``digest_cache``)."""
+    conn = ctx.archive().db.conn
+    record = file_at(conn, report.path)
+    if record is not None and record.kind == "session" and ctx.session_id is not None \
+            and report.session_uuid == ctx.session_id:
+        session_digest(conn, live.archive_dir_for(ctx.project), ctx.session_id, record,
+                       FOLD_FROM_START_UP_TO)
 
 
 def _remember_git(ctx: HookContext, end_reason: str | None = None) -> None:
