@@ -933,7 +933,7 @@ def claude_version() -> tuple[int, ...] | None:
                               env={**os.environ, "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"})
     except (OSError, subprocess.TimeoutExpired):
         return None
-    found = re.match(r"\s*(\d+)\.(\d+)\.(\d+)", done.stdout)
+    found = re.search(r"(\d+)\.(\d+)\.(\d+)", done.stdout)
     return tuple(int(part) for part in found.groups()) if found else None
 
 

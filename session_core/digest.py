@@ -84,28 +84,44 @@ class Digest:
             digest = cls(session_uuid)
             digest.first_prompt = _text_or_none(state["first_prompt"])
             digest.last_prompt = _text_or_none(state["last_prompt"])
-            digest.prompts = int(state["prompts"])
-            digest.replies.extend((_text_or_none(when), str(text))
-                                  for when, text in state["replies"])
-            digest.changed_files.update((str(path), None) for path in state["changed_files"])
-            digest.commands.extend(str(command) for command in state["commands"])
-            digest.tasks.update((str(key), Task(str(subject), str(status)))
-                                for key, subject, status in state["tasks"])
-            digest.errors.extend(str(error) for error in state["errors"])
+            digest.prompts = state["prompts"] if type(state["prompts"]) is int else _bad()
+            digest.replies.extend((_text_or_none(when), _text(text))
+                                  for when, text in _rows(state["replies"], 2))
+            digest.changed_files.update((_text(path), None) for path in state["changed_files"])
+            digest.commands.extend(_text(command) for command in state["commands"])
+            digest.tasks.update((_text(key), Task(_text(subject), _text(status)))
+                                for key, subject, status in _rows(state["tasks"], 3))
+            digest.errors.extend(_text(error) for error in state["errors"])
             digest.git_branch = _text_or_none(state["git_branch"])
             digest.cwd = _text_or_none(state["cwd"])
             digest.last_ts = _text_or_none(state["last_ts"])
-            digest._task_creates = {str(k): str(v) for k, v in state["task_creates"].items()}
-            digest._tool_names = {str(k): str(v) for k, v in state["tool_names"]}
+            digest._task_creates = {_text(k): _text(v) for k, v in state["task_creates"].items()}
+            digest._tool_names = {_text(k): _text(v) for k, v in _rows(state["tool_names"], 2)}
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a saved digest: {exc}") from None
         return digest
 
 
 def _text_or_none(value: object) -> str | None:
-    if value is None or isinstance(value, str):
+    return None if value is None else _text(value)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, str):
         return value
     raise ValueError(f"expected text, found {type(value).__name__}")
+
+
+def _rows(value: object, width: int) -> list[list[object]]:
+    """A list of lists of exactly ``width`` items (what ``to_state`` writes for pairs)."""
+    if isinstance(value, list) and all(isinstance(row, list) and len(row) == width
+                                       for row in value):
+        return value
+    raise ValueError(f"expected rows of {width}")
+
+
+def _bad() -> int:
+    raise ValueError("expected an integer")
 
 
 def _could_be_message(line: bytes) -> bool:

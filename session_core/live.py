@@ -47,6 +47,6 @@ def read_json(path: str | os.PathLike[str]) -> dict[str, object]:
     try:
         with open(path, "rb") as handle:
             data = loads(handle.read())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}

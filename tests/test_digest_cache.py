@@ -22,7 +22,7 @@ from session_core.live import archive_dir_for, session_file
 from session_core.queries import file_at
 from session_core.readback import file_lines
 
-from .conftest import corpus_files
+from .conftest import corpus_files, run_cli
 from .test_handoff import session_lines
 from .test_hook_contract import (
     FIXTURE,
@@ -68,7 +68,11 @@ def _session_of(line: bytes) -> bytes | None:
 def test_a_saved_digest_of_other_shape_is_refused() -> None:
     good = digest_lines("s", session_lines()).to_state()
     for broken in ({}, {**good, "replies": 5}, {**good, "first_prompt": ["x"]},
-                   {**good, "tasks": [["only two", "fields"]]}):
+                   {**good, "tasks": [["only two", "fields"]]}, {**good, "tasks": ["abc"]},
+                   {**good, "replies": ["ab"]}, {**good, "replies": [[None, {"x": 1}]]},
+                   {**good, "changed_files": [1]}, {**good, "errors": [None]},
+                   {**good, "prompts": "7"}, {**good, "prompts": True},
+                   {**good, "prompts": float("inf")}):
         with pytest.raises(ValueError):
             Digest.from_state("s", broken)
 
@@ -171,3 +175,53 @@ def test_hooks_do_not_fold_a_huge_session_from_the_start(world: World) -> None:
         assert session_digest(archive.db.conn, folder, SESSION, record) is not None
         assert session_digest(archive.db.conn, folder, SESSION, record, 1000) is not None
 
+
+
+def test_a_digest_saved_against_an_archive_since_rebuilt_is_not_trusted(world: World) -> None:
+    """Same file id, generation, path and length after a rebuild from a rewritten transcript:
+    only the content fingerprints tell the saved digest apart."""
+    _stop(world)
+    original = world.transcript.read_bytes()
+    rewritten = original.replace(b"Please add retry logic", b"REWRITTEN PROMPT XXXXX")
+    assert len(rewritten) == len(original) and rewritten != original
+    world.transcript.write_bytes(rewritten)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{world.archive_db}{suffix}").unlink(missing_ok=True)
+    assert run_cli("import", "--project", str(world.project), env=world.env).returncode == 0
+    text = _handoff(world)
+    assert "REWRITTEN PROMPT" in text and "Please add retry logic" not in text
+
+
+@pytest.mark.parametrize("damage", ["infinite count", "deep nesting", "not UTF-8"])
+def test_a_hostile_digest_file_costs_nothing_but_a_fold(world: World, damage: str) -> None:
+    """Nothing rewrites a damaged file but a fold: it must never fail a hook instead."""
+    _stop(world)
+    saved = json.loads(_cache(world).read_text())
+    saved["digest"]["prompts"] = 1e400  # written as Infinity
+    _cache(world).write_bytes({"infinite count": json.dumps(saved).encode(),
+                               "deep nesting": b"[" * 100_000, "not UTF-8": b"\xff\xfe"}[damage])
+    assert "Please add retry logic" in _handoff(world)  # check_contract: no ERROR logged
+    _stop(world)
+    expected = digest_lines(SESSION, FIXTURE.read_bytes().splitlines()).prompts
+    assert json.loads(_cache(world).read_text())["digest"]["prompts"] == expected
+
+
+def test_a_digest_that_cannot_be_updated_never_costs_the_save(world: World) -> None:
+    """A damaged frame makes the fold from the start fail: Stop still saves, records git
+    state, and only warns (the next SessionStart folds, or reports the damage)."""
+    lines = FIXTURE.read_bytes().splitlines(keepends=True)
+    world.transcript.write_bytes(b"".join(lines[:-6]))
+    _stop(world)
+    _cache(world).unlink()
+    with sqlite3.connect(world.archive_db) as conn:
+        conn.execute("UPDATE chunks SET data = zeroblob(length(data)) WHERE offset = 0")
+        conn.execute("DELETE FROM session_state")
+    with open(world.transcript, "ab") as handle:
+        handle.write(b"".join(lines[-6:]))
+    run = run_target(HOOK_TARGETS_BY_EVENT["Stop"], encode(payload(world)), world)
+    check_contract(run, None)
+    assert any("saved digest not updated" in line for line in run.log)
+    with sqlite3.connect(world.archive_db) as conn:
+        assert conn.execute("SELECT count(*) FROM session_state").fetchone()[0] == 1
+        (committed,) = conn.execute("SELECT committed FROM files").fetchone()
+    assert committed == world.transcript.stat().st_size

@@ -29,9 +29,9 @@ def save(ctx: HookContext) -> None:
     report = save_transcript(ctx)
     if ctx.event == "SubagentStop":
         save_transcript(ctx, "agent_transcript_path")
-    elif report is not None:
-        _update_digest(ctx, report)
     _remember_git(ctx)
+    if report is not None and ctx.event != "SubagentStop":
+        _update_digest(ctx, report)
 
 
 def end(ctx: HookContext) -> None:
@@ -49,13 +49,17 @@ def end(ctx: HookContext) -> None:
 
 def _update_digest(ctx: HookContext, report: IngestReport) -> None:
     """Fold what this event archived into the session's saved digest, so the next session's
-    handoff reads a few lines, not the whole transcript (``digest_cache``)."""
-    conn = ctx.archive().db.conn
-    record = file_at(conn, report.path)
-    if record is not None and record.kind == "session" and ctx.session_id is not None \
-            and report.session_uuid == ctx.session_id:
-        session_digest(conn, live.archive_dir_for(ctx.project), ctx.session_id, record,
-                       FOLD_FROM_START_UP_TO)
+    handoff reads a few lines, not the whole transcript (``digest_cache``). A cache: its
+    failure (a damaged frame, say) is a warning, and the next session start folds instead."""
+    try:
+        conn = ctx.archive().db.conn
+        record = file_at(conn, report.path)
+        if record is not None and record.kind == "session" and ctx.session_id is not None \
+                and report.session_uuid == ctx.session_id:
+            session_digest(conn, live.archive_dir_for(ctx.project), ctx.session_id, record,
+                           FOLD_FROM_START_UP_TO)
+    except Exception as exc:  # never at the cost of the save, git state or compaction
+        ctx.warn(f"saved digest not updated: {type(exc).__name__}: {exc}")
 
 
 def _remember_git(ctx: HookContext, end_reason: str | None = None) -> None:
