@@ -861,8 +861,13 @@ def confirm_purge(target: Target, yes: bool, dry: bool) -> bool:
     """Ask before deleting archived sessions: they may be the only copy left."""
     if yes or dry or not target.archive.exists():
         return True
+    return ask(f"Delete {target.archive} and every session archived in it? [y/N] ")
+
+
+def ask(question: str) -> bool:
+    """A yes/no prompt; no answer (closed stdin) is no."""
     try:
-        answer = input(f"Delete {target.archive} and every session archived in it? [y/N] ")
+        answer = input(question)
     except EOFError:
         print()
         answer = ""
@@ -952,12 +957,7 @@ def check_claude(yes: bool, dry: bool) -> str:
           file=sys.stderr, flush=True)
     if yes or dry:
         return f"claude: {shown} is older than {since}; installing anyway (--yes or --dry-run)"
-    try:
-        answer = input("Install anyway? [y/N] ")
-    except EOFError:
-        print()
-        answer = ""
-    if answer.strip().lower() not in ("y", "yes"):
+    if not ask("Install anyway? [y/N] "):
         raise InstallError(f"Claude Code {shown} is too old for these hooks; nothing was changed",
                            "update it (claude update, or npm install -g"
                            " @anthropic-ai/claude-code), then run install.py again")
@@ -970,12 +970,7 @@ def confirm_shared(layout: Layout, target: Target, yes: bool, dry: bool) -> None
                                 hooks=layout.hooks), file=sys.stderr, flush=True)
     if yes or dry:
         return
-    try:
-        answer = input("Write these paths into the shared settings.json? [y/N] ")
-    except EOFError:
-        print()
-        answer = ""
-    if answer.strip().lower() not in ("y", "yes"):
+    if not ask("Write these paths into the shared settings.json? [y/N] "):
         raise InstallError("--shared was not confirmed; nothing was changed",
                            "run again with --shared --yes, or without --shared for a per-user"
                            " install", EXIT_USAGE)
