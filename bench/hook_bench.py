@@ -3,29 +3,39 @@
 Claude Code starts a fresh process for every hook event and for every status-line refresh, so
 the interpreter start plus our imports plus the event's work is paid again and again. Absolute
 times mean little on a noisy machine, so every figure is a ratio of medians to ``python -c pass``
-measured interleaved in the same run. The package is installed NON-editable into its own venv
-(``bench/results/venv``, rebuilt when the sources change): an editable install's import hook
-would bill a finder to every import and make the figures unrepresentative of a user's install.
+measured interleaved in the same run, and also, for information, to ``python -I -S -c pass``: the
+floor of any Python process (no ``site``, so none of the venv's ``.pth`` files or
+``sitecustomize``), which tells how much of "bare" is start-up no hook can avoid. The package is
+installed NON-editable into its own venv (``bench/results/venv``, rebuilt when the sources
+change): an editable install's import hook would bill a finder to every import and make the
+figures unrepresentative of a user's install.
 
 Measured, round-robin, ``--repeat`` times each: bare python; SessionStart (``startup``, a new
 session id, its transcript not written yet) on an archive of 1,000 sessions and on one of 10
 (each transcript folder holds its sessions' transcripts, as Claude Code's does); Stop on a
 transcript that gains two lines before every run (real incremental work); the status line with
-the session's live state file present. Bars: status line <= 2x bare, SessionStart and Stop <= 4x,
-SessionStart@1000 / SessionStart@10 <= 1.2.
+the session's live state file present; Stop on ONE session of ~100 MB (its own archive, ingested
+once, its saved digest brought up to date once by a real SessionStart) that gains five lines
+before every run: a Stop must cost the same whatever the session's size, and this series is
+there to show whether it does (no bar: it is compared against itself across versions). Bars:
+status line <= 2x bare, SessionStart and Stop <= 4x, SessionStart@1000 / SessionStart@10 <= 1.2.
 
-Run: ``python bench/hook_bench.py [--repeat N]``. Writes ``bench/results/hooks.json``. Always
-exits 0: this is a report, not a test.
+Run: ``python bench/hook_bench.py [--repeat N] [--no-big]``. Writes ``bench/results/hooks.json``.
+Always exits 0: this is a report, not a test. It imports nothing of the package it measures (the
+archives are built with that version's own ``session-core import``, the hooks run as that
+version's scripts), so the same file measures an older checkout too, for a before/after pair.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import os
 import platform
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -38,10 +48,6 @@ from pathlib import Path
 from typing import Any
 
 from ingest_bench import rewrite_ids  # same folder: one id rewriter for both benchmarks
-
-from session_core import paths
-from session_core.archive import open_archive
-from session_core.importer import ingest_paths
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -63,16 +69,44 @@ RECENT_SESSIONS = 10
 """Sessions of each archive dated within the last week and never ended (no SessionEnd ran):
 SessionStart stats each of them. The same number in both archives, so @1000 / @10 compares
 archive size at equal recent activity."""
-IMPORT_ONLY = (
+DATA_DIR_ENV = "SESSION_CORE_DATA_DIR"
+LAYERED = (HOOKS / "run.py").is_file()
+"""This checkout runs every event through ``hooks/run.py`` (the layered tree); older ones had a
+script per role."""
+IMPORT_ONLY = ((
+    ("status line", "session_core.hook.statusline"),
+    ("Stop", "session_core.hook.run, session_core.hook.handlers.saver,"
+             " session_core.hook.handlers.chat, session_core.hook.handlers.live_state"),
+    ("SessionStart", "session_core.hook.run, session_core.hook.handlers.loader,"
+                     " session_core.hook.handlers.context, session_core.hook.handlers.live_state"),
+) if LAYERED else (
     ("status line", "session_core.statusline"),
     ("Stop", "session_core.hookrun, session_core.handlers.saver, session_core.handlers.chat"),
     ("SessionStart", "session_core.hookrun, session_core.handlers.loader,"
                      " session_core.handlers.context"),
-)
+))
 """Informational rows: the same modules imported and nothing done, to split a hook's time into
 imports and work (no bar)."""
+
+
+def hook_script(event: str) -> str:
+    """The script Claude Code runs for ``event`` in this checkout."""
+    if LAYERED:
+        return str(HOOKS / "run.py")
+    return str(HOOKS / ("session_loader.py" if event == "SessionStart" else "session_saver.py"))
 DATE = b"2026-11-23T"
 """The fixture's date, replaced per synthetic session."""
+BIG_BYTES = 100_000_000
+"""The big session's transcript: whole copies of the fixture (big lines included) up to this."""
+BIG_SESSION = rewrite_ids(FIXTURE_SESSION, 500_000)
+"""The one session id of every line of the big transcript, whatever copy a line comes from."""
+BIG_APPENDED_COPY = 1_000_000
+"""Ids of lines appended to the big transcript are rewritten as copy ``BIG_APPENDED_COPY + n``
+for the n-th line: past every copy the file was built from, so each line is a new record."""
+LINES_PER_BIG_STOP = 5
+BARE, FLOOR = "bare", "bare_isolated"
+"""Keys of the two baselines: ``python -c pass`` (the bars' denominator) and ``python -I -S -c
+pass`` (the floor of a Python process; ratios to it are information)."""
 
 
 @dataclass
@@ -83,6 +117,8 @@ class Series:
     argv: list[str]
     seconds: list[float] = field(default_factory=list)
     bar: str = ""
+    key: str = ""
+    """Stable name the ratios look the series up by (display names carry session counts)."""
 
     @property
     def median(self) -> float:
@@ -173,28 +209,25 @@ def synthetic_transcripts(folder: Path, count: int, first_copy: int) -> list[Pat
     return written
 
 
-def build_archive(project: Path, data_dir: Path, files: list[Path]) -> int:
-    """Ingest once, in this process, as ``session-core import`` would, then leave the state
-    the hooks would have: old sessions ended cleanly, the recent ones open (a prompt, no
-    SessionEnd). Returns the number of sessions."""
-    os.environ[paths.DATA_DIR_ENV] = str(data_dir)
+def build_archive(python: Path, env: dict[str, str], project: Path, data_dir: Path,
+                  files: list[Path]) -> int:
+    """Ingest once with this version's ``session-core import``, then leave the state the hooks
+    would have: old sessions ended cleanly, the recent ones open (a prompt, no SessionEnd).
+    Returns the number of sessions."""
+    done = subprocess.run([str(python), "-m", "session_core", "import", "--project", str(project),
+                           *map(str, files)], capture_output=True, text=True, cwd=project,
+                          env={**env, DATA_DIR_ENV: str(data_dir)}, check=False)
+    if done.returncode:
+        raise RuntimeError(f"session-core import failed:\n{done.stderr[-2000:]}")
     week_ago = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 7 * 86_400))
-    try:
-        with open_archive(project) as archive:
-            summary = ingest_paths(archive, files)
-            if summary.failures:
-                raise RuntimeError(f"ingest failed: {summary.failures[:3]}")
-            with archive.db.write() as conn:
-                conn.execute(
-                    "INSERT INTO session_state(session_uuid, last_event, last_event_at,"
-                    " end_reason, ended_at) SELECT uuid, CASE WHEN last_ts < ?1 THEN"
-                    " 'SessionEnd' ELSE 'UserPromptSubmit' END, last_ts, CASE WHEN last_ts < ?1"
-                    " THEN 'logout' END, CASE WHEN last_ts < ?1 THEN last_ts END FROM sessions",
-                    (week_ago,))
-            archive.db.release_free_pages()
-            return int(archive.db.conn.execute("SELECT count(*) FROM sessions").fetchone()[0])
-    finally:
-        del os.environ[paths.DATA_DIR_ENV]
+    with sqlite3.connect(data_dir / "archive.db") as conn:
+        conn.execute(
+            "INSERT INTO session_state(session_uuid, last_event, last_event_at,"
+            " end_reason, ended_at) SELECT uuid, CASE WHEN last_ts < ?1 THEN"
+            " 'SessionEnd' ELSE 'UserPromptSubmit' END, last_ts, CASE WHEN last_ts < ?1"
+            " THEN 'logout' END, CASE WHEN last_ts < ?1 THEN last_ts END FROM sessions",
+            (week_ago,))
+        return int(conn.execute("SELECT count(*) FROM sessions").fetchone()[0])
 
 
 def git_project(project: Path, env: dict[str, str]) -> None:
@@ -204,6 +237,100 @@ def git_project(project: Path, env: dict[str, str]) -> None:
     git = ["git", "-C", str(project), "-c", "user.name=bench", "-c", "user.email=bench@example.org"]
     for args in (["init", "-q"], ["add", "README.md"], ["commit", "-q", "-m", "init"]):
         subprocess.run([*git, *args], check=True, env=env, capture_output=True)
+
+
+def one_session(data: bytes, copy: int, day: bytes) -> bytes:
+    """``data`` with its ids rewritten as copy ``copy`` but the big session's id kept: distinct
+    records, all of ONE session (a rewritten sessionId would make every copy a session)."""
+    return (rewrite_ids(data, copy).replace(rewrite_ids(FIXTURE_SESSION, copy), BIG_SESSION)
+            .replace(DATE, day))
+
+
+def yesterday_date() -> bytes:
+    """The big session's date: yesterday, so it is the newest (and an open) session of its
+    archive, as a session in progress is."""
+    return time.strftime("%Y-%m-%dT", time.gmtime(time.time() - 86_400)).encode()
+
+
+@dataclass
+class BigSession:
+    """The ~100 MB session: its transcript, its archive, and what building them cost."""
+
+    transcript: Path
+    data_dir: Path
+    bytes: int
+    copies: int
+    write_seconds: float
+    ingest_seconds: float
+    digest_seconds: float
+
+
+def big_transcript(folder: Path) -> tuple[Path, int]:
+    """Whole copies of the fixture, big lines included, up to :data:`BIG_BYTES`. Written as it
+    is built: 620 copies, about 2 s of id rewriting."""
+    folder.mkdir(parents=True, exist_ok=True)
+    body, day = FIXTURE.read_bytes(), yesterday_date()
+    path = folder / f"{BIG_SESSION.decode()}.jsonl"
+    copies = -(-BIG_BYTES // len(body))
+    with open(path, "wb") as handle:
+        for copy in range(copies):
+            handle.write(one_session(body, copy, day))
+    return path, copies
+
+
+def bring_digest_up_to_date(python: Path, env: dict[str, str], project: Path,
+                            big: BigSession) -> None:
+    """One real SessionStart with a new session id: its handoff folds the previous session (the
+    big one, the only and newest session of its archive) and saves the digest under
+    ``digests/``, as the first session start after an import does. From then on every Stop
+    folds only what it archived, which is the steady state the series measures."""
+    session = str(uuid.uuid4())
+    payload = json.dumps({
+        "session_id": session, "transcript_path": str(big.transcript.parent / f"{session}.jsonl"),
+        "cwd": str(project), "hook_event_name": "SessionStart", "source": "startup",
+    }).encode()
+    result = subprocess.run([str(python), hook_script("SessionStart"), "SessionStart"],
+                            input=payload, capture_output=True, cwd=project, timeout=120,
+                            env={**env, DATA_DIR_ENV: str(big.data_dir)}, check=False)
+    problem = f"exit {result.returncode}" if result.returncode else _handoff_printed(result)
+    if problem is None and BIG_SESSION.decode() not in result.stdout.decode("utf-8", "replace"):
+        problem = "the handoff is not about the big session"
+    if problem is None and not digest_saved(big):
+        problem = ("no saved digest (neither digests/<session>.json nor a row of the digests"
+                   " table): the hook ran out of time? --no-big skips the series")
+    if problem:
+        raise RuntimeError(f"SessionStart on the big session: {problem}\n"
+                           f"{result.stderr.decode('utf-8', 'replace')[-2000:]}")
+
+
+def digest_saved(big: BigSession) -> bool:
+    """The big session's digest is saved: as a file beside the archive (versions before the
+    layered tree) or as a row of the archive's ``digests`` table at the file's end."""
+    if (big.data_dir / "digests" / f"{BIG_SESSION.decode()}.json").is_file():
+        return True
+    with sqlite3.connect(big.data_dir / "archive.db") as conn:
+        try:
+            row = conn.execute("SELECT d.offset = f.committed FROM digests d JOIN files f"
+                               " ON f.id = d.file_id").fetchone()
+        except sqlite3.OperationalError:  # no such table
+            return False
+    return bool(row and row[0])
+
+
+def build_big_session(python: Path, env: dict[str, str], project: Path,
+                      folder: Path, data_dir: Path) -> BigSession:
+    """The transcript in its own project folder, its own archive (imported in this process),
+    and its saved digest brought up to date by a SessionStart hook process."""
+    started = time.perf_counter()
+    transcript, copies = big_transcript(folder)
+    written = time.perf_counter()
+    build_archive(python, env, project, data_dir, [transcript])
+    ingested = time.perf_counter()
+    big = BigSession(transcript, data_dir, transcript.stat().st_size, copies,
+                     written - started, ingested - written, 0.0)
+    bring_digest_up_to_date(python, env, project, big)
+    big.digest_seconds = time.perf_counter() - ingested
+    return big
 
 
 # --- measuring ----------------------------------------------------------------------------------
@@ -261,9 +388,11 @@ class Setup:
     large_sessions: int
     small_sessions: int
     build_seconds: float
+    big: BigSession | None
+    """None with ``--no-big``."""
 
 
-def prepare_world(work: Path, python: Path) -> Setup:
+def prepare_world(work: Path, python: Path, with_big: bool = True) -> Setup:
     home = work / "home"
     home.mkdir()
     env = _clean_env({
@@ -280,14 +409,15 @@ def prepare_world(work: Path, python: Path) -> Setup:
     projects = home / ".claude" / "projects"
     large_folder, small_folder = projects / "large", projects / "small"
     started = time.perf_counter()
-    # Never read a real user's settings while building in this process either.
-    os.environ["SESSION_CORE_USER_CONFIG"] = env["SESSION_CORE_USER_CONFIG"]
-    large = build_archive(project, work / "data-large",
+    large = build_archive(python, env, project, work / "data-large",
                           synthetic_transcripts(large_folder, LARGE, 0))
-    small = build_archive(project, work / "data-small",
+    small = build_archive(python, env, project, work / "data-small",
                           synthetic_transcripts(small_folder, SMALL, LARGE))
+    build_seconds = time.perf_counter() - started
+    big = build_big_session(python, env, project, projects / "big", work / "data-big") \
+        if with_big else None
     return Setup(python, env, project, large_folder, small_folder, work / "data-large",
-                 work / "data-small", large, small, time.perf_counter() - started)
+                 work / "data-small", large, small, build_seconds, big)
 
 
 def _no_output(result: subprocess.CompletedProcess[bytes]) -> str | None:
@@ -307,7 +437,7 @@ def build_commands(setup: Setup) -> list[Command]:
     py, project = str(setup.python), str(setup.project)
 
     def env_for(data: Path) -> dict[str, str]:
-        return {**setup.env, paths.DATA_DIR_ENV: str(data)}
+        return {**setup.env, DATA_DIR_ENV: str(data)}
 
     def session_start(folder: Path) -> Callable[[int], bytes]:
         def prepare(_: int) -> bytes:
@@ -326,12 +456,15 @@ def build_commands(setup: Setup) -> list[Command]:
     old_date = b"2020-01-01T"
     stop_transcript.write_bytes(rewrite_ids(b"".join(lines[:10]), 99_999).replace(DATE, old_date))
 
+    stop_lines = itertools.count()
+
     def stop(run: int) -> bytes:
-        """Two more lines, ids rewritten per run so each is a new record, then the payload."""
+        """Two more lines, ids rewritten per line so each is a new record (counted, not derived
+        from ``run``: the warm-up rounds all pass -1), then the payload."""
         with open(stop_transcript, "ab") as handle:
-            for k in range(LINES_PER_STOP):
-                line = lines[(run * LINES_PER_STOP + k) % len(lines)]
-                handle.write(rewrite_ids(line, 200_000 + run * LINES_PER_STOP + k)
+            for _ in range(LINES_PER_STOP):
+                n = next(stop_lines)
+                handle.write(rewrite_ids(lines[n % len(lines)], 200_000 + n)
                              .replace(DATE, old_date))
         return json.dumps({
             "session_id": stop_session, "transcript_path": str(stop_transcript), "cwd": project,
@@ -351,38 +484,69 @@ def build_commands(setup: Setup) -> list[Command]:
         line = result.stdout.decode("utf-8", "replace")
         return None if "msgs saved" in line else f"no live state shown: {line.strip()!r}"
 
-    hook = str(HOOKS / "session_loader.py")
-    return [
-        Command(Series("bare python -c pass", [py, "-c", "pass"]), setup.env, setup.project,
+    hook = hook_script("SessionStart")
+    commands = [
+        Command(Series("bare python -c pass", [py, "-c", "pass"], key=BARE), setup.env,
+                setup.project, lambda _: b""),
+        Command(Series("bare python -I -S -c pass", [py, "-I", "-S", "-c", "pass"],
+                       bar="(floor, no bar)", key=FLOOR), setup.env, setup.project,
                 lambda _: b""),
         Command(Series(f"SessionStart @{setup.large_sessions}", [py, hook, "SessionStart"],
-                       bar=f"<= {MAX_HOOK_VS_BARE}x"),
+                       bar=f"<= {MAX_HOOK_VS_BARE}x", key="session_start_large"),
                 env_for(setup.large_data), setup.project, session_start(setup.large_folder),
                 _handoff_printed),
         Command(Series(f"SessionStart @{setup.small_sessions}", [py, hook, "SessionStart"],
-                       bar=f"<= {MAX_HOOK_VS_BARE}x"),
+                       bar=f"<= {MAX_HOOK_VS_BARE}x", key="session_start_small"),
                 env_for(setup.small_data), setup.project, session_start(setup.small_folder),
                 _handoff_printed),
-        Command(Series("Stop (+2 lines)", [py, str(HOOKS / "session_saver.py"), "Stop"],
-                       bar=f"<= {MAX_HOOK_VS_BARE}x"),
+        Command(Series("Stop (+2 lines)", [py, hook_script("Stop"), "Stop"],
+                       bar=f"<= {MAX_HOOK_VS_BARE}x", key="stop"),
                 env_for(setup.large_data), setup.project, stop, _no_output),
         Command(Series("status line", [py, str(HOOKS / "status_line.py")],
-                       bar=f"<= {MAX_STATUS_VS_BARE}x"),
+                       bar=f"<= {MAX_STATUS_VS_BARE}x", key="status"),
                 {**env_for(setup.large_data), "NO_COLOR": "1"}, setup.project,
                 lambda _: status_payload, status_check),
-        *(Command(Series(f"  imports only: {label}", [py, "-c", f"import {modules}"],
-                         bar="(where the time goes)"), setup.env, setup.project, lambda _: b"")
-          for label, modules in IMPORT_ONLY),
     ]
+    if setup.big is not None:
+        commands.append(big_stop_command(setup, setup.big))
+    commands += [
+        Command(Series(f"  imports only: {label}", [py, "-c", f"import {modules}"],
+                       bar="(where the time goes)"), setup.env, setup.project, lambda _: b"")
+        for label, modules in IMPORT_ONLY]
+    return commands
+
+
+def big_stop_command(setup: Setup, big: BigSession) -> Command:
+    """Stop on the ~100 MB session: five new lines each run, the fixture's next lines (big ones
+    too, in file order, so a run of 10 rounds appends the whole fixture once), then a Stop."""
+    lines = FIXTURE.read_bytes().splitlines(keepends=True)
+    day, appended = yesterday_date(), itertools.count()
+    session = BIG_SESSION.decode()
+
+    def prepare(run: int) -> bytes:
+        with open(big.transcript, "ab") as handle:
+            for _ in range(LINES_PER_BIG_STOP):
+                n = next(appended)
+                handle.write(one_session(lines[n % len(lines)], BIG_APPENDED_COPY + n, day))
+        return json.dumps({
+            "session_id": session, "transcript_path": str(big.transcript),
+            "cwd": str(setup.project), "hook_event_name": "Stop", "stop_hook_active": False,
+            "last_assistant_message": f"Done with step {run}.",
+        }).encode()
+
+    return Command(
+        Series(f"Stop (+{LINES_PER_BIG_STOP} lines) @{big.bytes / 1e6:.0f} MB session",
+               [str(setup.python), hook_script("Stop"), "Stop"],
+               bar="(no bar: vs itself)", key="stop_big"),
+        {**setup.env, DATA_DIR_ENV: str(big.data_dir)}, setup.project, prepare,
+        _no_output)
 
 
 def log_errors(setup: Setup) -> list[str]:
     """ERROR lines the hooks logged: a hook that failed fast would look fast."""
-    log = subprocess.run(
-        [str(setup.python), "-c", "from session_core import hooklog; print(hooklog.log_path())"],
-        capture_output=True, text=True, env=setup.env, check=True).stdout.strip()
+    log = Path(setup.env["XDG_STATE_HOME"]) / "session-core" / "log" / "hooks.log"
     try:
-        text = Path(log).read_text(encoding="utf-8", errors="replace")
+        text = log.read_text(encoding="utf-8", errors="replace")
     except FileNotFoundError:
         return []
     return [line for line in text.splitlines() if " ERROR " in line]
@@ -391,8 +555,16 @@ def log_errors(setup: Setup) -> list[str]:
 # --- report -------------------------------------------------------------------------------------
 
 
+def by_key(series: list[Series]) -> dict[str, Series]:
+    """Series by :attr:`Series.key`: the list's order changes with ``--no-big``."""
+    return {s.key: s for s in series if s.key}
+
+
 def verdicts(series: list[Series]) -> dict[str, dict[str, Any]]:
-    bare, start_large, start_small, stop, status = series[:5]
+    """The bars, all on ratios to ``python -c pass`` as before the second baseline existed."""
+    keyed = by_key(series)
+    bare, stop, status = keyed[BARE], keyed["stop"], keyed["status"]
+    start_large, start_small = keyed["session_start_large"], keyed["session_start_small"]
     rows = {
         "status_vs_bare": (status.median / bare.median, MAX_STATUS_VS_BARE),
         "session_start_large_vs_bare": (start_large.median / bare.median, MAX_HOOK_VS_BARE),
@@ -405,14 +577,25 @@ def verdicts(series: list[Series]) -> dict[str, dict[str, Any]]:
             for name, (ratio, bar) in rows.items()}
 
 
+def baseline_ratios(series: list[Series]) -> dict[str, dict[str, float]]:
+    """Every series' median over each baseline's: ``x bare`` carries the bars, ``x -I -S`` says
+    how far a hook is from the cheapest Python process there is."""
+    keyed = by_key(series)
+    bare, floor = keyed[BARE].median, keyed[FLOOR].median
+    return {s.name: {"vs_bare": s.median / bare, "vs_bare_isolated": s.median / floor}
+            for s in series}
+
+
 def render(series: list[Series], results: dict[str, dict[str, Any]], repeat: int) -> str:
-    bare = series[0].median
-    lines = [f"{'command':<30} {'median':>9} {'p10':>8} {'p90':>8} {'x bare':>7}  bar"]
+    ratios = baseline_ratios(series)
+    lines = [f"{'command':<34} {'median':>9} {'p10':>8} {'p90':>8} {'x bare':>7} {'x -I -S':>7}"
+             "  bar (on x bare)"]
     for s in series:
         ordered = sorted(s.seconds)
         p10, p90 = ordered[len(ordered) // 10], ordered[(len(ordered) * 9) // 10]
-        lines.append(f"{s.name:<30} {s.median * 1000:7.1f}ms {p10 * 1000:6.1f}ms "
-                     f"{p90 * 1000:6.1f}ms {s.median / bare:6.2f}x  {s.bar}")
+        lines.append(f"{s.name:<34} {s.median * 1000:7.1f}ms {p10 * 1000:6.1f}ms "
+                     f"{p90 * 1000:6.1f}ms {ratios[s.name]['vs_bare']:6.2f}x "
+                     f"{ratios[s.name]['vs_bare_isolated']:6.2f}x  {s.bar}")
     lines.append(f"\nratios of medians ({repeat} runs each, interleaved):")
     for name, row in results.items():
         mark = "PASS" if row["pass"] else "FAIL"
@@ -424,6 +607,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Hook process cost against a bare python start.")
     parser.add_argument("--repeat", type=int, default=30,
                         help="timed runs per command, interleaved (default 30)")
+    parser.add_argument("--no-big", action="store_true",
+                        help="skip the Stop series on a ~100 MB session (saves ~3 s of setup)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -435,14 +620,20 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     python = ensure_venv(lambda message: print(message, flush=True))
     with tempfile.TemporaryDirectory(prefix="session-core-hook-bench-") as tmp:
-        setup = prepare_world(Path(tmp), python)
+        setup = prepare_world(Path(tmp), python, with_big=not args.no_big)
         print(f"archives: {setup.large_sessions} and {setup.small_sessions} sessions"
               f" (built in {setup.build_seconds:.1f} s)", flush=True)
+        if setup.big is not None:
+            big = setup.big
+            print(f"big session: {big.bytes / 1e6:.1f} MB ({big.copies} copies of the fixture)"
+                  f" written in {big.write_seconds:.1f} s, imported in {big.ingest_seconds:.1f} s,"
+                  f" digest saved by SessionStart in {big.digest_seconds:.1f} s", flush=True)
         commands = build_commands(setup)
         problems = measure(commands, args.repeat)
         errors = log_errors(setup)
     series = [c.series for c in commands]
     results = verdicts(series)
+    ratios = baseline_ratios(series)
     wall = time.perf_counter() - started
     print(render(series, results, args.repeat))
     for problem in sorted(set(problems))[:10]:
@@ -461,8 +652,14 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "sessions": {"large": setup.large_sessions, "small": setup.small_sessions},
         "build_seconds": setup.build_seconds,
-        "series": [{"name": s.name, "argv_tail": s.argv[1:], "median": s.median,
-                    "seconds": s.seconds} for s in series],
+        "big_session": None if setup.big is None else {
+            "bytes": setup.big.bytes, "copies": setup.big.copies,
+            "lines_per_stop": LINES_PER_BIG_STOP, "write_seconds": setup.big.write_seconds,
+            "ingest_seconds": setup.big.ingest_seconds,
+            "digest_seconds": setup.big.digest_seconds},
+        "baselines": {"vs_bare": "python -c pass", "vs_bare_isolated": "python -I -S -c pass"},
+        "series": [{"name": s.name, "key": s.key, "argv_tail": s.argv[1:], "median": s.median,
+                    **ratios[s.name], "seconds": s.seconds} for s in series],
         "ratios": results,
         "problems": sorted(set(problems)),
         "hook_errors": errors,

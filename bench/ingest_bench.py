@@ -31,8 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from session_core.archive import open_archive
-from session_core.importer import ImportSummary, ingest_paths
+from session_core.cli.backfill import ImportSummary, ingest_paths
+from session_core.store.archive import open_archive
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_TRANSCRIPTS = REPO_ROOT.parent / "shared" / "transcripts"

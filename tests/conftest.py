@@ -7,10 +7,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from session_core.archive import Archive, open_archive
+from session_core.store.archive import Archive, open_archive
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "transcripts"
@@ -63,7 +64,7 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     )
 
 
-def archive_dump(archive: Archive) -> dict[str, object]:
+def archive_dump(archive: Archive) -> dict[str, list[tuple[Any, ...]]]:
     """Everything the archive means, independent of row ids and frame layout."""
     conn = archive.db.conn
     sessions = conn.execute(

@@ -20,6 +20,7 @@ if ! "$E2E_CLAUDE" --version >/dev/null 2>&1; then
   "$E2E_CLAUDE" --version
 fi
 export PATH="$PWD/.venv/bin:$PATH"
-echo "== ruff"; ruff check session_core tests bench
-echo "== mypy"; mypy session_core
+echo "== ruff"; ruff check session_core install.py tests bench
+echo "== mypy"; mypy session_core install.py tests
+echo "== layers"; python -m session_core.tools.layers
 echo "== pytest"; python -m pytest -q -p no:cacheprovider "$@"

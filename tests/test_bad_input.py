@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from session_core.archive import open_archive
-from session_core.ingest import ingest_file
-from session_core.queries import search
+from session_core.store.archive import open_archive
+from session_core.store.entries import search
+from session_core.transcript.ingest import ingest_file
 
 from .conftest import run_cli
 
@@ -88,7 +88,7 @@ def test_a_100_mb_single_line_uses_bounded_memory(project: Path, tmp_path: Path,
         handle.write(tail)
         digest.update(tail)
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (large) test process.
-    script = ("import sys; from session_core.cli import main; rc = main(sys.argv[1:]);"
+    script = ("import sys; from session_core.cli.main import main; rc = main(sys.argv[1:]);"
               " hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0];"
               " print(hwm.split()[1], file=sys.stderr); sys.exit(rc)")
     import subprocess
@@ -109,7 +109,7 @@ def test_file_that_vanishes_between_calls_is_an_error_not_a_crash(project: Path,
     with open_archive(project) as archive:
         ingest_file(archive.db, path, archive.settings)
         path.unlink()
-        from session_core.errors import InputError
+        from session_core.base.errors import InputError
 
         with pytest.raises(InputError):
             ingest_file(archive.db, path, archive.settings)

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from session_core.handlers.siblings import FULL_PASS_EVERY_S, FULL_PASS_KEY
+from session_core.hook.handlers.catch_up import FULL_PASS_EVERY_S
+from session_core.store.meta import FULL_CATCH_UP_AT as FULL_PASS_KEY
 
-from .test_hook_contract import (
+from .hookkit import (
     FIXTURE,
     HOOK_TARGETS_BY_EVENT,
     SESSION,

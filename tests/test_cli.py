@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from session_core import paths
+from session_core.base import locations
+from session_core.transcript import layout
 
 from .conftest import FIXTURES, SHARED, run_cli
 
@@ -16,7 +17,7 @@ DEMO = SHARED / "claude-code-2.1.328" / "projects" / "-home-dev-projects-demo-ap
 
 
 def _claude_has(project: Path, *files: Path) -> Path:
-    folder = Path(paths.find_project_folder(project))
+    folder = Path(layout.project_folder(project))
     folder.mkdir(parents=True, exist_ok=True)
     for source in files:
         shutil.copyfile(source, folder / source.name)
@@ -25,7 +26,7 @@ def _claude_has(project: Path, *files: Path) -> Path:
 
 def test_import_backfills_what_claude_code_keeps_for_this_project(project: Path) -> None:
     _claude_has(project, *sorted(DEMO.glob("*.jsonl")))
-    other = Path(paths.find_project_folder(project.parent / "other"))
+    other = Path(layout.project_folder(project.parent / "other"))
     other.mkdir(parents=True)
     shutil.copyfile(FIXTURES / "short.jsonl", other / "short.jsonl")
 
@@ -39,7 +40,7 @@ def test_import_backfills_what_claude_code_keeps_for_this_project(project: Path)
 def test_claude_config_dir_is_honoured(project: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     env = {"CLAUDE_CONFIG_DIR": str(elsewhere)}
-    folder = elsewhere / "projects" / paths.encode_project_folder(project)
+    folder = elsewhere / "projects" / layout.encode_project_folder(project)
     folder.mkdir(parents=True)
     shutil.copyfile(FIXTURES / "short.jsonl", folder / "short.jsonl")
     result = run_cli("import", "--project", str(project), env=env)
@@ -76,14 +77,14 @@ def test_list_show_status_search(project: Path) -> None:
     assert meta["input_tokens"] == 6000 and meta["output_tokens"] == 200
 
     status = json.loads(run_cli("status", "--json", "--project", str(project)).stdout)
-    assert status["sessions"] == 2 and status["schema_version"] == 2
+    assert status["sessions"] == 2 and status["schema_version"] == 3
     assert status["raw_bytes"] == sum(p.stat().st_size for p in DEMO.glob("*.jsonl"))
     assert status["last_ingest"]
 
     hits = run_cli("search", "retry", "--project", str(project)).stdout.decode()
     assert "6b32797c-28fc-4a1f-b9c8-863fe6c99815" in hits
     bad = run_cli("search", '"unbalanced', "--project", str(project))
-    assert bad.returncode == 7 and bad.stderr.startswith(b"Error: ")
+    assert bad.returncode == 10 and bad.stderr.startswith(b"Error: ")
 
     missing = run_cli("show", "ffffffff", "--project", str(project))
     assert missing.returncode == 3 and b"Try: run 'session-core list'" in missing.stderr
@@ -95,7 +96,7 @@ def test_verify_finds_a_flipped_bit_inside_a_frame(project: Path) -> None:
     assert run_cli("verify", "--project", str(project)).returncode == 0
     import sqlite3
 
-    with sqlite3.connect(paths.archive_path(project)) as conn:
+    with sqlite3.connect(locations.archive_path(project)) as conn:
         frame = bytearray(conn.execute("SELECT data FROM chunks").fetchone()[0])
         frame[len(frame) // 2] ^= 0x10
         conn.execute("UPDATE chunks SET data = ?", (bytes(frame),))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from session_core.archive import open_archive
-from session_core.queries import list_sessions
+from session_core.store.archive import open_archive
+from session_core.store.summary import list_sessions
 
 from .conftest import FIXTURES, SHARED
 
@@ -74,8 +74,8 @@ def test_sixteen_processes_share_one_archive(project: Path, tmp_path: Path) -> N
         assert entries[0] == entries[1] == len(_expected_keys(identical + different))
         sessions = list_sessions(conn)
         assert len(sessions) == 16 + 2
-        files = conn.execute("SELECT path, size FROM files ORDER BY path").fetchall()
-        assert files == sorted((str(p), p.stat().st_size) for p in identical + different)
+        archived = conn.execute("SELECT path, size FROM files ORDER BY path").fetchall()
+        assert archived == sorted((str(p), p.stat().st_size) for p in identical + different)
         fts = conn.execute("SELECT count(*) FROM entries_fts WHERE entries_fts MATCH"
                            " 'phx OR server'").fetchone()[0]
         assert fts > 0
@@ -89,8 +89,8 @@ def test_hooks_racing_a_growing_transcript_never_see_a_rewrite(project: Path,
     lines = source.splitlines(keepends=True)
     live = tmp_path / "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl"
     live.write_bytes(b"")
-    script = ("import sys; from pathlib import Path; from session_core.archive import"
-              " open_archive; from session_core.ingest import ingest_file\n"
+    script = ("import sys; from pathlib import Path; from session_core.store.archive import"
+              " open_archive; from session_core.transcript.ingest import ingest_file\n"
               "a = open_archive(sys.argv[1]); live = Path(sys.argv[2])\n"
               "while live.stat().st_size < int(sys.argv[3]):\n"
               "    r = ingest_file(a.db, live, a.settings)\n"
@@ -107,13 +107,13 @@ def test_hooks_racing_a_growing_transcript_never_see_a_rewrite(project: Path,
         _, err = hook.communicate(timeout=300)
         assert hook.returncode == 0, err.decode()
     with open_archive(project) as archive:
-        from session_core.ingest import ingest_file
+        from session_core.transcript.ingest import ingest_file
 
         ingest_file(archive.db, live, archive.settings)
         generations = archive.db.conn.execute("SELECT DISTINCT generation FROM chunks").fetchall()
         assert generations == [(0,)]
-        from session_core.queries import session_files
-        from session_core.readback import file_bytes
+        from session_core.store.files import of_session as session_files
+        from session_core.store.frames import read as file_bytes
 
         (record,) = session_files(archive.db.conn, 1)
         assert b"".join(file_bytes(archive.db.conn, record)) == source

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from session_core.config import load_settings
-from session_core.errors import ConfigError
+from session_core.base.errors import ConfigError
+from session_core.base.settings import load_settings
 
 from .conftest import run_cli
 
@@ -59,7 +59,7 @@ def test_user_folders_match_platformdirs(monkeypatch: pytest.MonkeyPatch, xdg: s
     """Hooks compute these without importing platformdirs; the answer must be the same."""
     import platformdirs
 
-    from session_core import paths
+    from session_core.base import locations
 
     monkeypatch.delenv("SESSION_CORE_USER_CONFIG", raising=False)
     for variable in ("XDG_CONFIG_HOME", "XDG_STATE_HOME"):
@@ -67,6 +67,7 @@ def test_user_folders_match_platformdirs(monkeypatch: pytest.MonkeyPatch, xdg: s
             monkeypatch.delenv(variable, raising=False)
         else:
             monkeypatch.setenv(variable, xdg)
-    assert Path(paths.user_config_path()) == Path(
+    assert Path(locations.user_config_path()) == Path(
         platformdirs.user_config_dir("session-core", appauthor=False)) / "config.json"
-    assert Path(paths.log_dir()) == Path(platformdirs.user_log_dir("session-core", appauthor=False))
+    assert Path(locations.log_dir()) == Path(platformdirs.user_log_dir("session-core",
+                                                                        appauthor=False))

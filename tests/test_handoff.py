@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from session_core.digest import digest_lines
-from session_core.handoff import after_compaction, fit, previous_session
+from session_core.handoff.text import after_compaction, fit, previous_session
+from session_core.transcript.digest import digest_lines
 
 from .conftest import FIXTURES, REPO
 
@@ -130,7 +130,7 @@ def _hook(script: str, event: str, payload: dict[str, Any], project: Path) -> by
 
 
 def test_empty_history_means_no_output(project: Path) -> None:
-    out = _hook("session_loader.py", "SessionStart",
+    out = _hook("run.py", "SessionStart",
                 {"session_id": "new", "source": "startup", "hook_event_name": "SessionStart"},
                 project)
     assert out == b""
@@ -142,16 +142,16 @@ def test_startup_after_a_saved_session_hands_it_over_and_resume_is_one_line(
     transcripts.mkdir()
     old = transcripts / f"{SESSION}.jsonl"
     old.write_bytes(b"\n".join(session_lines()) + b"\n")
-    _hook("session_saver.py", "Stop", {"session_id": SESSION, "transcript_path": str(old),
+    _hook("run.py", "Stop", {"session_id": SESSION, "transcript_path": str(old),
                                        "last_assistant_message": "x"}, project)
-    out = _hook("session_loader.py", "SessionStart",
+    out = _hook("run.py", "SessionStart",
                 {"session_id": "new", "source": "clear",
                  "transcript_path": str(transcripts / "new.jsonl")}, project)
     context = json.loads(out)["hookSpecificOutput"]
     assert context["hookEventName"] == "SessionStart"
     assert SESSION in context["additionalContext"] and "retry.py" in context["additionalContext"]
     assert len(context["additionalContext"]) <= 4000
-    resumed = _hook("session_loader.py", "SessionStart",
+    resumed = _hook("run.py", "SessionStart",
                     {"session_id": SESSION, "source": "resume", "transcript_path": str(old)},
                     project)
     note = json.loads(resumed)["hookSpecificOutput"]["additionalContext"]
@@ -164,9 +164,9 @@ def test_handoff_budget_comes_from_settings(project: Path, tmp_path: Path) -> No
     name = "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl"
     old = tmp_path / name
     old.write_bytes(FIXTURES.joinpath(name).read_bytes())
-    _hook("session_saver.py", "Stop", {"session_id": "6b32797c-28fc-4a1f-b9c8-863fe6c99815",
+    _hook("run.py", "Stop", {"session_id": "6b32797c-28fc-4a1f-b9c8-863fe6c99815",
                                        "transcript_path": str(old)}, project)
-    out = _hook("session_loader.py", "SessionStart", {"session_id": "n", "source": "startup"},
+    out = _hook("run.py", "SessionStart", {"session_id": "n", "source": "startup"},
                 project)
     assert 0 < len(json.loads(out)["hookSpecificOutput"]["additionalContext"]) <= 300
 
@@ -178,8 +178,7 @@ def test_a_reply_the_transcript_does_not_hold_yet_still_counts_as_saved(
     lagging.write_bytes(b"")
     for event, field, text in (("UserPromptSubmit", "prompt", "hello"),
                                ("Stop", "last_assistant_message", "Hi there.")):
-        script = "chat_manager.py" if event == "UserPromptSubmit" else "session_saver.py"
-        _hook(script, event, {"session_id": SESSION, "transcript_path": str(lagging),
+        _hook("run.py", event, {"session_id": SESSION, "transcript_path": str(lagging),
                               field: text}, project)
     state = json.loads((project / ".claude" / "session-core" / "live" / f"{SESSION}.json")
                        .read_text())
@@ -198,12 +197,12 @@ def test_a_session_that_may_still_be_open_is_not_offered_for_resume(
     transcript = tmp_path / f"{SESSION}.jsonl"
     transcript.write_bytes(b"\n".join(session_lines()) + b"\n")
     payload = {"session_id": SESSION, "transcript_path": str(transcript)}
-    _hook("session_saver.py", "Stop", payload, project)  # saved just now, not ended
+    _hook("run.py", "Stop", payload, project)  # saved just now, not ended
     start = {"session_id": "new", "source": "startup"}
-    text = json.loads(_hook("session_loader.py", "SessionStart", start, project))
+    text = json.loads(_hook("run.py", "SessionStart", start, project))
     context = text["hookSpecificOutput"]["additionalContext"]
     assert SESSION in context and "may still be open" in context
     assert "claude --resume" not in context
-    _hook("session_saver.py", "SessionEnd", {**payload, "reason": "prompt_input_exit"}, project)
-    text = json.loads(_hook("session_loader.py", "SessionStart", start, project))
+    _hook("run.py", "SessionEnd", {**payload, "reason": "prompt_input_exit"}, project)
+    text = json.loads(_hook("run.py", "SessionStart", start, project))
     assert f"claude --resume {SESSION}" in text["hookSpecificOutput"]["additionalContext"]

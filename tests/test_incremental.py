@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from session_core import codec
-from session_core.archive import Archive, open_archive
-from session_core.export import export_session
-from session_core.ingest import compact_file, ingest_file
+from session_core.cli.export import export_session
+from session_core.store import codec
+from session_core.store.archive import Archive, open_archive
+from session_core.transcript.ingest import compact_file, ingest_file
 
 from .conftest import FIXTURES, SHARED, archive_dump
 
@@ -26,7 +27,7 @@ def _export(archive: Archive, session: str) -> bytes:
     return out.getvalue()
 
 
-def _one_shot(tmp: Path, name: str, data: bytes) -> dict[str, object]:
+def _one_shot(tmp: Path, name: str, data: bytes) -> dict[str, list[tuple[Any, ...]]]:
     project = tmp / "one-shot"
     project.mkdir(exist_ok=True)
     target = tmp / "one" / name
@@ -37,12 +38,11 @@ def _one_shot(tmp: Path, name: str, data: bytes) -> dict[str, object]:
         return _normalised(archive, target)
 
 
-def _normalised(archive: Archive, path: Path) -> dict[str, object]:
+def _normalised(archive: Archive, path: Path) -> dict[str, list[tuple[Any, ...]]]:
     dump = archive_dump(archive)
     text = str(path)
     for key in ("entries", "files"):
-        dump[key] = [tuple("FILE" if v == text else v for v in row)  # type: ignore[union-attr]
-                     for row in dump[key]]  # type: ignore[union-attr]
+        dump[key] = [tuple("FILE" if v == text else v for v in row) for row in dump[key]]
     return dump
 
 

@@ -7,7 +7,6 @@ reuses that venv (a later install only merges settings, imports and runs the wir
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -16,10 +15,15 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+
+from session_core.cli.setup import ignores
+from session_core.cli.setup.records import InstallRecords
+from session_core.cli.setup.settings_file import SettingsPlan, apply_settings, plan_install
+from session_core.cli.setup.settings_file import plan_uninstall as plan_uninstall_of
+from session_core.cli.setup.suite import Suite, Target, load_template
 
 REPO = Path(__file__).resolve().parents[1]
 INSTALL = REPO / "install.py"
@@ -113,13 +117,9 @@ def snapshot(*roots: Path) -> dict[str, tuple[int, int]]:
     return seen
 
 
-def load_installer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("session_core_install", INSTALL)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
-    spec.loader.exec_module(module)
-    return module
+def backup_of(installed: Installed, settings: Path) -> Path:
+    """Where the install keeps a settings file's pre-install bytes: in the suite's folder."""
+    return Suite(installed.data).backup_of(settings)
 
 
 def test_first_install_merges_ours_beside_theirs(installed: Installed) -> None:
@@ -130,13 +130,18 @@ def test_first_install_merges_ours_beside_theirs(installed: Installed) -> None:
     start = settings["hooks"]["SessionStart"]
     assert start[0] == {"hooks": [{"type": "command", "command": "echo theirs"}]}
     assert start[1]["hooks"][0]["command"] == str(installed.data / "venv" / "bin" / "python")
-    assert "SessionEnd session_saver.py" in our_commands(settings, installed.data)
+    assert "SessionEnd run.py" in our_commands(settings, installed.data)
     assert "status_line.py" in settings["statusLine"]["command"]
     claude = installed.project / ".claude"
-    assert (claude / "settings.local.json.session-core-backup").read_bytes() == FOREIGN
-    assert (claude / "settings.local.json").read_bytes().endswith(b"}\n")
-    gitignore = (installed.project / ".gitignore").read_text()
-    assert gitignore.splitlines().count(ARCHIVE_LINE) == 1
+    merged = (claude / "settings.local.json").read_bytes()
+    assert backup_of(installed, claude / "settings.local.json").read_bytes() == FOREIGN
+    assert sorted(p.name for p in claude.iterdir()) == ["session-core", "settings.local.json"]
+    # the user's formatting is kept: 4-space indent, their inline arrays, no final newline
+    assert merged.startswith(FOREIGN.split(b'"SessionStart"')[0]) and not merged.endswith(b"\n")
+    assert b'\n            {\n                "hooks": [\n' in merged
+    assert not (installed.project / ".gitignore").exists()  # git's own exclude file serves
+    exclude = (installed.project / ".git" / "info" / "exclude").read_text()
+    assert exclude.splitlines().count(ARCHIVE_LINE) == 1
     for script in (REPO / "hooks").glob("*.py"):
         assert (installed.data / "hooks" / script.name).read_bytes() == script.read_bytes()
     out = installed.first.stdout
@@ -154,8 +159,9 @@ def test_command_is_linked(installed: Installed) -> None:
 
 def test_second_install_changes_nothing(installed: Installed) -> None:
     watched = [installed.project / ".claude" / "settings.local.json",
-               installed.project / ".claude" / "settings.local.json.session-core-backup",
-               installed.project / ".gitignore", installed.data / "install-state.json",
+               backup_of(installed, installed.project / ".claude" / "settings.local.json"),
+               installed.project / ".git" / "info" / "exclude",
+               installed.data / "install-state.json",
                installed.data / "venv" / "session-core.stamp"]
     before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in watched}
     backups = sorted((installed.project / ".claude").glob("*backup*"))
@@ -184,7 +190,7 @@ def test_uninstall_restores_the_original_bytes(installed: Installed) -> None:
     done = run_install(installed.env, str(project), "--uninstall")
     assert done.returncode == 0, done.stderr
     assert (project / ".claude" / "settings.local.json").read_bytes() == FOREIGN
-    assert not (project / ".claude" / "settings.local.json.session-core-backup").exists()
+    assert not backup_of(installed, project / ".claude" / "settings.local.json").exists()
     assert (project / ".claude" / "session-core").is_dir()  # data is kept
     assert (installed.data / "venv").is_dir()
 
@@ -194,7 +200,7 @@ def test_shared_settings_file(installed: Installed) -> None:
     done = run_install(installed.env, str(project), "--shared", "--yes")
     assert done.returncode == 0, done.stderr
     assert "warning: --shared writes this machine's absolute paths" in done.stderr
-    assert "SessionStart session_loader.py" in our_commands(
+    assert "SessionStart run.py" in our_commands(
         settings_of(project, "settings.json"), installed.data)
     assert (project / ".claude" / "settings.local.json").read_bytes() == FOREIGN
     assert run_install(installed.env, str(project), "--uninstall", "--shared").returncode == 0
@@ -267,19 +273,18 @@ def test_errors_name_the_problem_and_change_nothing(tmp_path: Path) -> None:
 def test_merge_keeps_position_and_strips_mixed_groups(tmp_path: Path) -> None:
     """Pure merge logic: a re-install replaces our group in place; a foreign group that someone
     mixed our handler into keeps its own handlers and loses only ours."""
-    installer = load_installer()
-    layout = installer.Layout(REPO, tmp_path / "data")
-    ours = {"type": "command", "command": str(layout.python),
-            "args": [f"{layout.hooks}/session_loader.py", "SessionStart"], "timeout": 3}
+    suite = Suite(tmp_path / "data")
+    ours = {"type": "command", "command": str(suite.python),
+            "args": [f"{suite.hooks}/session_loader.py", "SessionStart"], "timeout": 3}
     theirs = {"type": "command", "command": "echo theirs"}
     settings = {"hooks": {"SessionStart": [{"hooks": [ours]}, {"hooks": [theirs]},
                                            {"hooks": [theirs, ours]}]}}
     project = tmp_path / "p"
     (project / ".claude").mkdir(parents=True)
     (project / ".claude" / "settings.local.json").write_text(json.dumps(settings))
-    target = installer.Target(project, False)
-    plan = installer.plan_install(layout, target, installer.load_template(layout), False,
-                                  {"settings": {}})
+    plan = plan_install(suite, Target(project, False), load_template(suite, REPO), False,
+                        InstallRecords(suite.state, {}))
+    assert plan.new is not None
     merged = json.loads(plan.new)["hooks"]["SessionStart"]
     assert merged[0]["hooks"][0]["timeout"] == 10  # ours, updated where it was
     assert merged[1:] == [{"hooks": [theirs]}, {"hooks": [theirs]}]
@@ -314,15 +319,18 @@ def test_created_local_settings_stays_out_of_git_status(installed: Installed) ->
     assert ".claude/settings.local.json" not in (theirs / ".git/info/exclude").read_text()
 
 
-def excluded_plan(installer: ModuleType, project: Path) -> tuple[Any, Any]:
-    target = installer.Target(project, False)
-    plan = installer.SettingsPlan(target, None, b"{}\n", {"existed": False, "created": []})
-    return target, plan
+def exclude_settings(project: Path) -> list[str]:
+    """What the install does for a settings.local.json it creates: the lines it adds."""
+    added = []
+    for entry in ignores.needed(project, created_local_settings=True):
+        if entry.line.endswith("settings.local.json"):
+            ignores.add(entry)
+            added.append(f"exclude: added {entry.line} to {entry.file}")
+    return added
 
 
 def test_exclude_finds_the_git_dir_of_worktrees_and_subfolders(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    installer = load_installer()
     main = make_project(tmp_path, "main repo")
     subprocess.run(["git", "-C", str(main), "-c", "user.name=t", "-c", "user.email=t@t", "commit",
                     "-q", "--allow-empty", "-m", "init"], check=True)
@@ -334,41 +342,40 @@ def test_exclude_finds_the_git_dir_of_worktrees_and_subfolders(
         (project / ".claude").mkdir(parents=True)
         (project / ".claude" / "settings.local.json").write_text("{}\n")
         assert "settings.local.json" in git_out(project, "status", "--porcelain", "-uall")
-        lines = installer.ensure_excluded(*excluded_plan(installer, project), False)
+        lines = exclude_settings(project)
         assert lines and lines[0].startswith("exclude: added"), lines
         assert "settings.local.json" not in git_out(project, "status", "--porcelain", "-uall")
-        assert installer.ensure_excluded(*excluded_plan(installer, project), False) == []
+        assert exclude_settings(project) == []
     exclude = (main / ".git" / "info" / "exclude").read_text().splitlines()
     assert exclude[-2:] == [".claude/settings.local.json", "/sub \\[1]/.claude/settings.local.json"]
     # already ignored by the project's own .gitignore: nothing added
     covered = make_project(tmp_path, "covered")
     (covered / ".gitignore").write_text(".claude/\n")
-    assert installer.ensure_excluded(*excluded_plan(installer, covered), False) == []
+    assert exclude_settings(covered) == []
     # without git on PATH: the .git file of a worktree still leads to the common info/exclude
-    monkeypatch.setattr(installer, "git", lambda *args: None)
+    monkeypatch.setattr(ignores, "git", lambda *args: None)
     (main / ".git" / "info" / "exclude").write_text("")
-    lines = installer.ensure_excluded(*excluded_plan(installer, worktree), False)
+    lines = exclude_settings(worktree)
     assert lines and str(main / ".git" / "info" / "exclude") in lines[0], lines
-    assert installer.ensure_excluded(*excluded_plan(installer, worktree), False) == []
+    assert exclude_settings(worktree) == []
 
 
-def settings_plan_run(installer: ModuleType, layout: Any, project: Path, shared: bool = False,
-                      statusline: bool = False, uninstall: bool = False) -> Any:
+def settings_plan_run(suite: Suite, project: Path, shared: bool = False,
+                      statusline: bool = False, uninstall: bool = False) -> SettingsPlan:
     """One install or uninstall of the settings file alone (no venv, hooks or wiring check)."""
-    target = installer.Target(project, shared)
-    state = installer.load_state(layout)
+    target = Target(project, shared)
+    records = InstallRecords.load(suite.state)
     if uninstall:
-        plan = installer.plan_uninstall(layout, target, state)
+        plan = plan_uninstall_of(suite, target, records)
     else:
-        plan = installer.plan_install(layout, target, installer.load_template(layout),
-                                      statusline, state)
-    installer.apply_settings(plan, layout, state)
+        plan = plan_install(suite, target, load_template(suite, REPO), statusline, records)
+    apply_settings(plan, suite, records)
+    records.save()
     return plan
 
 
 def test_symlinked_settings_file_stays_a_symlink(tmp_path: Path) -> None:
-    installer = load_installer()
-    layout = installer.Layout(REPO, tmp_path / "data")
+    suite = Suite(tmp_path / "data")
     dotfiles = tmp_path / "dot files"
     dotfiles.mkdir()
     real = dotfiles / "claude-settings.json"
@@ -377,17 +384,17 @@ def test_symlinked_settings_file_stays_a_symlink(tmp_path: Path) -> None:
     (project / ".claude").mkdir(parents=True)
     link = project / ".claude" / "settings.json"
     link.symlink_to(real)
-    settings_plan_run(installer, layout, project, shared=True)
+    settings_plan_run(suite, project, shared=True)
     assert link.is_symlink() and os.readlink(link) == str(real)
     assert "hooks" in json.loads(real.read_bytes()) and real.read_bytes() != FOREIGN
-    settings_plan_run(installer, layout, project, shared=True, uninstall=True)
+    settings_plan_run(suite, project, shared=True, uninstall=True)
     assert link.is_symlink() and real.read_bytes() == FOREIGN
     # a dangling link: the file it names is created, then removed; the link stays as it was
     dangling = project / ".claude" / "settings.local.json"
     dangling.symlink_to(dotfiles / "local.json")
-    settings_plan_run(installer, layout, project)
+    settings_plan_run(suite, project)
     assert dangling.is_symlink() and (dotfiles / "local.json").is_file()
-    settings_plan_run(installer, layout, project, uninstall=True)
+    settings_plan_run(suite, project, uninstall=True)
     assert dangling.is_symlink() and not (dotfiles / "local.json").exists()
     assert sorted(p.name for p in dotfiles.iterdir()) == ["claude-settings.json"]  # no temp file
 
@@ -398,19 +405,18 @@ STATUS = b'{\n  "model": "opus",\n  "statusLine": {"type": "command", "command":
 @pytest.mark.parametrize("lost", ["project moved", "state lost"])
 def test_replaced_status_line_comes_back_without_the_state_record(tmp_path: Path,
                                                                   lost: str) -> None:
-    installer = load_installer()
-    layout = installer.Layout(REPO, tmp_path / "data")
+    suite = Suite(tmp_path / "data")
     project = tmp_path / "old place"
     (project / ".claude").mkdir(parents=True)
     (project / ".claude" / "settings.local.json").write_bytes(STATUS)
-    settings_plan_run(installer, layout, project, statusline=True)
+    settings_plan_run(suite, project, statusline=True)
     assert "status_line.py" in settings_of(project)["statusLine"]["command"]
     if lost == "project moved":
         project = project.rename(tmp_path / "new place")
-        settings_plan_run(installer, layout, project)  # a re-install after the move, too
+        settings_plan_run(suite, project)  # a re-install after the move, too
     else:
-        layout.state.unlink()
-    settings_plan_run(installer, layout, project, uninstall=True)
+        suite.state.unlink()
+    settings_plan_run(suite, project, uninstall=True)
     assert (project / ".claude" / "settings.local.json").read_bytes() == STATUS
 
 
@@ -466,9 +472,8 @@ def test_hooks_folder_follows_the_hook_runtime_rule(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The wiring check looks for health.json where the hooks put it: archive_dir_for's rule
     (realpath of SESSION_CORE_DATA_DIR) evaluated in the project, the hooks' working folder."""
-    from session_core.live import archive_dir_for
+    from session_core.base.locations import archive_dir as archive_dir_for
 
-    installer = load_installer()
     project = tmp_path / "proj"
     project.mkdir()
     (tmp_path / "real data").mkdir()
@@ -478,7 +483,7 @@ def test_hooks_folder_follows_the_hook_runtime_rule(tmp_path: Path,
     monkeypatch.chdir(elsewhere)  # the installer's own working folder must not matter
     for value in ("", str(tmp_path / "linked data"), "rel/data", "../linked data", "~/x"):
         monkeypatch.setenv("SESSION_CORE_DATA_DIR", value)
-        got = installer.hooks_folder(project)
+        got = Target(project, False).archive
         monkeypatch.chdir(project)
         want = archive_dir_for(str(project))
         monkeypatch.chdir(elsewhere)

@@ -12,14 +12,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from session_core.archive import Archive
-from session_core.extract import extract
-from session_core.importer import ingest_paths
-from session_core.indexer import find_indexed_type, is_plain_progress, progress_timestamp
-from session_core.jsonlite import dumps, loads
-from session_core.models import RecordError, parse_record
-from session_core.queries import session_summary
-from session_core.scan import _pieces
+from session_core.base.jsonlite import dumps, loads
+from session_core.cli.backfill import ingest_paths
+from session_core.store.archive import Archive
+from session_core.store.summary import session_summary
+from session_core.transcript.extract import extract
+from session_core.transcript.lines import (
+    is_plain_progress,
+    progress_timestamp,
+)
+from session_core.transcript.lines import names_an_indexed_type as find_indexed_type
+from session_core.transcript.lines import pieces as _pieces
+from session_core.transcript.records import RecordError, parse_record
 
 from .conftest import REPO, SHARED
 
@@ -238,7 +242,7 @@ def test_the_hooks_json_reader_raises_jsons_errors_in_a_process_without_json() -
 
     script = (
         "import sys\n"
-        "from session_core.jsonlite import loads\n"
+        "from session_core.base.jsonlite import loads\n"
         "assert 'json' not in sys.modules\n"
         "for text in eval(sys.stdin.read()):\n"
         "    try:\n"

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from session_core import paths
-from session_core.archive import Archive, open_archive
-from session_core.cli import main
-from session_core.export import export_session
-from session_core.importer import ingest_paths
-from session_core.queries import list_sessions
+from session_core.cli.backfill import ingest_paths
+from session_core.cli.export import export_session
+from session_core.cli.main import main
+from session_core.store.archive import Archive, open_archive
+from session_core.store.summary import list_sessions
+from session_core.transcript import layout
 
 from .conftest import SHARED, archive_dump, corpus_files, run_cli
 
@@ -35,8 +35,8 @@ def test_export_reproduces_every_shared_transcript(archive: Archive, transcript:
     if kind == "session":
         assert _export(archive, session) == transcript.read_bytes()
     else:  # a subagent file alone: its bytes come back through restore
-        from session_core.queries import session_files
-        from session_core.readback import file_bytes
+        from session_core.store.files import of_session as session_files
+        from session_core.store.frames import read as file_bytes
 
         with archive.db.read() as conn:
             (record,) = session_files(conn, conn.execute(
@@ -58,7 +58,7 @@ def _lay_out_as_claude_does(folder: Path) -> dict[Path, bytes]:
 
 
 def test_restore_brings_back_every_file_after_claude_deleted_them(project: Path) -> None:
-    folder = Path(paths.find_project_folder(project))
+    folder = Path(layout.project_folder(project))
     originals = _lay_out_as_claude_does(folder)
     assert main(["import", "--project", str(project)]) == 0
     shutil.rmtree(folder)
@@ -81,7 +81,7 @@ def test_restore_brings_back_every_file_after_claude_deleted_them(project: Path)
 
 
 def test_restore_refuses_to_overwrite_a_different_file(project: Path) -> None:
-    folder = Path(paths.find_project_folder(project))
+    folder = Path(layout.project_folder(project))
     folder.mkdir(parents=True)
     transcript = folder / "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl"
     original = (SHARED / "claude-code-2.1.328/projects/-home-dev-projects-demo-app"

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from session_core import paths
-from session_core.archive import open_archive
-from session_core.db import Database
-from session_core.importer import ingest_paths
+from session_core.base import locations
+from session_core.cli.backfill import ingest_paths
+from session_core.store.archive import open_archive
+from session_core.store.connection import Database
 
 from .conftest import FIXTURES, archive_dump, run_cli
 
@@ -62,7 +62,7 @@ def test_import_waits_for_a_writer_holding_the_lock(project: Path) -> None:
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sqlite3, sys, time; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
         " c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); time.sleep(2);"
-        " c.execute('COMMIT')"), str(paths.archive_path(project))], stdout=subprocess.PIPE)
+        " c.execute('COMMIT')"), str(locations.archive_path(project))], stdout=subprocess.PIPE)
     assert holder.stdout is not None and holder.stdout.readline().strip() == b"locked"
     started = time.monotonic()
     with open_archive(project) as archive:
@@ -89,7 +89,7 @@ def test_an_import_stopped_part_way_completes_when_run_again(project: Path, tmp_
 def test_damaged_database_is_reported_not_crashed(project: Path) -> None:
     with open_archive(project) as archive:
         ingest_paths(archive, [FIXTURES / "short.jsonl"])
-    db = Path(paths.archive_path(project))
+    db = Path(locations.archive_path(project))
     data = bytearray(db.read_bytes())
     data[4096:8192] = b"\xff" * 4096  # wreck the second page
     db.write_bytes(bytes(data))

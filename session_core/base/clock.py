@@ -1,0 +1,23 @@
+"""The one timestamp format we write: UTC, milliseconds, ``Z``, as Claude Code writes its
+records (``2026-11-23T08:49:53.123Z``). Stored times are compared as strings (the open sessions
+of the last week, a reply newer than the transcript), which only holds in one format."""
+
+from __future__ import annotations
+
+import time
+
+
+def utc_stamp(seconds: float | None = None) -> str:
+    """``seconds`` since the epoch (default: now) in the stored format."""
+    now = time.time() if seconds is None else seconds
+    whole = int(now // 1)
+    millis = int((now - whole) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
+
+
+def file_stamp(seconds: float | None = None) -> str:
+    """The same instant for a file name (no colons), sorting as the stored format does."""
+    now = time.time() if seconds is None else seconds
+    whole = int(now // 1)
+    micros = int((now - whole) * 1_000_000)
+    return time.strftime("%Y%m%dT%H%M%S", time.gmtime(whole)) + f"{micros:06d}Z"

@@ -1,0 +1,143 @@
+"""Settings: defaults, then the user file, then ``<project>/.claude/session-core.json``.
+
+``Settings`` is a plain class so that a hook (a fresh process per event) pays nothing
+for it when no settings file exists, which is the common case. A file's contents are validated
+with pydantic, imported only then, with ``extra='forbid'`` so a typo is an error that names the
+key instead of a setting silently ignored.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import locations
+from .errors import ConfigError
+from .jsonlite import loads
+
+TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .fs import StrPath
+
+SPEC: dict[str, tuple[object, object, dict[str, int]]] = {
+    # name: (type, default, bounds). Why each default, in the README's settings table.
+    "compression_level": (int, 3, {"ge": 1, "le": 22}),
+    "repack_level": (int, 9, {"ge": 1, "le": 22}),
+    "frame_bytes": (int, 4 * 1024 * 1024, {"ge": 64 * 1024, "le": 64 * 1024 * 1024}),
+    "repack_after_frames": (int, 16, {"ge": 2, "le": 10_000}),
+    "max_indexed_line_bytes": (int, 32 * 1024 * 1024, {"ge": 1024}),
+    "tool_text_chars": (int, 2000, {"ge": 0, "le": 1_000_000}),
+    "busy_timeout_ms": (int, 30_000, {"ge": 100, "le": 600_000}),
+    "claude_config_dir": (str | None, None, {}),
+    "handoff_chars": (int, 4000, {"ge": 200, "le": 9000}),
+    # Below the template's shortest timeout (10 s): past it Claude Code kills the hook unlogged.
+    "hook_budget_ms": (int, 8000, {"ge": 200, "le": 9000}),
+    "session_end_budget_ms": (int, 1200, {"ge": 100, "le": 1400}),
+}
+SETTING_NAMES = tuple(SPEC)
+
+
+class Settings:
+    """Every setting with its default; immutable by convention (use :meth:`replace`).
+
+    A plain class, not a dataclass or pydantic model: hooks build one per process, and both
+    imports are kept off their path (bench/README.md, the import ledger).
+    """
+
+    __slots__ = SETTING_NAMES
+
+    def __init__(self, **values: object) -> None:
+        unknown = set(values) - set(SPEC)
+        if unknown:
+            raise TypeError(f"unknown settings: {sorted(unknown)}")
+        for name, (_, default, _) in SPEC.items():
+            setattr(self, name, values.get(name, default))
+
+    compression_level: int
+    """zstd level for new frames; 3 meets the size bar at several times the speed of 9+."""
+    repack_level: int
+    """zstd level used when small live-ingest frames are merged into one."""
+    frame_bytes: int
+    """Raw bytes per zstd frame at most: bounds memory and keeps random access per session."""
+    repack_after_frames: int
+    """Merge a file's trailing small frames once this many have piled up (one per hook save)."""
+    max_indexed_line_bytes: int
+    """Longer lines are archived verbatim but not parsed (bounded memory on pathological input)."""
+    tool_text_chars: int
+    """Characters of each tool input and tool result put in the search index."""
+    busy_timeout_ms: int
+    claude_config_dir: str | None
+    """Where Claude Code keeps transcripts, if not ``$CLAUDE_CONFIG_DIR`` or ``~/.claude``."""
+    handoff_chars: int
+    """Most characters the SessionStart handoff may inject (Claude Code files away >10,000)."""
+    hook_budget_ms: int
+    """Wall time one hook process may take, below the template's per-hook timeouts."""
+    session_end_budget_ms: int
+    """SessionEnd shares a 1.5 s budget in Claude Code; finish well inside it."""
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in SETTING_NAMES}
+
+    def replace(self, **changes: object) -> Settings:
+        return Settings(**{**self.as_dict(), **changes})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and self.as_dict() == other.as_dict()
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in self.as_dict().items())})"
+
+
+def _read_layer(path: str) -> dict[str, Any]:
+    if not os.path.isfile(path):
+        return {}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = loads(handle.read())
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: JSON and UTF-8
+        raise ConfigError(
+            f"cannot read settings file {path}: {exc}",
+            "fix the JSON in that file or remove it",
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"settings file {path} must hold a JSON object", "write it as {\"key\": value}"
+        )
+    return data
+
+
+def _validate(merged: dict[str, Any], sources: dict[str, str]) -> Settings:
+    """Check types (strictly: no "3" for 3) and ranges with pydantic; first error names its file."""
+    from pydantic import ConfigDict, Field, ValidationError, create_model
+
+    schema: dict[str, Any] = {
+        name: (kind, Field(default, strict=True, ge=bounds.get("ge"), le=bounds.get("le")))
+        for name, (kind, default, bounds) in SPEC.items()
+    }
+    model = create_model("Settings", __config__=ConfigDict(extra="forbid"), **schema)
+    try:
+        checked = model(**merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "?"
+        where = sources.get(key.split(".")[0])
+        raise ConfigError(
+            f"invalid setting '{key}' in {where}: {first['msg']}",
+            f"fix or remove '{key}'; valid keys: {', '.join(sorted(SETTING_NAMES))}",
+        ) from exc
+    return Settings(**checked.model_dump())
+
+
+def load_settings(project: StrPath | None = None) -> Settings:
+    """Merge the layers; the first invalid key, with the file it came from, is the error."""
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    layers = [locations.user_config_path()]
+    if project is not None:
+        layers.append(locations.project_config_path(project))
+    for layer in layers:
+        for key, value in _read_layer(layer).items():
+            merged[key] = value
+            sources[key] = layer
+    return _validate(merged, sources) if merged else Settings()

@@ -1,0 +1,150 @@
+"""The archive commands: each takes the opened archive and the parsed arguments, prints, and
+returns an exit code. Errors are raised, never printed here (``cli.main`` renders them)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..base.errors import ExitCode
+from ..base.fs import AtomicFile
+from ..store.archive import Archive, open_archive
+from ..store.entries import search
+from ..store.summary import list_sessions, session_summary
+from ..transcript import layout
+from .backfill import (
+    ImportSummary,
+    claude_projects_dir,
+    folder_cwd,
+    folder_files,
+    ingest_paths,
+    project_transcripts,
+)
+from .export import export_session, restore_session
+from .progress import ProgressBar
+from .render import render_session, render_sessions, render_status, status_data
+
+
+def _print_import(summary: ImportSummary, where: str) -> None:
+    for warning in summary.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for failure in summary.failures:
+        print(f"skipped: {failure}", file=sys.stderr)
+    print(f"Imported {summary.files} file(s) into {where}: {summary.new_bytes:,} new bytes,"
+          f" {summary.new_entries:,} new messages.")
+
+
+def _import_into(archive: Archive, files: list[Path], strict: bool = False) -> bool:
+    """Ingest, hand freed pages back, report; True if every file made it."""
+    summary = ingest_paths(archive, files, ProgressBar(), strict=strict)
+    archive.db.release_free_pages()
+    _print_import(summary, archive.db.path)
+    return not summary.failures
+
+
+def cmd_import(archive: Archive, args: argparse.Namespace) -> int:
+    if args.paths:
+        ok = _import_into(archive, [Path(p) for p in args.paths], strict=True)
+    elif args.all:
+        return _import_all(archive)
+    else:
+        files = project_transcripts(archive)
+        if not files:
+            print(f"No transcripts for {archive.project} under {claude_projects_dir(archive)}.")
+            return ExitCode.OK
+        ok = _import_into(archive, files)
+    return ExitCode.OK if ok else ExitCode.FAILURE
+
+
+def _import_all(archive: Archive) -> int:
+    root = claude_projects_dir(archive)
+    failed = False
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []:
+        cwd = folder_cwd(folder)
+        if cwd is None or not cwd.is_dir():
+            print(f"skipped {folder.name}: its project directory {cwd} no longer exists",
+                  file=sys.stderr)
+            continue
+        target = archive if str(cwd) == archive.project else open_archive(cwd)
+        try:
+            failed = not _import_into(target, folder_files(folder)) or failed
+        finally:
+            if target is not archive:
+                target.close()
+    return ExitCode.FAILURE if failed else ExitCode.OK
+
+
+def cmd_list(archive: Archive, args: argparse.Namespace) -> int:
+    with archive.db.read() as conn:
+        sessions = list_sessions(conn)
+    if args.json:
+        print(json.dumps([s.as_dict() for s in sessions], indent=2))
+    else:
+        print(render_sessions(sessions))
+    return ExitCode.OK
+
+
+def cmd_show(archive: Archive, args: argparse.Namespace) -> int:
+    with archive.db.read() as conn:
+        summary = session_summary(conn, args.session)
+        if args.json:
+            print(json.dumps(summary.as_dict(), indent=2))
+        else:
+            print(render_session(conn, summary, args.limit))
+    return ExitCode.OK
+
+
+def cmd_export(archive: Archive, args: argparse.Namespace) -> int:
+    with archive.db.read() as conn:
+        if args.output:  # a temporary file first: a failed export never clobbers the target
+            with AtomicFile(args.output) as out:
+                export_session(conn, args.session, out)
+        else:
+            export_session(conn, args.session, sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+    return ExitCode.OK
+
+
+def cmd_restore(archive: Archive, args: argparse.Namespace) -> int:
+    folder = Path(args.to) if args.to else Path(layout.project_folder(
+        archive.project, claude_projects_dir(archive)))
+    with archive.db.read() as conn:
+        results = restore_session(conn, args.session, folder)
+    for result in results:
+        print(f"{result.action:9} {result.path}")
+    return ExitCode.OK
+
+
+def cmd_status(archive: Archive, args: argparse.Namespace) -> int:
+    with archive.db.read() as conn:
+        data = status_data(archive, conn)
+    print(json.dumps(data, indent=2) if args.json else render_status(data))
+    return ExitCode.OK
+
+
+def cmd_search(archive: Archive, args: argparse.Namespace) -> int:
+    with archive.db.read() as conn:
+        for hit in search(conn, args.query, args.limit):
+            print(f"{hit.ts or '-':24}  {hit.session}  {hit.role}/{hit.kind}")
+    return ExitCode.OK
+
+
+def cmd_verify(archive: Archive, args: argparse.Namespace) -> int:
+    from ..store.verify import verify_archive
+
+    problems = verify_archive(archive)
+    for problem in problems:
+        print(problem)
+    if problems:
+        return ExitCode.BAD_DATABASE
+    print(f"ok: {archive.db.path} passed integrity_check and every frame checksum")
+    return ExitCode.OK
+
+
+def cmd_backup(archive: Archive, args: argparse.Namespace) -> int:
+    from ..store.backup import backup_database
+
+    print(backup_database(archive.db))
+    return ExitCode.OK

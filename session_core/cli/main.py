@@ -1,0 +1,133 @@
+"""The ``session-core`` command: the parser, and the one place where errors become
+``Error: ...`` / ``Try: ...`` and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+
+from .. import __version__
+from ..base import locations
+from ..base.errors import ExitCode, NotFoundError, SessionCoreError, UsageError
+from ..base.settings import load_settings
+from ..store.archive import Archive, open_archive
+from ..store.migrations import DIGESTS_SINCE
+from ..transcript.inputs import check_transcript_path
+from . import commands
+from .setup import options
+
+ArchiveCommand = Callable[[Archive, argparse.Namespace], int]
+
+NEEDS_AN_ARCHIVE = frozenset({"list", "show", "export", "restore", "status", "search", "verify",
+                              "backup"})
+"""Commands that read an existing archive and never create one (a typo in --project would
+litter an empty archive): every command but ``import``, ``install`` and ``uninstall``."""
+
+
+def _count(text: str) -> int:
+    value = int(text) if text.isdigit() else -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="session-core",
+        description="Keep every Claude Code session of a project, losslessly, in SQLite.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--project", metavar="DIR", help="project directory (default: cwd)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func: ArchiveCommand, text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, parents=[common], help=text, description=text)
+        command.set_defaults(func=func)
+        return command
+
+    imp = add("import", commands.cmd_import, "archive transcripts (default: all Claude Code"
+              " keeps for the project)")
+    imp.add_argument("paths", nargs="*", help="transcript files to archive instead")
+    imp.add_argument("--all", action="store_true", help="every project Claude Code knows")
+    lst = add("list", commands.cmd_list, "list archived sessions, newest first")
+    lst.add_argument("--json", action="store_true")
+    show = add("show", commands.cmd_show, "show one session: metadata and its conversation")
+    show.add_argument("session", help="session id or unique prefix")
+    show.add_argument("--json", action="store_true", help="metadata only, as JSON")
+    show.add_argument("--limit", type=_count, default=50, help="messages to show (0: all)")
+    exp = add("export", commands.cmd_export, "write a session's original transcript")
+    exp.add_argument("session")
+    exp.add_argument("--format", choices=["jsonl"], default="jsonl")
+    exp.add_argument("-o", "--output", help="file to write (default: stdout)")
+    res = add("restore", commands.cmd_restore,
+              "put a session's files back where Claude Code looks")
+    res.add_argument("session")
+    res.add_argument("--to", metavar="DIR", help="folder to restore into")
+    st = add("status", commands.cmd_status, "archive path, size, counts, last ingest, schema")
+    st.add_argument("--json", action="store_true")
+    se = add("search", commands.cmd_search, "full-text search of prompts, replies and tool use")
+    se.add_argument("query")
+    se.add_argument("--limit", type=_count, default=20)
+    add("verify", commands.cmd_verify, "check the database and every compressed frame")
+    add("backup", commands.cmd_backup, "write a verified backup beside the archive")
+    options.add_setup_commands(sub)
+    return parser
+
+
+def _require_archive(project: str | None) -> None:
+    """Reading commands never create an archive."""
+    root = locations.project_root(project)
+    load_settings(root)  # a settings mistake is the first thing to report
+    where = locations.archive_path(root)
+    if not os.path.exists(where):
+        raise NotFoundError(f"no archive at {where}",
+                            "run 'session-core import' in the project first, or fix --project")
+
+
+def _after_upgrade(archive: Archive) -> None:
+    """An archive upgraded from before digests were kept in it: fold every session's digest
+    now (the hooks then read them), and drop the digest files the old code kept beside it."""
+    if archive.upgraded_from is None or archive.upgraded_from >= DIGESTS_SINCE:
+        return
+    from ..transcript.ingest import refresh_digests
+
+    done = refresh_digests(archive.db)
+    shutil.rmtree(os.path.join(os.path.dirname(archive.db.path), "digests"), ignore_errors=True)
+    print(f"Upgraded {archive.db.path} from schema v{archive.upgraded_from}"
+          f" ({done} session digest(s) rebuilt).", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command in options.SETUP_COMMANDS:
+        return int(args.func(args))
+    if args.command == "import" and args.paths:
+        if args.all:
+            raise UsageError("--all and transcript paths exclude each other", "use one")
+        for path in args.paths:  # refuse before the archive is even created
+            check_transcript_path(path)
+    if args.command in NEEDS_AN_ARCHIVE:
+        _require_archive(args.project)
+    with open_archive(args.project) as archive:
+        _after_upgrade(archive)
+        return int(args.func(archive, args))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except SessionCoreError as exc:
+        print(exc.render(), file=sys.stderr)
+        return int(exc.exit_code)
+    except BrokenPipeError:
+        return ExitCode.OK
+    except OSError as exc:  # e.g. an --output path that cannot be written
+        print(f"Error: {exc}\nTry: check the path and its permissions", file=sys.stderr)
+        return int(ExitCode.FAILURE)
+    except KeyboardInterrupt:
+        print("Error: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,100 @@
+"""Human-readable renderings for the CLI; JSON output uses the dataclasses directly."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from ..base.text import clip
+from ..store import entries, files, frames, meta, sessions
+from ..store.archive import Archive
+from ..store.migrations import LATEST_VERSION
+from ..store.summary import SessionSummary
+from ..transcript.extract import extract
+from ..transcript.records import RecordError, parse_record
+
+
+def _short(text: str | None, width: int) -> str:
+    return clip(text or "", width, flatten=True, ellipsis=True)
+
+
+def render_sessions(listed: list[SessionSummary]) -> str:
+    if not listed:
+        return "No sessions archived yet. Run 'session-core import'."
+    lines = [f"{'SESSION':36}  {'LAST ACTIVITY':19}  {'PROMPTS':>7}  {'MSGS':>5}  TITLE"]
+    for s in listed:
+        when = (s.last_ts or "")[:19].replace("T", " ")
+        lines.append(f"{s.uuid:36}  {when:19}  {s.prompts:>7}  {s.messages:>5}  "
+                     f"{_short(s.title, 60)}")
+    return "\n".join(lines)
+
+
+def _lines_of(conn: sqlite3.Connection, session_uuid: str) -> Iterator[bytes]:
+    session = sessions.resolve(conn, session_uuid)
+    return frames.read_lines(conn, files.main_file(files.of_session(conn, session.session_id),
+                                                   session_uuid))
+
+
+def render_session(conn: sqlite3.Connection, s: SessionSummary, limit: int) -> str:
+    head = [
+        f"Session   {s.uuid}",
+        f"Title     {_short(s.title, 100)}",
+        f"Project   {s.cwd or '-'}  (branch {s.git_branch or '-'})",
+        f"Time      {s.first_ts or '-'} .. {s.last_ts or '-'}",
+        f"Claude    {s.cc_version or '-'}; models {', '.join(s.models) or '-'}",
+        f"Messages  {s.messages} ({s.prompts} prompts, {s.assistant_messages} assistant"
+        f" messages, {s.tool_calls} tool calls, {s.subagent_files} subagent files)",
+        f"Tokens    in {s.input_tokens:,}  out {s.output_tokens:,}  cache write"
+        f" {s.cache_creation_tokens:,}  cache read {s.cache_read_tokens:,}",
+        f"Cost      {'-' if s.cost_usd is None else f'${s.cost_usd:.4f}'}",
+        "",
+    ]
+    shown: deque[str] = deque(maxlen=limit or None)
+    for line in _lines_of(conn, s.uuid):
+        try:
+            record = parse_record(line)
+        except RecordError:
+            continue
+        info = extract(record, 200)
+        if info is None or info.kind in ("meta", "tool_result"):
+            continue
+        when = str(record.timestamp or "")[11:19]
+        tools = f" [{', '.join(info.tools)}]" if info.tools else ""
+        shown.append(f"{when:8}  {info.role:9}{tools} {_short(info.text, 120)}")
+    return "\n".join(head + list(shown))
+
+
+def status_data(archive: Archive, conn: sqlite3.Connection) -> dict[str, Any]:
+    path = archive.db.path
+    parts = [path + suffix for suffix in ("", "-wal")]
+    size = sum(os.path.getsize(name) for name in parts if os.path.exists(name))
+    raw, stored = frames.totals(conn)
+    return {
+        "database": str(path),
+        "size_bytes": size,
+        "sessions": files.count_sessions(conn),
+        "files": files.count(conn),
+        "messages": entries.count(conn),
+        "raw_bytes": raw,
+        "compressed_bytes": stored,
+        "last_ingest": meta.get(conn, meta.LAST_INGEST),
+        "schema_version": archive.db.user_version(),
+        "schema_latest": LATEST_VERSION,
+    }
+
+
+def render_status(data: dict[str, Any]) -> str:
+    ratio = data["raw_bytes"] / data["compressed_bytes"] if data["compressed_bytes"] else 0
+    return "\n".join([
+        f"Database     {data['database']}",
+        f"Size         {data['size_bytes']:,} bytes",
+        f"Sessions     {data['sessions']}  ({data['files']} files)",
+        f"Messages     {data['messages']:,}",
+        f"Transcripts  {data['raw_bytes']:,} bytes kept in {data['compressed_bytes']:,}"
+        f" ({ratio:.1f}x)",
+        f"Last ingest  {data['last_ingest'] or 'never'}",
+        f"Schema       v{data['schema_version']} (latest known v{data['schema_latest']})",
+    ])

@@ -1,0 +1,49 @@
+"""context_manager: what the next context needs, handed over at SessionStart.
+
+``startup``/``clear`` get the most recent earlier session of the project, ``compact`` gets this
+session's own open threads, ``resume``/``fork`` a one-line note (Claude Code restores the
+conversation itself). PostCompact keeps the compaction summary. No history, no output.
+"""
+
+from __future__ import annotations
+
+from ...handoff import notes
+from ...handoff.git import DirtyCheck
+from ...store import state
+from ..live import saved_recently
+from ..run import HookContext
+from ..stdio import text_field
+
+
+def handoff(ctx: HookContext) -> None:
+    source = text_field(ctx.payload, "source") or "startup"
+    session = ctx.session_id
+    if source in ("resume", "fork"):
+        text = notes.resume_note(ctx.archive().db.conn, session) if session else ""
+    elif source == "compact":
+        text = notes.compact_note(ctx.archive().db, session, ctx.settings.handoff_chars) \
+            if session else ""
+    else:
+        text = _previous_session_note(ctx)
+    if text:
+        ctx.context.append(text)
+
+
+def _previous_session_note(ctx: HookContext) -> str:
+    db = ctx.archive().db
+    previous = notes.previous_session(db.conn, ctx.session_id or "")
+    if previous is None:
+        return ""
+    dirty_check = DirtyCheck(ctx.project)  # runs while the archive is read
+    return notes.previous_session_note(db, previous, ctx.settings.handoff_chars, dirty_check,
+                                       ctx.deadline,
+                                       saved_recently(ctx.archive_dir, previous.uuid))
+
+
+def after_compact(ctx: HookContext) -> None:
+    """Keep Claude Code's own compaction summary next to the session (lossy, but the model's)."""
+    summary, session = text_field(ctx.payload, "compact_summary"), ctx.session_id
+    if summary is None or session is None:
+        return
+    with ctx.archive().db.write() as conn:
+        state.save_compact_summary(conn, session, summary, ctx.settings.compression_level)

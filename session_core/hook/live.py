@@ -1,0 +1,54 @@
+"""What the hooks leave for the status line: a tiny JSON file per session beside the archive.
+
+The status line runs on every update of Claude Code's UI and must not open SQLite or re-read a
+transcript, so the hooks that save leave what it shows here: how many messages of the session
+are archived and when the last save was (``live/<session>.json``), and whether hooks have been
+failing (``health.json``, written by ``hook.log``). No pathlib or hashlib at import: the status
+line's budget is about one bare interpreter start.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from ..base.fs import ensure_private_dir, read_json_object, write_atomic
+from ..base.jsonlite import dumps
+
+LIVE_DIR = "live"
+HEALTH_NAME = "health.json"
+RUNNING_SECONDS = 15 * 60
+"""A session with no SessionEnd, saved this recently, may still be open in another terminal."""
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def live_file(archive_dir: str, session_id: str) -> str:
+    """A file name for any session id: ids that are not plain get hashed, never path-joined
+    (a ``session_id`` comes from a payload: it is untrusted)."""
+    name = session_id
+    if not 0 < len(session_id) <= 100 or not _SAFE.issuperset(session_id):
+        import hashlib
+
+        name = hashlib.sha256(session_id.encode("utf-8", "replace")).hexdigest()[:32]
+    return os.path.join(archive_dir, LIVE_DIR, f"{name}.json")
+
+
+def health_file(archive_dir: str) -> str:
+    return os.path.join(archive_dir, HEALTH_NAME)
+
+
+def read_live(archive_dir: str, session_id: str) -> dict[str, object]:
+    return read_json_object(live_file(archive_dir, session_id))
+
+
+def write_live(archive_dir: str, session_id: str, saved: int) -> None:
+    """``saved`` messages of the session are archived, as of now."""
+    path = live_file(archive_dir, session_id)
+    ensure_private_dir(os.path.dirname(path))
+    write_atomic(path, dumps({"saved": saved, "saved_at": time.time()}).encode())
+
+
+def saved_recently(archive_dir: str, session_id: str) -> bool:
+    """The hooks saved this session in the last :data:`RUNNING_SECONDS`."""
+    saved_at = read_live(archive_dir, session_id).get("saved_at")
+    return isinstance(saved_at, (int, float)) and time.time() - saved_at < RUNNING_SECONDS

@@ -1,0 +1,44 @@
+"""Which handler runs for which hook event, and in what order.
+
+One process per event runs that event's handlers in priority order (lower first; equal
+priorities keep the order of this table), so there is one interpreter start per event instead
+of one per handler, and a saver never races the loader of the same event. Handlers are named by
+import path and imported only when their event fires: the status line imports none of this.
+"""
+
+from __future__ import annotations
+
+
+class Handler:
+    __slots__ = ("event", "name", "priority", "target")
+
+    def __init__(self, name: str, event: str, priority: int, target: str) -> None:
+        self.name, self.event, self.priority = name, event, priority
+        self.target = target
+        """``module:function`` under ``session_core.hook.handlers``."""
+
+
+LOADER, CONTEXT, SAVER, CHAT, LIVE = 2, 2, 3, 3, 9
+
+HANDLERS: tuple[Handler, ...] = (
+    Handler("session_loader", "SessionStart", LOADER, "loader:load"),
+    Handler("context_manager", "SessionStart", CONTEXT, "context:handoff"),
+    Handler("chat_manager", "UserPromptSubmit", CHAT, "chat:save_prompt"),
+    Handler("session_saver", "PreCompact", SAVER, "saver:save"),
+    Handler("context_manager", "PostCompact", CONTEXT, "context:after_compact"),
+    Handler("session_saver", "Stop", SAVER, "saver:save"),
+    Handler("chat_manager", "Stop", CHAT, "chat:save_reply"),
+    Handler("session_saver", "SubagentStop", SAVER, "saver:save"),
+    Handler("session_saver", "SessionEnd", SAVER, "saver:end"),
+    # Last, once per run: what the status line shows, after every save of the event.
+    *(Handler("live_state", event, LIVE, "live_state:update")
+      for event in ("SessionStart", "UserPromptSubmit", "Stop", "SubagentStop", "PreCompact",
+                    "SessionEnd")),
+)
+
+EVENTS = frozenset(h.event for h in HANDLERS)
+
+
+def handlers_for(event: str) -> list[Handler]:
+    """The event's handlers, lowest priority number first (stable for equal priorities)."""
+    return sorted((h for h in HANDLERS if h.event == event), key=lambda h: h.priority)

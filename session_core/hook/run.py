@@ -1,0 +1,220 @@
+"""The one process of a hook event: read the payload, run the event's handlers, always exit 0.
+
+Our own failure must never block or slow Claude Code: malformed input, a locked, full or damaged
+archive, a missing transcript are logged (``hook.log``) and the process exits 0 with nothing on
+stdout. Each handler runs isolated (one raising does not stop the next), and a watchdog thread
+ends the process at the event's time budget even if SQLite or the file system hangs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from _thread import start_new_thread
+
+from ..base import locations
+from ..base.settings import Settings, load_settings
+from . import log
+from .registry import EVENTS, Handler, handlers_for
+from .stdio import PayloadError, emit_context, parse_payload, read_stdin, text_field
+
+TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
+if TYPE_CHECKING:
+    from typing import Any
+
+    from ..store.archive import Archive
+
+_SQLITE_MARGIN_S = 0.15
+"""Time kept back from a lock wait so the handler can still log and exit inside the budget."""
+
+
+class HookContext:
+    """What a handler gets: the payload, the project, settings, and a lazily opened archive."""
+
+    def __init__(self, event: str, payload: dict[str, Any], project: str, settings: Settings,
+                 deadline: float) -> None:
+        self.event, self.payload, self.project = event, payload, project
+        self.settings, self.deadline = settings, deadline
+        self.context: list[str] = []
+        """additionalContext pieces, in handler order (SessionStart only)."""
+        self.used_archive = False
+        """Set once the archive opened: only then does a clean run clear earlier failures."""
+        self._archive: Archive | None = None
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    @property
+    def session_id(self) -> str | None:
+        return text_field(self.payload, "session_id")
+
+    def archive(self) -> Archive:
+        """Open once per process; a lock wait never outlasts what is left of the budget."""
+        if self._archive is None:
+            from ..store.archive import open_archive
+
+            wait_ms = int(max(0.05, self.remaining() - _SQLITE_MARGIN_S) * 1000)
+            settings = self.settings
+            if wait_ms < settings.busy_timeout_ms:
+                settings = settings.replace(busy_timeout_ms=max(50, wait_ms))
+            self._archive = open_archive(self.project, settings, upgrade=False)
+            self.used_archive = True
+        return self._archive
+
+    @property
+    def archive_dir(self) -> str:
+        """The project's archive folder (where the live state and health files are)."""
+        return locations.archive_dir(self.project)
+
+    def warn(self, message: str) -> None:
+        """Worth a log line, not a failure (e.g. a transcript Claude Code has not written yet)."""
+        log.log("WARN", self.event, message)
+
+    def close(self) -> None:
+        if self._archive is not None:
+            self._archive.close()
+            self._archive = None
+
+
+def _project(payload: dict[str, Any] | None = None) -> str:
+    """``CLAUDE_PROJECT_DIR`` (fixed for the session) first, then the payload's ``cwd``."""
+    candidates = [os.environ.get("CLAUDE_PROJECT_DIR")]
+    if payload is not None:
+        candidates.append(text_field(payload, "cwd"))
+    for candidate in candidates:
+        if candidate and os.path.isabs(candidate) and os.path.isdir(candidate):
+            return os.path.normpath(candidate)  # as Path() would: no trailing slash
+    return os.getcwd()
+
+
+def _budget_seconds(event: str | None, settings: Settings) -> float:
+    ms = settings.session_end_budget_ms if event == "SessionEnd" else settings.hook_budget_ms
+    return ms / 1000
+
+
+class _Watchdog:
+    """Ends the process at the deadline: a thread runs even while SQLite waits on a lock in C.
+
+    A bare ``_thread`` polling every 50 ms rather than ``threading.Timer``: ``threading`` is kept
+    off the hook path, and the deadline can move once settings are read.
+    """
+
+    def __init__(self, event: str, project: str) -> None:
+        self.event, self.project = event, project
+        self.deadline: float | None = None
+        self.cancelled = False
+
+    def arm(self, deadline: float) -> None:
+        first = self.deadline is None
+        self.deadline = deadline
+        if first:
+            start_new_thread(self._watch, ())
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def _watch(self) -> None:
+        while not self.cancelled and self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self._expire()
+            time.sleep(min(left, 0.05))
+
+    def _expire(self) -> None:
+        message = "gave up at the time budget (archive locked or slow); will catch up later"
+        log.log("ERROR", self.event, message)
+        log.record_health(self.project, self.event, message)
+        os._exit(0)
+
+
+def _run_handler(ctx: HookContext, handler: Handler) -> str | None:
+    """Run one handler; its failure is logged and returned, never raised."""
+    module_name, function_name = handler.target.split(":")
+    try:
+        # __import__, not importlib.import_module: importlib is kept off the hook path
+        name = f"{__package__}.handlers.{module_name}"
+        __import__(name)
+        function = getattr(sys.modules[name], function_name)
+        function(ctx)
+    except Exception as exc:  # isolation: one handler's bug must not stop the next
+        summary = f"{handler.name} failed: {type(exc).__name__}: {exc}"
+        log.log("ERROR", ctx.event, summary + " | " + _where(exc))
+        return summary
+    return None
+
+
+def _where(exc: BaseException) -> str:
+    import traceback  # only on failure: it is kept off the hook path
+
+    frames = traceback.extract_tb(exc.__traceback__)[-3:]
+    return " <- ".join(f"{os.path.basename(f.filename)}:{f.lineno}" for f in reversed(frames))
+
+
+_TEXT_FIELDS = ("session_id", "transcript_path", "agent_transcript_path", "cwd", "source",
+                "reason", "prompt", "last_assistant_message", "compact_summary")
+
+
+def _warn_wrong_types(event: str, payload: dict[str, Any]) -> None:
+    """``text_field`` ignores a field of the wrong type; say so, or nothing is saved unexplained."""
+    wrong = [f"{name} is {type(payload[name]).__name__}" for name in _TEXT_FIELDS
+             if payload.get(name) is not None and not isinstance(payload[name], str)]
+    if wrong:
+        log.log("WARN", event, "payload fields ignored, not a string: " + ", ".join(wrong))
+
+
+def _resolve_event(argv_event: str | None, payload: dict[str, Any]) -> str:
+    event = argv_event or text_field(payload, "hook_event_name")
+    if event not in EVENTS:
+        raise PayloadError(f"unknown hook event {event!r}")
+    return event
+
+
+def run(argv: list[str], started: float) -> None:
+    """Everything but the last-resort guard of :func:`main`."""
+    argv_event = argv[0] if argv else None
+    project = _project()
+    watchdog = _Watchdog(argv_event or "?", project)
+    deadline = started + _budget_seconds(argv_event, Settings())
+    watchdog.arm(deadline)
+    failures: list[str] = []
+    ctx: HookContext | None = None
+    try:
+        payload = parse_payload(read_stdin(timeout=max(0.1, min(3.0, deadline - started - 0.5))))
+        event = _resolve_event(argv_event, payload)
+        _warn_wrong_types(event, payload)
+        project = watchdog.project = _project(payload)
+        settings = load_settings(project)
+        deadline = started + _budget_seconds(event, settings)
+        watchdog.arm(deadline)
+        ctx = HookContext(event, payload, project, settings, deadline)
+        for handler in handlers_for(event):
+            failure = _run_handler(ctx, handler)
+            if failure:
+                failures.append(failure)
+        if ctx.context and event == "SessionStart":
+            emit_context(event, "\n\n".join(ctx.context))
+    except Exception as exc:  # payload, settings: nothing ran, say why
+        failures.append(f"{type(exc).__name__}: {exc}")
+        log.log("ERROR", argv_event or "?", failures[-1])
+    finally:
+        if ctx is not None:
+            try:
+                ctx.close()
+            except Exception as exc:
+                failures.append(f"closing the archive: {exc}")
+        log.record_health(project, argv_event or "?", "; ".join(failures) or None,
+                          proven=ctx is not None and ctx.used_archive)
+        watchdog.cancel()
+        if os.environ.get("SESSION_CORE_DEBUG"):
+            log.log("DEBUG", argv_event or "?", f"done in {time.monotonic() - started:.3f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of every hook script; the exit code is 0 whatever happens."""
+    started = time.monotonic()
+    try:
+        run(sys.argv[1:] if argv is None else argv, started)
+    except BaseException as exc:  # the contract is exit 0, always
+        log.log("ERROR", "hook", f"unexpected {type(exc).__name__}: {exc}")
+    return 0

@@ -1,0 +1,116 @@
+"""Hook stdin and stdout: a bounded read that never hangs, and only the JSON we mean on stdout.
+
+Claude Code has left stdin open (``/clear`` in some builds), and a payload is normally a few KiB,
+so the read stops at a size bound, at a deadline, or as soon as a complete JSON object arrived.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from ..base.jsonlite import dumps, loads
+
+TYPE_CHECKING = False  # the name, not typing's: the status line imports this module
+if TYPE_CHECKING:
+    from typing import Any
+
+MAX_PAYLOAD_BYTES = 4 * 1024 * 1024
+"""Stop carries ``last_assistant_message``; a few MiB is generous, 20 MB is not a payload."""
+
+
+class PayloadError(ValueError):
+    """Stdin was empty, not a JSON object, too large, or did not arrive in time."""
+
+
+def _looks_complete(buffer: bytes) -> bool:
+    if not buffer.rstrip().endswith(b"}"):
+        return False
+    try:
+        loads(buffer)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
+def _read_posix(fd: int, limit: int, deadline: float) -> bytes:
+    import select
+
+    buffer = bytearray()
+    while len(buffer) <= limit:
+        wait = deadline - time.monotonic()
+        if wait <= 0:
+            if _looks_complete(bytes(buffer)):
+                break
+            raise PayloadError(f"stdin still open after the deadline ({len(buffer)} bytes read)")
+        ready, _, _ = select.select([fd], [], [], min(wait, 0.05) if buffer else wait)
+        if not ready:
+            if buffer and _looks_complete(bytes(buffer)):
+                break  # the object is whole; stdin was just never closed
+            continue
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            break
+        buffer += chunk
+    return bytes(buffer)
+
+
+def _read_threaded(fd: int, limit: int, deadline: float) -> bytes:
+    """Windows pipes cannot be polled: read on a thread and stop waiting at the deadline."""
+    import threading
+
+    chunks: list[bytes] = []
+
+    def pump() -> None:
+        total = 0
+        while total <= limit:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return
+            chunks.append(chunk)
+            total += len(chunk)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    reader.join(max(0.0, deadline - time.monotonic()))
+    return b"".join(chunks)
+
+
+def read_stdin(limit: int = MAX_PAYLOAD_BYTES, timeout: float = 3.0) -> bytes:
+    """Up to ``limit`` bytes of stdin; raises :class:`PayloadError` past the limit or deadline."""
+    deadline = time.monotonic() + timeout
+    try:
+        fd = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        return b""
+    data = (_read_threaded if os.name == "nt" else _read_posix)(fd, limit, deadline)
+    if len(data) > limit:
+        raise PayloadError(f"stdin holds more than {limit} bytes; not a hook payload")
+    return data
+
+
+def parse_payload(raw: bytes) -> dict[str, Any]:
+    """The payload object; unknown fields are kept (and ignored by whoever does not need them)."""
+    if not raw.strip():
+        raise PayloadError("stdin was empty")
+    try:
+        data = loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise PayloadError(f"stdin is not JSON: {str(exc)[:200]}") from None
+    if not isinstance(data, dict):
+        raise PayloadError(f"stdin is JSON {type(data).__name__}, not an object")
+    return data
+
+
+def text_field(payload: dict[str, Any], name: str) -> str | None:
+    """A string field, or None when it is missing or of the wrong type (tolerated, not trusted)."""
+    value = payload.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def emit_context(event: str, context: str) -> None:
+    """The one thing a hook may print: ``hookSpecificOutput.additionalContext`` for ``event``."""
+    output = {"hookSpecificOutput": {"hookEventName": event, "additionalContext": context}}
+    sys.stdout.write(dumps(output, ensure_ascii=False) + "\n")
+    sys.stdout.flush()

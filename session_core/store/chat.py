@@ -1,0 +1,33 @@
+"""The ``chat_turns`` table: the prompt and the last reply of each turn as the hooks saw them
+(zstd-compressed), so a transcript that lags, is deleted or never written loses nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from . import codec
+
+
+def add(conn: sqlite3.Connection, session_uuid: str, prompt_id: str | None, role: str,
+        when: str, text: str, level: int) -> None:
+    raw = text.encode("utf-8", "replace")
+    conn.execute(
+        "INSERT INTO chat_turns(session_uuid, prompt_id, role, at, text, text_len)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (session_uuid, prompt_id, role, when, codec.compress(raw, level), len(raw)))
+
+
+def count(conn: sqlite3.Connection, session_uuid: str) -> int:
+    return int(conn.execute("SELECT count(*) FROM chat_turns WHERE session_uuid = ?",
+                            (session_uuid,)).fetchone()[0])
+
+
+def last_reply(conn: sqlite3.Connection, session_uuid: str) -> tuple[str, str] | None:
+    """(time, text) of the session's last reply as the Stop hook saw it."""
+    row = conn.execute("SELECT at, text, text_len FROM chat_turns WHERE session_uuid = ?"
+                       " AND role = 'assistant' ORDER BY id DESC LIMIT 1",
+                       (session_uuid,)).fetchone()
+    if row is None:
+        return None
+    at, blob, length = row
+    return str(at), codec.decompress(blob, length).decode("utf-8", "replace")

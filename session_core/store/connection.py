@@ -1,0 +1,299 @@
+"""The archive's SQLite connection: opened the one way that is safe under concurrent hooks.
+
+WAL so readers never block the writer, ``busy_timeout`` set before anything else touches the file,
+and ``BEGIN IMMEDIATE`` for every write: with plain ``BEGIN`` two read-then-write transactions
+deadlock on the lock upgrade and one fails with "database is locked" regardless of the timeout.
+``synchronous=FULL``: a committed save survives power loss (see README, "Durability").
+
+Transactions are small context-manager classes rather than ``@contextmanager`` generators:
+``contextlib`` is kept off the hook path (bench/README.md, the import ledger).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+
+from ..base.errors import BusyError, DatabaseError
+from ..base.fs import ensure_private_dir, make_private_file
+
+TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
+if TYPE_CHECKING:
+    from types import TracebackType
+
+APPLICATION_ID = 0x53434F52  # "SCOR"
+BATCH_SECONDS = 0.5
+MAX_DEFERRED_ROWS = 50_000
+SQLITE_HEADER = b"SQLite format 3\x00"
+DAMAGED_HINT = ("move it aside, then 'session-core import' rebuilds it from the transcripts"
+                " Claude Code still has (verified backups are in .claude/session-core/backups/)")
+
+
+def _check_file_is_sqlite(path: str) -> None:
+    """Refuse a file that is not SQLite before sqlite3 guesses; a 0-byte file counts as new."""
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"cannot read archive {path}: {exc}", "check its permissions") from exc
+    if header and header != SQLITE_HEADER:
+        raise DatabaseError(
+            f"{path} is not a SQLite database (it may be damaged or overwritten)", DAMAGED_HINT)
+
+
+def translate(exc: sqlite3.Error, path: str) -> DatabaseError:
+    """Turn sqlite3's errors into ours, with a hint a user can act on."""
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return BusyError(
+            f"the archive {path} stayed locked by another writer past the busy timeout",
+            "retry in a moment; raise 'busy_timeout_ms' in .claude/session-core.json if it recurs",
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return DatabaseError(f"the archive {path} is damaged ({text})", DAMAGED_HINT)
+    if "disk" in text or "full" in text:
+        return DatabaseError(f"cannot write the archive {path} ({text})", "free disk space")
+    return DatabaseError(f"archive {path}: {text}", "run 'session-core status' for details")
+
+
+class Database:
+    """One connection to one archive file, with explicit transactions."""
+
+    def __init__(self, path: str | os.PathLike[str], busy_timeout_ms: int = 30_000) -> None:
+        self.path = path = os.fspath(path)
+        self._batch_started: float | None = None
+        self._deferred: dict[str, list[tuple[object, ...]]] = {}
+        _check_file_is_sqlite(path)
+        ensure_private_dir(os.path.dirname(path))
+        try:
+            self.conn = sqlite3.connect(
+                path, timeout=busy_timeout_ms / 1000, isolation_level=None
+            )
+            self.conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            if self.conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+                # Only possible before the first table: lets us hand freed pages back.
+                self.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = FULL")
+            # Savepoint journals (one per file in a batch) in memory, not in temp files.
+            self.conn.execute("PRAGMA temp_store = MEMORY")
+            # A cap, not an allocation: large imports stop spilling dirty pages mid-batch.
+            self.conn.execute("PRAGMA cache_size = -32768")
+            app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise translate(exc, path) from exc
+        if app_id not in (0, APPLICATION_ID):
+            self.conn.close()
+            raise DatabaseError(
+                f"{path} is a SQLite database of another program (application_id {app_id:#x})",
+                "point --project at the right folder, or move that file aside",
+            )
+        for suffix in ("", "-wal", "-shm"):
+            make_private_file(path + suffix)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def release_free_pages(self) -> None:
+        """Return pages freed by replaced tails and index merges to the file system."""
+        try:
+            free = self.conn.execute("PRAGMA freelist_count").fetchone()[0]
+            if not free:
+                return
+            self.conn.execute("BEGIN IMMEDIATE")  # one commit, not one per page
+            for _ in range(free):  # sqlite3 steps the pragma once: one page per call
+                self.conn.execute("PRAGMA incremental_vacuum")
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise translate(exc, self.path) from exc
+
+    def user_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def write(self) -> _Write:
+        """``with db.write() as conn:`` a write transaction that takes the lock up front
+        (``BEGIN IMMEDIATE``); inside a :meth:`bulk` batch, a savepoint, so one failing file
+        does not undo the others."""
+        return _Write(self)
+
+    def savepoint(self) -> _Savepoint:
+        """``with db.savepoint():`` inside a write: a part that may fail on its own (the
+        digest of an ingest) without costing the rest of the transaction."""
+        return _Savepoint(self, keep_deferred=True)
+
+    def read(self) -> _Read:
+        """``with db.read() as conn:`` one consistent snapshot across several queries."""
+        return _Read(self)
+
+    def bulk(self) -> _Bulk:
+        """``with db.bulk():`` many writes in a row (an import) share transactions of about
+        ``BATCH_SECONDS``: one commit (one fsync) per batch instead of per file, while a hook
+        waiting for the lock waits no longer than one batch."""
+        return _Bulk(self)
+
+    def executemany_at_commit(self, sql: str, rows: list[tuple[object, ...]]) -> None:
+        """Run now, or inside a bulk batch just before it commits.
+
+        For FTS5 inserts: FTS5 writes a new index segment at every savepoint release, so
+        deferring gives one segment per batch instead of one per file (and fewer merges).
+        """
+        if self._batch_started is None:
+            self.conn.executemany(sql, rows)
+            return
+        self._deferred.setdefault(sql, []).extend(rows)
+
+    @property
+    def in_bulk(self) -> bool:
+        return self._batch_started is not None
+
+    def batch_boundary(self) -> None:
+        """Between two units of a bulk write: commit if the batch has held the lock long enough
+        or gathered enough deferred rows (memory stays bounded on huge files)."""
+        if self._batch_started is not None and (
+                time.monotonic() - self._batch_started > BATCH_SECONDS
+                or sum(map(len, self._deferred.values())) > MAX_DEFERRED_ROWS):
+            self._end_batch()
+            self._begin_batch()
+
+    def _begin_batch(self) -> None:
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+        self._batch_started = time.monotonic()
+
+    def _end_batch(self) -> None:
+        try:
+            for sql, rows in self._deferred.items():
+                self.conn.executemany(sql, rows)
+            self._deferred.clear()
+            self._batch_started = None
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+
+    def _abandon_batch(self) -> None:
+        self._batch_started = None
+        self._deferred.clear()
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
+
+
+class _Write:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.inner: _Savepoint | None = None
+
+    def __enter__(self) -> sqlite3.Connection:
+        db = self.db
+        if db.in_bulk:
+            self.inner = _Savepoint(db, keep_deferred=False)
+            self.inner.__enter__()
+            return db.conn
+        try:
+            db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise translate(exc, db.path) from exc
+        return db.conn
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self.inner is not None:
+            self.inner.__exit__(kind, error, trace)
+            return
+        conn = self.db.conn
+        try:
+            if kind is None:
+                conn.execute("COMMIT")
+                return
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise translate(exc, self.db.path) from exc
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if isinstance(error, sqlite3.Error):
+            raise translate(error, self.db.path) from error
+
+
+class _Savepoint:
+    """A unit that rolls back alone. ``keep_deferred=False`` (a file of a bulk batch): its
+    deferred rows go with it; True (a part inside one ingest): they are not its own."""
+
+    def __init__(self, db: Database, keep_deferred: bool) -> None:
+        self.db, self.keep_deferred = db, keep_deferred
+        self.marks: dict[str, int] = {}
+
+    def __enter__(self) -> None:
+        db = self.db
+        if db.in_bulk and not db.conn.in_transaction:  # SQLite rolled the batch back (disk full)
+            db._begin_batch()
+        self.marks = {sql: len(rows) for sql, rows in db._deferred.items()}
+        try:
+            db.conn.execute("SAVEPOINT unit")
+        except sqlite3.Error as exc:
+            raise translate(exc, db.path) from exc
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        db, conn = self.db, self.db.conn
+        if kind is None:
+            try:
+                conn.execute("RELEASE unit")
+            except sqlite3.Error as exc:
+                raise translate(exc, db.path) from exc
+            return
+        if conn.in_transaction:  # SQLite may have rolled back everything already
+            try:
+                conn.execute("ROLLBACK TO unit")
+                conn.execute("RELEASE unit")
+            except sqlite3.Error:
+                pass  # the error that matters is the one being raised
+        if not self.keep_deferred:
+            for sql, rows in db._deferred.items():
+                del rows[self.marks.get(sql, 0):]
+        if isinstance(error, sqlite3.Error):
+            raise translate(error, db.path) from error
+
+
+class _Read:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            self.db.conn.execute("BEGIN")
+        except sqlite3.Error as exc:
+            raise translate(exc, self.db.path) from exc
+        return self.db.conn
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        conn = self.db.conn
+        if conn.in_transaction:
+            try:  # noqa: SIM105 - contextlib is kept off the hook path
+                conn.execute("COMMIT")  # a read-only snapshot: nothing to lose
+            except sqlite3.Error:
+                pass  # the error that matters, if any, is the one being raised
+        if isinstance(error, sqlite3.Error):
+            raise translate(error, self.db.path) from error
+
+
+class _Bulk:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def __enter__(self) -> None:
+        self.db._begin_batch()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if kind is None:
+            self.db._end_batch()
+        else:
+            self.db._abandon_batch()

@@ -1,0 +1,116 @@
+"""The ``entries`` table and its full-text index ``entries_fts``: one row per message record,
+pointing at where its bytes are, and the words of its text.
+
+Entries are deduplicated on ``key`` (the record's uuid, else a hash of its line) across files,
+so resumed or forked copies of a session are archived byte for byte but indexed once. The FTS
+table is contentless: the words are indexed, the text is read back from the frames.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ..base.errors import QueryError
+
+TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Protocol
+
+    from .connection import Database
+
+    class NewEntry(Protocol):
+        """What an entry to insert carries (``transcript.index.PendingEntry``)."""
+
+        key: bytes
+        session_id: int
+        offset: int
+        length: int
+        role: str
+        kind: str
+        ts: str | None
+        tools: str | None
+        sidechain: int
+        text: str
+
+_INSERT = ("INSERT OR IGNORE INTO entries(id, key, session_id, file_id, generation, offset,"
+           " length, role, kind, ts, tools, sidechain) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+_INSERT_WORDS = "INSERT INTO entries_fts(rowid, text) VALUES (?, ?)"
+
+
+def insert_new(db: Database, file_id: int, generation: int,
+               entries: Sequence[NewEntry]) -> list[int]:
+    """Insert the entries not archived yet, with their words; returns the positions (in
+    ``entries``) of those that were new.
+
+    Insert-or-ignore with ids we choose: the rows that exist afterwards in our id range are the
+    new ones, found without a lookup per key in the common case. We hold the write lock
+    (``BEGIN IMMEDIATE``), so ``max(id)`` is ours to extend.
+    """
+    conn = db.conn
+    first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM entries").fetchone()[0]
+    before = conn.total_changes
+    conn.executemany(_INSERT, [
+        (first + n, e.key, e.session_id, file_id, generation, e.offset, e.length, e.role,
+         e.kind, e.ts, e.tools, e.sidechain) for n, e in enumerate(entries)])
+    fresh = list(range(len(entries)))
+    if conn.total_changes - before < len(entries):  # some were archived already
+        kept = {r[0] - first for r in conn.execute(
+            "SELECT id FROM entries WHERE id BETWEEN ? AND ?", (first, first + len(entries)))}
+        fresh = [n for n in fresh if n in kept]
+    db.executemany_at_commit(_INSERT_WORDS, [(first + n, entries[n].text) for n in fresh
+                                             if entries[n].text])
+    return fresh
+
+
+def move_file(conn: sqlite3.Connection, file_id: int, old: int, new: int) -> None:
+    """A file's entries follow it to another session."""
+    conn.execute("UPDATE entries SET session_id = ? WHERE session_id = ? AND file_id = ?",
+                 (new, old, file_id))
+
+
+class Hit:
+    __slots__ = ("kind", "role", "session", "ts")
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        self.session, self.role, self.kind, self.ts = row
+
+    session: str
+    role: str
+    kind: str
+    ts: str | None
+
+
+def search(conn: sqlite3.Connection, query: str, limit: int = 20) -> list[Hit]:
+    """Entries matching an FTS5 query, best first."""
+    try:
+        rows = conn.execute(
+            "SELECT s.uuid, e.role, e.kind, e.ts FROM entries_fts f JOIN entries e"
+            " ON e.id = f.rowid JOIN sessions s ON s.id = e.session_id"
+            " WHERE entries_fts MATCH ? ORDER BY f.rank LIMIT ?", (query, limit)).fetchall()
+    except sqlite3.OperationalError as exc:
+        raise QueryError(f"cannot search for {query!r}: {exc}",
+                         "quote phrases with double quotes, e.g. '\"fetch_user\"'; see SQLite's"
+                         " FTS5 query syntax") from exc
+    return [Hit(row) for row in rows]
+
+
+def message_count(conn: sqlite3.Connection, session_uuid: str) -> int:
+    """User and assistant records of the session's own conversation (no subagents)."""
+    row = conn.execute(
+        "SELECT count(*) FROM entries e JOIN sessions s ON s.id = e.session_id WHERE s.uuid = ?"
+        " AND e.role IN ('user', 'assistant') AND NOT e.sidechain", (session_uuid,)).fetchone()
+    return int(row[0])
+
+
+def counts(conn: sqlite3.Connection, session_id: int) -> tuple[int, int, int]:
+    """(entries, prompts of the main conversation, tool calls) of a session."""
+    row = conn.execute(
+        "SELECT count(*), sum(kind = 'prompt' AND NOT sidechain),"
+        " sum(coalesce(length(tools) - length(replace(tools, ',', '')) + 1, 0))"
+        " FROM entries WHERE session_id = ?", (session_id,)).fetchone()
+    return int(row[0]), int(row[1] or 0), int(row[2] or 0)
+
+
+def count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])

@@ -1,0 +1,154 @@
+"""The ``chunks`` table: each archived file's bytes as zstd frames, in order, and reading back.
+
+A file's generation is a run of frames covering byte 0 to its archived size without gaps; each
+frame records where it starts and how many raw bytes it holds, and carries its own checksum
+(``codec``). Reading back checks both, so damage is an error, never silently other bytes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ..base.errors import DatabaseError
+from . import codec
+
+TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from ..base.settings import Settings
+    from .files import FileRecord
+
+_REIMPORT = "run 'session-core import' on the transcript again if Claude Code still has it"
+
+
+def append(conn: sqlite3.Connection, file_id: int, generation: int, offset: int, raw_len: int,
+           frame: bytes) -> None:
+    conn.execute(
+        "INSERT INTO chunks(file_id, generation, offset, raw_len, data) VALUES (?,?,?,?,?)",
+        (file_id, generation, offset, raw_len, frame))
+
+
+def drop_from(conn: sqlite3.Connection, file_id: int, generation: int, offset: int) -> None:
+    """Forget the frames from ``offset`` on (the partial tail after the last newline, which the
+    next ingest archives again, complete)."""
+    conn.execute("DELETE FROM chunks WHERE file_id = ? AND generation = ? AND offset >= ?",
+                 (file_id, generation, offset))
+
+
+def read(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
+         end: int | None = None) -> Iterator[bytes]:
+    """Bytes ``start`` to ``end`` (default: the archived size) of the file's generation,
+    decompressing only the frames that hold them. Reading to the end also insists that the
+    frames end exactly at the recorded size: a frame past it is damage too."""
+    stop = record.size if end is None else end
+    expected: int | None = None
+    for offset, raw_len, frame in conn.execute(
+        "SELECT offset, raw_len, data FROM chunks WHERE file_id = ? AND generation = ?"
+        " AND offset + raw_len > ? ORDER BY offset",
+        (record.file_id, record.generation, start),
+    ):
+        if offset >= stop:
+            if end is None:
+                raise DatabaseError(f"archive of {record.path} holds bytes past its recorded"
+                                    f" size {record.size}", _REIMPORT)
+            break
+        if offset != (start if expected is None else expected) and not (
+                expected is None and offset < start):
+            at = start if expected is None else expected
+            raise DatabaseError(f"archive of {record.path} has a gap at byte {at}", _REIMPORT)
+        data = codec.decompress(frame, raw_len)
+        yield data[max(0, start - offset):stop - offset]
+        expected = offset + raw_len
+    if start < stop and (expected is None or expected < stop):
+        raise DatabaseError(f"archive of {record.path} ends before byte {stop}", _REIMPORT)
+    if end is None and expected is not None and expected != record.size:
+        raise DatabaseError(f"archive of {record.path} ends at {expected}, expected"
+                            f" {record.size}", _REIMPORT)
+
+
+def read_lines(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
+               end: int | None = None) -> Iterator[bytes]:
+    """The archived file's lines (without newlines), frames joined where a line spans two;
+    from ``start`` (a line start) to ``end`` (a line end; default: the whole file)."""
+    carry = b""
+    for chunk in read(conn, record, start, end):
+        lines = (carry + chunk).split(b"\n")
+        carry = lines.pop()
+        yield from lines
+    if carry:
+        yield carry
+
+
+def repack(conn: sqlite3.Connection, record: FileRecord, settings: Settings,
+           force: bool = False) -> None:
+    """Merge the trailing run of small frames (one per hook save) into large ones.
+
+    Small frames compress badly (a few hundred bytes each); merged, they reach whole-file ratios.
+    Only frames before ``committed`` are merged, so the replaceable tail stays separate.
+    ``force``: merge any run of two or more (a session that ended), not only a long one.
+    """
+    rows = conn.execute(
+        "SELECT id, offset, raw_len FROM chunks WHERE file_id = ? AND generation = ?"
+        " AND offset < ? ORDER BY offset",
+        (record.file_id, record.generation, record.committed),
+    ).fetchall()
+    small = settings.frame_bytes // 2
+    run: list[tuple[int, int, int]] = []
+    for row in reversed(rows):
+        if row[2] >= small:
+            break
+        run.append(row)
+    if len(run) < (2 if force else settings.repack_after_frames):
+        return
+    run.reverse()
+    group: list[tuple[int, int, int]] = []
+    grouped = 0  # raw bytes in group
+    for row in [*run, None]:
+        if row is not None and grouped + row[2] <= settings.frame_bytes:
+            group.append(row)
+            grouped += row[2]
+            continue
+        if len(group) > 1:
+            _merge(conn, record, group, settings.repack_level)
+        group, grouped = ([row], row[2]) if row is not None else ([], 0)
+
+
+def _merge(conn: sqlite3.Connection, record: FileRecord, group: list[tuple[int, int, int]],
+           level: int) -> None:
+    """One frame for the consecutive frames of ``group`` (id, offset, raw length)."""
+    parts = []
+    for chunk_id, _offset, raw_len in group:
+        frame = conn.execute("SELECT data FROM chunks WHERE id = ?", (chunk_id,)).fetchone()[0]
+        parts.append(codec.decompress(frame, raw_len))
+    data = b"".join(parts)
+    conn.executemany("DELETE FROM chunks WHERE id = ?", [(r[0],) for r in group])
+    append(conn, record.file_id, record.generation, group[0][1], len(data),
+           codec.compress(data, level))
+
+
+def totals(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(raw bytes, stored bytes) of every frame kept."""
+    raw, stored = conn.execute("SELECT coalesce(sum(raw_len), 0), coalesce(sum(length(data)), 0)"
+                               " FROM chunks").fetchone()
+    return int(raw), int(stored)
+
+
+class FrameRef:
+    """Where one stored frame belongs, for ``verify`` to name what a damaged one affects."""
+
+    __slots__ = ("chunk_id", "generation", "offset", "path", "raw_len")
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        self.chunk_id, self.path, self.generation, self.offset, self.raw_len = row
+
+
+def every_frame(conn: sqlite3.Connection) -> list[FrameRef]:
+    rows = conn.execute("SELECT c.id, f.path, c.generation, c.offset, c.raw_len FROM chunks c"
+                        " JOIN files f ON f.id = c.file_id ORDER BY c.id").fetchall()
+    return [FrameRef(row) for row in rows]
+
+
+def frame_data(conn: sqlite3.Connection, chunk_id: int) -> bytes:
+    return bytes(conn.execute("SELECT data FROM chunks WHERE id = ?", (chunk_id,)).fetchone()[0])

@@ -1,0 +1,20 @@
+"""The ``meta`` table: a few named values about the archive as a whole (when it was last
+ingested, when a full catch-up last finished)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+LAST_INGEST = "last_ingest"
+FULL_CATCH_UP_AT = "full_catch_up_at"
+"""When a catch-up over every transcript of the project's folder last finished (epoch s)."""
+
+
+def get(conn: sqlite3.Connection, key: str) -> str | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def put(conn: sqlite3.Connection, key: str, value: str) -> None:
+    conn.execute("INSERT INTO meta(key, value) VALUES (?, ?)"
+                 " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))

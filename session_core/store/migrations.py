@@ -1,0 +1,226 @@
+"""Schema migrations: an ordered, registered list; each step and its bookkeeping in one transaction.
+
+A database whose ``user_version`` is newer than the last step we know was written by a newer
+session-core and is refused, never "upgraded" down. An existing archive is backed up before any
+step runs, and row counts of the tables a step keeps are compared after it.
+"""
+
+from __future__ import annotations
+
+from ..base.clock import utc_stamp
+from ..base.errors import DatabaseError, NewerSchemaError
+from .connection import APPLICATION_ID, Database
+
+
+class Migration:
+    __slots__ = ("name", "statements", "version")
+
+    def __init__(self, version: int, name: str, statements: tuple[str, ...]) -> None:
+        self.version, self.name, self.statements = version, name, statements
+
+
+SCHEMA_V1 = (
+    """CREATE TABLE migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        applied_at TEXT NOT NULL)""",
+    """CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID""",
+    """CREATE TABLE sessions (
+        id INTEGER PRIMARY KEY,
+        uuid TEXT NOT NULL UNIQUE,
+        cwd TEXT,
+        git_branch TEXT,
+        cc_version TEXT,
+        first_ts TEXT,
+        last_ts TEXT,
+        title TEXT)""",
+    """CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        kind TEXT NOT NULL CHECK (kind IN ('session', 'subagent', 'sidecar')),
+        project_folder TEXT NOT NULL,
+        rel_path TEXT NOT NULL,
+        generation INTEGER NOT NULL DEFAULT 0,
+        committed INTEGER NOT NULL DEFAULT 0,
+        size INTEGER NOT NULL DEFAULT 0,
+        head_hash BLOB,
+        tail_hash BLOB,
+        bad_lines INTEGER NOT NULL DEFAULT 0,
+        ingested_at TEXT)""",
+    "CREATE INDEX files_session ON files(session_id)",
+    """CREATE TABLE chunks (
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        generation INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        raw_len INTEGER NOT NULL,
+        data BLOB NOT NULL,
+        UNIQUE (file_id, generation, offset))""",
+    """CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        key BLOB NOT NULL UNIQUE,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        generation INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        length INTEGER NOT NULL,
+        role TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        ts TEXT,
+        tools TEXT,
+        sidechain INTEGER NOT NULL DEFAULT 0)""",
+    "CREATE INDEX entries_session ON entries(session_id)",
+    """CREATE VIRTUAL TABLE entries_fts USING fts5(
+        text, content='', columnsize=0, tokenize='unicode61 remove_diacritics 2')""",
+    """CREATE TABLE usage (
+        message_id TEXT PRIMARY KEY,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        model TEXT,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL) WITHOUT ROWID""",
+    "CREATE INDEX usage_session ON usage(session_id)",
+    """CREATE TABLE costs (
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        start_time INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        PRIMARY KEY (session_id, start_time)) WITHOUT ROWID""",
+)
+
+SCHEMA_V2_HOOKS = (
+    # The handoff asks for "the most recent other session" on every SessionStart.
+    "CREATE INDEX sessions_last_ts ON sessions(last_ts)",
+    # What hooks know that transcripts do not: git state at the end, how the session ended,
+    # compaction summaries.
+    """CREATE TABLE session_state (
+        session_uuid TEXT PRIMARY KEY,
+        git_branch TEXT,
+        git_commit TEXT,
+        last_event TEXT,
+        last_event_at TEXT,
+        end_reason TEXT,
+        ended_at TEXT,
+        compact_summary BLOB) WITHOUT ROWID""",
+    # Chat history as the hooks saw it (prompt at submit, reply at Stop), zstd-compressed:
+    # survives a transcript that lags, is deleted, or never gets written.
+    """CREATE TABLE chat_turns (
+        id INTEGER PRIMARY KEY,
+        session_uuid TEXT NOT NULL,
+        prompt_id TEXT,
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        at TEXT NOT NULL,
+        text BLOB NOT NULL,
+        text_len INTEGER NOT NULL)""",
+    "CREATE INDEX chat_turns_session ON chat_turns(session_uuid, id)",
+)
+
+
+def _to_one_time_format(table: str, column: str) -> str:
+    """Times written as ``...+00:00`` (with or without a fraction) in the format of
+    ``base.clock`` (``...mmmZ``): stored times are compared as strings."""
+    return (f"UPDATE {table} SET {column} = CASE WHEN length({column}) = 25"
+            f" THEN substr({column}, 1, 19) || '.000Z' ELSE substr({column}, 1, 23) || 'Z' END"
+            f" WHERE {column} LIKE '%+00:00'")
+
+
+SCHEMA_V3_DIGESTS = (
+    # What the handoff reads of a session, kept by ingest in the same transaction as the rows
+    # it was folded from: the state of its digest over the first ``offset`` bytes of the
+    # file's ``generation`` (zstd-compressed JSON, ``state_len`` bytes raw).
+    """CREATE TABLE digests (
+        file_id INTEGER PRIMARY KEY REFERENCES files(id),
+        generation INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        state BLOB NOT NULL,
+        state_len INTEGER NOT NULL)""",
+    _to_one_time_format("session_state", "last_event_at"),
+    _to_one_time_format("session_state", "ended_at"),
+    _to_one_time_format("chat_turns", "at"),
+    _to_one_time_format("files", "ingested_at"),
+    _to_one_time_format("migrations", "applied_at"),
+    "UPDATE meta SET value = CASE WHEN length(value) = 25 THEN substr(value, 1, 19) || '.000Z'"
+    " ELSE substr(value, 1, 23) || 'Z' END WHERE key = 'last_ingest' AND value LIKE '%+00:00'",
+    "UPDATE meta SET key = 'full_catch_up_at' WHERE key = 'siblings_checked_at'",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "initial schema", SCHEMA_V1),
+    Migration(2, "hook suite state", SCHEMA_V2_HOOKS),
+    Migration(3, "handoff digests in the archive", SCHEMA_V3_DIGESTS),
+)
+DIGESTS_SINCE = 3
+"""The first schema that keeps digests: an archive upgraded from before has them rebuilt."""
+
+
+def _check_registry(migrations: tuple[Migration, ...]) -> None:
+    names = [m.name for m in migrations]
+    if len(set(names)) != len(names):
+        raise ValueError("duplicate migration name")
+    if [m.version for m in migrations] != list(range(1, len(migrations) + 1)):
+        raise ValueError("migration versions must be 1..N in order")
+
+
+_check_registry(MIGRATIONS)
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def _row_counts(db: Database) -> dict[str, int]:
+    tables = [
+        row[0]
+        for row in db.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'entries_fts%'"
+            " AND name NOT LIKE 'sqlite_%'"
+        )
+    ]
+    return {t: db.conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """Bring the archive to the latest schema; returns the version it ends at."""
+    latest = migrations[-1].version
+    current = db.user_version()
+    if current > latest:
+        raise NewerSchemaError(
+            f"the archive {db.path} has schema version {current}; this session-core knows up to"
+            f" {latest}",
+            "upgrade claude-session-core (pip install -U claude-session-core); the archive was"
+            " left untouched",
+        )
+    if current == latest:
+        return current
+    if current > 0:
+        from .backup import backup_database  # only for an upgrade: hooks never migrate
+
+        backup_database(db, label=f"pre-migrate-v{current}")
+    before = _row_counts(db) if current > 0 else {}
+    for migration in migrations:
+        with db.write() as conn:
+            # Re-read inside the lock: another process may have migrated meanwhile.
+            now = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if now >= migration.version:
+                continue
+            if now != migration.version - 1:
+                raise DatabaseError(
+                    f"the archive {db.path} is at schema {now}, cannot apply step"
+                    f" {migration.version}",
+                    "restore the pre-migration backup from .claude/session-core/backups/",
+                )
+            for statement in migration.statements:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                (migration.version, migration.name, utc_stamp()),
+            )
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {migration.version}")
+    after = _row_counts(db)
+    lost = {t: (n, after.get(t, 0)) for t, n in before.items() if after.get(t, 0) < n}
+    if lost:
+        raise DatabaseError(
+            f"migration lost rows in {lost}; the pre-migration backup is kept",
+            "report this bug; the pre-migration backup is in .claude/session-core/backups/",
+        )
+    return latest

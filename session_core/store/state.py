@@ -1,0 +1,85 @@
+"""The ``session_state`` table: what the hooks know of a session that its transcript does not
+say (git branch and commit as it left them, whether and how it ended, the compaction summary
+Claude Code wrote)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from . import codec
+
+TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class SessionState:
+    __slots__ = ("end_reason", "ended_at", "git_branch", "git_commit", "last_event",
+                 "last_event_at")
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        (self.git_branch, self.git_commit, self.last_event, self.last_event_at,
+         self.end_reason, self.ended_at) = row
+
+    git_branch: str | None
+    git_commit: str | None
+    last_event: str | None
+    last_event_at: str | None
+    end_reason: str | None
+    ended_at: str | None
+    """Set by SessionEnd; cleared again when the session is resumed."""
+
+
+def get(conn: sqlite3.Connection, session_uuid: str) -> SessionState | None:
+    row = conn.execute(
+        "SELECT git_branch, git_commit, last_event, last_event_at, end_reason, ended_at"
+        " FROM session_state WHERE session_uuid = ?", (session_uuid,)).fetchone()
+    return None if row is None else SessionState(row)
+
+
+def record_event(conn: sqlite3.Connection, session_uuid: str, event: str, when: str,
+                 head_read: bool, branch: str | None, commit: str | None,
+                 end_reason: str | None) -> None:
+    """The session's git state after ``event`` (``head_read``: HEAD could be read, so branch and
+    commit are what it said, None on a detached HEAD; else what was known stays), and whether
+    it ended (a session resumed after its SessionEnd is open again until it ends again)."""
+    conn.execute(
+        "INSERT INTO session_state(session_uuid, git_branch, git_commit, last_event,"
+        " last_event_at, end_reason, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT(session_uuid) DO UPDATE SET"
+        " git_branch = CASE WHEN ? THEN excluded.git_branch ELSE git_branch END,"
+        " git_commit = CASE WHEN ? THEN excluded.git_commit ELSE git_commit END,"
+        " last_event = excluded.last_event, last_event_at = excluded.last_event_at,"
+        " end_reason = excluded.end_reason, ended_at = excluded.ended_at",
+        (session_uuid, branch, commit, event, when, end_reason, when if end_reason else None,
+         head_read, head_read))
+
+
+def mark_open(conn: sqlite3.Connection, session_uuid: str, event: str, when: str) -> None:
+    """The session is active and has not ended (again, if it was resumed)."""
+    conn.execute(
+        "INSERT INTO session_state(session_uuid, last_event, last_event_at) VALUES (?, ?, ?)"
+        " ON CONFLICT(session_uuid) DO UPDATE SET last_event = excluded.last_event,"
+        " last_event_at = excluded.last_event_at, end_reason = NULL, ended_at = NULL",
+        (session_uuid, event, when))
+
+
+def maybe_unfinished(conn: sqlite3.Connection, since: str) -> list[str]:
+    """Sessions active since ``since`` that did not end cleanly: marked open by a prompt (maybe
+    with nothing archived yet), or with recent archived records and no SessionEnd (a session
+    whose prompts the hooks missed). Their transcripts' tails may be missing."""
+    return [row[0] for row in conn.execute(
+        "SELECT session_uuid FROM session_state WHERE ended_at IS NULL AND last_event_at >= ?"
+        " UNION SELECT s.uuid FROM sessions s LEFT JOIN session_state st"
+        " ON st.session_uuid = s.uuid WHERE s.last_ts >= ? AND st.ended_at IS NULL",
+        (since, since))]
+
+
+def save_compact_summary(conn: sqlite3.Connection, session_uuid: str, summary: str,
+                         level: int) -> None:
+    """Claude Code's own summary of the session at its last compaction (zstd-compressed)."""
+    blob = codec.compress(summary.encode("utf-8", "replace"), level)
+    conn.execute(
+        "INSERT INTO session_state(session_uuid, compact_summary) VALUES (?, ?)"
+        " ON CONFLICT(session_uuid) DO UPDATE SET compact_summary = excluded.compact_summary",
+        (session_uuid, blob))

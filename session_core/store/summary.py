@@ -1,0 +1,61 @@
+"""One session's facts as ``list`` and ``show`` report them, put together from its tables."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from . import entries, files, sessions, usage
+
+
+class SessionSummary:
+    """A plain class with the fields in the order ``--json`` prints them."""
+
+    __slots__ = (
+        "assistant_messages",
+        "cache_creation_tokens",
+        "cache_read_tokens",
+        "cc_version",
+        "cost_usd",
+        "cwd",
+        "first_ts",
+        "git_branch",
+        "input_tokens",
+        "last_ts",
+        "messages",
+        "models",
+        "output_tokens",
+        "prompts",
+        "subagent_files",
+        "title",
+        "tool_calls",
+        "uuid",
+    )
+
+    def __init__(self, conn: sqlite3.Connection, row: sessions.SessionRow) -> None:
+        sid = row.session_id
+        self.uuid, self.cwd, self.git_branch, self.cc_version = (row.uuid, row.cwd,
+                                                                 row.git_branch, row.cc_version)
+        self.first_ts, self.last_ts, self.title = row.first_ts, row.last_ts, row.title
+        self.messages, self.prompts, self.tool_calls = entries.counts(conn, sid)
+        spent = usage.totals(conn, sid)
+        self.assistant_messages = spent.messages
+        self.input_tokens, self.output_tokens = spent.input_tokens, spent.output_tokens
+        self.cache_creation_tokens = spent.cache_creation_tokens
+        self.cache_read_tokens = spent.cache_read_tokens
+        self.models = usage.models(conn, sid)
+        recorded = usage.recorded_cost(conn, sid)
+        self.cost_usd = recorded if recorded is not None else spent.cost_usd
+        self.subagent_files = files.count_of_kind(conn, sid, "subagent")
+
+    def as_dict(self) -> dict[str, object]:
+        """Every field, in declaration order (``--json`` output)."""
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+def list_sessions(conn: sqlite3.Connection) -> list[SessionSummary]:
+    """Sessions that have a file of their own, newest activity first."""
+    return [SessionSummary(conn, row) for row in sessions.with_files(conn)]
+
+
+def session_summary(conn: sqlite3.Connection, ref: str) -> SessionSummary:
+    return SessionSummary(conn, sessions.resolve(conn, ref))

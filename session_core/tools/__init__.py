@@ -1,0 +1,1 @@
+"""Developer checks that anyone can run, e.g. ``python -m session_core.tools.layers``."""

@@ -1,0 +1,367 @@
+"""Lossless, incremental ingest of one transcript file: the one pipeline from a file's new
+bytes to what the store keeps of them.
+
+Each file remembers how far it was ingested (``committed``: through the last newline) and a
+fingerprint of what was read (hashes of its first and last 4 KiB before that offset), so a call
+reads only new bytes. Those bytes are cut into pieces (``lines.pieces``); each piece becomes a
+zstd frame, and each complete line in it is parsed once and handed to both consumers of the
+record stream: the index (``index.IndexBuilder``: entries, tokens, costs, session facts) and,
+for a session's own transcript, its handoff digest (``digest.fold``). Bytes after the last
+newline are archived too (export stays byte-exact) but are rewritten on the next call and not
+indexed until their newline arrives. A file that shrank or whose fingerprint changed was
+rewritten: its bytes go into a new generation (the old one is kept) and its records are indexed
+again, deduplicated on ``uuid``.
+
+The whole call is one ``BEGIN IMMEDIATE`` transaction (a savepoint inside an import's batch),
+so concurrent ingests of the same file serialise and never double-count, and a crash leaves
+the previous state intact. The digest is saved under a savepoint of its own: a digest that
+cannot be folded or saved costs a warning, never the save.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+from ..base.clock import utc_stamp
+from ..base.errors import CorruptBlobError
+from ..base.jsonlite import dumps, loads
+from ..store import codec, digests, entries, files, frames, meta, sessions, usage
+from . import layout
+from .digest import Digest, could_hold_message, fold, fold_lines
+from .index import Batch, IndexBuilder, titles_and_usage
+from .inputs import check_transcript_path
+from .lines import LineSplitter, is_plain_progress, line_hash, pieces
+from .records import Record, RecordError, parse_record
+
+TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..base.fs import StrPath
+    from ..base.settings import Settings
+    from ..store.connection import Database
+
+FINGERPRINT_WINDOW = 4096
+MAX_WARNINGS = 20
+THREADED_COMPRESSION = 256 << 10
+"""Below this many new bytes, handing compression to a thread costs more than it saves."""
+_POOL: ThreadPoolExecutor | None = None
+
+
+class IngestReport:
+    __slots__ = ("bad_lines", "kind", "new_bytes", "new_entries", "path", "pending_bytes",
+                 "rewritten", "session_uuid", "warnings")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.session_uuid = ""
+        self.kind = ""
+        self.new_bytes = 0
+        self.new_entries = 0
+        self.pending_bytes = 0
+        self.rewritten = False
+        self.bad_lines = 0
+        self.warnings: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"IngestReport({', '.join(f'{k}={getattr(self, k)!r}' for k in self.__slots__)})"
+
+    def warn(self, text: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append(text)
+
+
+def ingest_file(db: Database, file: StrPath, settings: Settings,
+                digest_catch_up: int | None = None) -> IngestReport:
+    """Archive whatever is new in ``file`` and index its complete records, streaming: frames
+    and batches are written as they are read, so memory stays bounded on any file.
+
+    ``digest_catch_up``: when the session's saved digest is behind the archived bytes (an
+    archive from before digests), fold at most this many archived bytes to bring it up to date,
+    else leave it for the next reader; hooks on a tight budget pass a limit.
+    """
+    path = os.path.abspath(file)
+    check_transcript_path(path)
+    report = IngestReport(path)
+    with open(path, "rb") as handle:
+        fd = handle.fileno()
+        with db.write() as conn:
+            # The size is read under the lock: read before, another writer may have archived
+            # past it while we waited, and the file would look truncated.
+            size = os.fstat(fd).st_size
+            record = files.at_path(conn, path) or _new_file(conn, path)
+            report.session_uuid, report.kind = record.session_uuid, record.kind
+            rewritten = not _unchanged_prefix(fd, record, size)
+            if not rewritten and size == record.size:
+                report.pending_bytes = size - record.committed
+                return report
+            _Ingest(db, conn, fd, record, settings, report).run(size, rewritten, digest_catch_up)
+    return report
+
+
+def compact_file(db: Database, path: StrPath, settings: Settings) -> None:
+    """Merge all of a file's small frames now (e.g. when its session ends)."""
+    with db.write() as conn:
+        record = files.at_path(conn, os.path.abspath(path))
+        if record is not None:
+            frames.repack(conn, record, settings, force=True)
+
+
+def _new_file(conn: sqlite3.Connection, path: str) -> files.FileRecord:
+    info = layout.classify(path)
+    return files.add(conn, path, sessions.ensure(conn, info.session_uuid), info.kind,
+                     info.project_folder, info.rel_path)
+
+
+def _fingerprint(fd: int, end: int) -> tuple[bytes, bytes]:
+    head = os.pread(fd, min(FINGERPRINT_WINDOW, end), 0)
+    start = max(0, end - FINGERPRINT_WINDOW)
+    tail = os.pread(fd, end - start, start)
+    return line_hash(head), line_hash(tail)
+
+
+def _unchanged_prefix(fd: int, record: files.FileRecord, size: int) -> bool:
+    if record.committed == 0:
+        return True
+    if size < record.committed:
+        return False
+    return _fingerprint(fd, record.committed) == (record.head_hash, record.tail_hash)
+
+
+class _Ingest:
+    """One call's work on one file, inside the caller's transaction."""
+
+    def __init__(self, db: Database, conn: sqlite3.Connection, fd: int,
+                 record: files.FileRecord, settings: Settings, report: IngestReport) -> None:
+        self.db, self.conn, self.fd, self.record = db, conn, fd, record
+        self.settings, self.report = settings, report
+        self.builder = IndexBuilder(record.session_uuid, settings.tool_text_chars)
+        self.parse = _parser(db)
+        self.session_ids = {record.session_uuid: record.session_id}
+        self.bad_lines: list[tuple[int, str]] = []
+        self.provisional = layout.is_provisional(record.path, record.kind, record.session_uuid)
+        self.digest: Digest | None = None
+
+    def run(self, size: int, rewritten: bool, digest_catch_up: int | None) -> None:
+        record, report = self.record, self.report
+        if rewritten:
+            report.rewritten = True
+            report.warn(f"{report.path} was rewritten or truncated; archived as a new generation")
+            record.generation += 1
+            record.committed = record.size = 0
+        frames.drop_from(self.conn, record.file_id, record.generation, record.committed)
+        if record.kind == "session" or self.provisional:
+            self.digest = self._digest_so_far(digest_catch_up)
+        start = record.committed
+        committed, new_bytes = self._read(start, size)
+        if self.builder.first_session and self.provisional:
+            self._settle(*self.builder.first_session)
+        report.session_uuid, report.kind = record.session_uuid, record.kind
+        record.size, record.committed = start + new_bytes, committed
+        record.head_hash, record.tail_hash = (_fingerprint(self.fd, committed) if committed
+                                              else (None, None))
+        self._finish(new_bytes)
+
+    def _read(self, start: int, size: int) -> tuple[int, int]:
+        """Frames and index rows of [start, size); returns (committed, new bytes)."""
+        record, settings = self.record, self.settings
+        pool = _compression_thread() if size - start >= THREADED_COMPRESSION else None
+        splitter = (LineSplitter(start, settings.max_indexed_line_bytes) if record.line_mode
+                    else None)
+        new_bytes = 0
+        for offset, data in pieces(self.fd, start, size, settings.frame_bytes, record.line_mode):
+            # zstd releases the GIL: a large frame compresses while its lines are parsed.
+            level = settings.compression_level
+            pending = pool.submit(codec.compress, data, level) if pool else None
+            new_bytes += len(data)
+            if splitter is not None:
+                for line_offset, line in splitter.feed(offset, data):
+                    self._line(line_offset, line)
+            frame = pending.result() if pending else codec.compress(data, level)
+            frames.append(self.conn, record.file_id, record.generation, offset, len(data), frame)
+        self._write(self.builder.take())
+        if splitter is None:
+            return start + new_bytes, new_bytes
+        for at, length in splitter.too_long:
+            self.report.warn(f"{self.report.path}: a {length}-byte line at byte {at} is archived"
+                             " verbatim but too long to index")
+        return splitter.committed, new_bytes
+
+    def _line(self, offset: int, line: bytes) -> None:
+        """One complete line, parsed once, to the index and to the digest."""
+        builder = self.builder
+        if is_plain_progress(line):
+            builder.progress(line)
+            return
+        if not line or line.isspace():
+            return
+        try:
+            parsed = self.parse(line)
+        except RecordError as exc:
+            self.bad_lines.append((offset, str(exc)))
+            return
+        named_before = builder.first_session is not None
+        info = builder.add(offset, line, parsed)
+        digest = self.digest
+        if digest is not None and could_hold_message(parsed, line):
+            if self.provisional and not named_before and builder.first_session is not None:
+                digest.session_uuid = builder.first_session[0]  # the session it will be filed as
+            try:
+                fold(digest, parsed, info)
+            except Exception as exc:  # the digest is a second consumer: it never fails a save
+                self.report.warn(f"{self.report.path}: saved digest not updated: {exc!r}")
+                self.digest = None
+        if builder.full:
+            self._write(builder.take())
+
+    def _write(self, batch: Batch | None) -> None:
+        """One batch of index rows into the store: entries not archived yet (resume, fork and
+        re-import repeat them) with their words and usage, costs, what the sessions learned."""
+        if batch is None:
+            return
+        conn, record = self.conn, self.record
+        for entry in batch.entries:
+            entry.session_id = self._session_id(entry.session)
+        fresh = [batch.entries[n] for n in entries.insert_new(self.db, record.file_id,
+                                                              record.generation, batch.entries)]
+        usage.upsert(conn, titles_and_usage(batch, fresh, self.session_ids))
+        if batch.costs:
+            usage.upsert_costs(conn, [(self._session_id(session), start, cost)
+                                      for session, start, cost in batch.costs])
+        for session, d in batch.deltas.items():
+            sessions.learn(conn, self._session_id(session), d.first_ts, d.last_ts, d.cwd,
+                           d.git_branch, d.cc_version, d.title)
+        self.report.new_entries += len(fresh)
+
+    def _session_id(self, session: str) -> int:
+        known = self.session_ids.get(session)
+        if known is None:
+            known = self.session_ids[session] = sessions.ensure(self.conn, session)
+        return known
+
+    def _settle(self, session: str, sidechain_agent: bool) -> None:
+        """A loose file filed under its own name moves to the session its records name."""
+        conn, record = self.conn, self.record
+        kind = layout.settled_kind(record.path, sidechain_agent)
+        if (kind, session) == (record.kind, record.session_uuid):
+            return
+        old, new = record.session_id, sessions.ensure(conn, session)
+        files.move(conn, record, new, session, kind)
+        entries.move_file(conn, record.file_id, old, new)
+        if files.session_has_files(conn, old):
+            return  # another file shares the provisional name; leave its rows alone
+        usage.move_session(conn, old, new)
+        sessions.absorb(conn, old, new)
+
+    def _finish(self, new_bytes: int) -> None:
+        """Record how far the file is archived, report what happened, save the digest."""
+        conn, record, report = self.conn, self.record, self.report
+        report.new_bytes = new_bytes
+        report.bad_lines, report.pending_bytes = len(self.bad_lines), record.size - record.committed
+        for offset, reason in self.bad_lines:
+            report.warn(f"{report.path}: line at byte {offset} is not a valid record ({reason});"
+                        " archived verbatim, not indexed")
+        now = utc_stamp()
+        files.record_ingest(conn, record, len(self.bad_lines), now)
+        meta.put(conn, meta.LAST_INGEST, now)
+        frames.repack(conn, record, self.settings)
+        if report.pending_bytes:
+            report.warn(f"{report.path}: {report.pending_bytes} bytes after the last newline are"
+                        " archived and wait for their newline to be indexed")
+        if self.digest is not None and record.kind == "session":
+            try:
+                with self.db.savepoint():
+                    save_digest(conn, record, self.digest)
+            except Exception as exc:  # a damaged digests table must not cost the save
+                report.warn(f"{report.path}: digest not saved: {exc!r}")
+
+    def _digest_so_far(self, catch_up: int | None) -> Digest | None:
+        """The digest of what is archived already, to fold the new records into; None when it
+        is behind by more than ``catch_up`` bytes (left to the next reader)."""
+        try:
+            found = digest_of(self.conn, self.record, catch_up)
+            return None if found is None else found[0]
+        except Exception as exc:  # damaged state or frames: the save goes on without it
+            self.report.warn(f"{self.report.path}: saved digest not updated: {exc!r}")
+            return None
+
+
+def digest_of(conn: sqlite3.Connection, record: files.FileRecord,
+              catch_up: int | None = None) -> tuple[Digest, int] | None:
+    """The digest of ``record``'s archived complete lines and how many bytes of them had to be
+    folded from the frames: the saved digest, with whatever it lacks (at most ``catch_up``
+    bytes, else None). A saved state that is damaged or of another shape counts as none: it is
+    derived data, folded again."""
+    digest, start = _saved_digest(conn, record)
+    missing = record.committed - start
+    if catch_up is not None and missing > catch_up:
+        return None
+    if missing:
+        fold_lines(digest, frames.read_lines(conn, record, start, record.committed))
+    return digest, missing
+
+
+def _saved_digest(conn: sqlite3.Connection, record: files.FileRecord) -> tuple[Digest, int]:
+    """The saved digest of ``record`` and the offset it was folded to, else a new one at 0."""
+    try:
+        row = digests.load(conn, record.file_id)
+        if row is not None and row.generation == record.generation \
+                and 0 < row.offset <= record.committed:
+            return Digest.from_state(record.session_uuid, loads(row.state)), row.offset
+    except (CorruptBlobError, ValueError, RecursionError):
+        pass
+    return Digest(record.session_uuid), 0
+
+
+def save_digest(conn: sqlite3.Connection, record: files.FileRecord, digest: Digest) -> None:
+    """Keep ``digest`` as the state of ``record`` at its committed offset."""
+    digests.save(conn, record.file_id, record.generation, record.committed,
+                 dumps(digest.to_state()).encode())
+
+
+def refresh_digests(db: Database) -> int:
+    """Bring every session transcript's saved digest up to its archived bytes (after an
+    upgrade from an archive without digests, or a save whose digest failed); returns how many
+    were brought up to date. One transaction per file: a hook waits for one at most."""
+    done = 0
+    for file_id in digests.behind(db.conn):
+        with db.write() as conn:
+            record = files.by_id(conn, file_id)
+            if record is None or record.kind != "session":
+                continue
+            found = digest_of(conn, record)
+            if found is not None:
+                save_digest(conn, record, found[0])
+                done += 1
+    return done
+
+
+def _parser(db: Database) -> Callable[[bytes], Record]:
+    """pydantic's faster parser inside a bulk import, where its import cost is paid once."""
+    if db.in_bulk:
+        from .records_bulk import parse_record_bulk
+
+        return parse_record_bulk
+    return parse_record
+
+
+def _compression_thread() -> ThreadPoolExecutor:
+    """Imported and started when first needed: a hook's small append never uses it."""
+    global _POOL
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="session-core-zstd")
+    return _POOL
+
+
+def _forget_thread_after_fork() -> None:
+    """A forked child (a user's multiprocessing) inherits the pool object but not its thread:
+    submitting to it would wait forever, so start afresh."""
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_thread_after_fork)

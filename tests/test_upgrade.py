@@ -1,0 +1,114 @@
+"""An archive written before digests moved into it (schema v2, ``fixtures/archive_v2``, made by
+the code of abe3f22) upgrades with every row, every byte, and the same handoff text."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from session_core.base import locations
+from session_core.handoff.notes import newer_reply, session_digest
+from session_core.handoff.text import EndState, after_compaction, previous_session, resumed
+from session_core.store import entries, files, frames, state
+from session_core.store.archive import open_archive
+
+from .conftest import FIXTURES, REPO, run_cli
+
+OLD = FIXTURES / "archive_v2"
+EXPECTED: dict[str, Any] = json.loads((OLD / "expected.json").read_text())
+NEW_SESSION = "99999999-8888-4777-8666-555555555555"
+RECENT = "6b32797c-28fc-4a1f-b9c8-863fe6c99815"
+
+
+@pytest.fixture
+def upgraded(project: Path) -> Path:
+    """The old archive, in place of this project's, upgraded the way a user's is: by the first
+    ``session-core`` command after the update."""
+    target = Path(locations.archive_path(project))
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(OLD / "archive.db", target)
+    (target.parent / "digests").mkdir()  # what the old code kept beside the archive
+    (target.parent / "digests" / f"{RECENT}.json").write_text("{}")
+    done = run_cli("status", "--json", "--project", str(project))
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"digest(s) rebuilt" in done.stderr
+    assert json.loads(done.stdout)["schema_version"] == 3
+    return project
+
+
+def test_every_row_and_every_byte_survive(upgraded: Path) -> None:
+    with open_archive(upgraded) as archive:
+        conn = archive.db.conn
+        for table, count in EXPECTED["rows"].items():
+            assert conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] == count + (
+                1 if table == "migrations" else 0), table
+        for rel, digest in EXPECTED["files"].items():
+            record = files.at_path(conn, os.path.join(EXPECTED["root"], rel))
+            assert record is not None, rel
+            assert hashlib.sha256(b"".join(frames.read(conn, record))).hexdigest() == digest, rel
+        for query, hits in EXPECTED["search"].items():
+            found = sorted(r[0] for r in conn.execute(
+                "SELECT s.uuid || ' ' || e.offset FROM entries_fts f JOIN entries e"
+                " ON e.id = f.rowid JOIN sessions s ON s.id = e.session_id"
+                " WHERE entries_fts MATCH ?", (query,)))
+            assert found == hits, query
+        with_digest = conn.execute("SELECT count(*) FROM digests").fetchone()[0]
+        assert with_digest == conn.execute("SELECT count(*) FROM files WHERE kind = 'session'"
+                                           " AND committed > 0").fetchone()[0]
+        times = [r[0] for r in conn.execute("SELECT at FROM chat_turns UNION ALL SELECT"
+                                            " last_event_at FROM session_state")]
+        assert times and all(t.endswith("Z") and len(t) == 24 for t in times), times
+    assert not (Path(locations.archive_dir(upgraded)) / "digests").exists()
+
+
+def test_the_handoff_texts_are_the_old_ones(upgraded: Path) -> None:
+    with open_archive(upgraded) as archive:
+        conn = archive.db.conn
+        for uuid, old in EXPECTED["handoffs"].items():
+            row = conn.execute("SELECT id FROM sessions WHERE uuid = ?", (uuid,)).fetchone()
+            digest = session_digest(archive.db, row[0], uuid)
+            known = state.get(conn, uuid)
+            left = EndState(known.git_branch if known else None,
+                            known.git_commit if known else None, None)
+            assert previous_session(digest, left, 4000, newer_reply(conn, uuid, digest)) \
+                == old["previous_session"], uuid
+            assert after_compaction(digest, 4000) == old["after_compaction"], uuid
+            assert resumed(uuid, entries.message_count(conn, uuid)) == old["resumed"], uuid
+
+
+@pytest.mark.parametrize("source", ["startup", "compact", "resume"])
+def test_a_real_session_start_says_what_it_said_before(upgraded: Path, source: str) -> None:
+    session = NEW_SESSION if source == "startup" else RECENT
+    payload = {"session_id": session, "cwd": str(upgraded), "source": source,
+               "hook_event_name": "SessionStart",
+               "transcript_path": str(upgraded / "gone" / f"{session}.jsonl")}
+    done = subprocess.run([sys.executable, str(REPO / "hooks" / "run.py"), "SessionStart"],
+                          input=json.dumps(payload).encode(), capture_output=True, timeout=60,
+                          check=False, env={**os.environ, "CLAUDE_PROJECT_DIR": str(upgraded)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode() == EXPECTED["hooks"][source]
+
+
+def test_hooks_refuse_to_upgrade_the_old_archive_and_say_so(project: Path) -> None:
+    """Many hooks start at once: the CLI upgrades (after a backup), hooks only report it."""
+    target = Path(locations.archive_path(project))
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(OLD / "archive.db", target)
+    payload = {"session_id": RECENT, "cwd": str(project), "source": "startup"}
+    done = subprocess.run([sys.executable, str(REPO / "hooks" / "run.py"), "SessionStart"],
+                          input=json.dumps(payload).encode(), capture_output=True, timeout=60,
+                          check=False, env={**os.environ, "CLAUDE_PROJECT_DIR": str(project)})
+    assert done.returncode == 0 and done.stdout == b""
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    health = json.loads((target.parent / "health.json").read_text())
+    assert "needs upgrading" in health["last_error"]
