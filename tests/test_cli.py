@@ -106,6 +106,22 @@ def test_verify_finds_a_flipped_bit_inside_a_frame(project: Path) -> None:
     assert export.returncode == 6 and b"Traceback" not in export.stderr
 
 
+def test_all_with_paths_is_a_usage_error(project: Path) -> None:
+    result = run_cli("import", "--all", str(FIXTURES / "short.jsonl"), "--project", str(project))
+    assert result.returncode == 2 and result.stderr.startswith(b"Error: ")
+    assert b"--all and transcript paths exclude each other" in result.stderr
+    assert not (project / ".claude").exists()
+
+
+def test_a_search_query_that_is_not_fts5_has_its_own_exit_code(project: Path) -> None:
+    assert run_cli("import", str(FIXTURES / "short.jsonl"), "--project",
+                   str(project)).returncode == 0
+    for query in ('"unbalanced', "AND", "a NEAR(", "col:"):
+        bad = run_cli("search", query, "--project", str(project))
+        assert bad.returncode == 10, (query, bad.stderr)
+        assert bad.stderr.startswith(b"Error: cannot search for") and b"Try: " in bad.stderr
+
+
 def test_console_script_and_module_are_the_same_cli() -> None:
     console = shutil.which("session-core")
     assert console

@@ -20,8 +20,8 @@ from session_core.store import codec
 from session_core.store.archive import open_archive
 from session_core.store.files import at_path as file_at
 from session_core.store.frames import read_lines as file_lines
-from session_core.transcript.digest import Digest, digest_lines, fold_lines
-from session_core.transcript.ingest import digest_of, ingest_file
+from session_core.transcript.digest import Digest, digest_lines, digest_of, fold_lines
+from session_core.transcript.ingest import ingest_file
 
 from .conftest import corpus_files, run_cli
 from .hookkit import (

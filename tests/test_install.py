@@ -523,3 +523,101 @@ def test_a_recent_claude_code_is_named_in_the_plan(tmp_path: Path) -> None:
     dry = run_install(env, "--dry-run", str(project))
     assert dry.returncode == 0, dry.stdout + dry.stderr
     assert "claude: 2.1.330 runs exec-form hooks" in dry.stdout
+
+
+# --- the installer in the package: session-core install / uninstall ------------------------------
+
+
+def session_core(installed: Installed, *args: str, stdin: str = "",
+                 env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed suite's own command, as a user runs it once install.py has run."""
+    cli = installed.data / "venv" / "bin" / "session-core"
+    return subprocess.run([str(cli), *args], env=env or installed.env, input=stdin,
+                          capture_output=True, text=True, timeout=600, check=False)
+
+
+def test_the_installed_command_installs_into_another_project_without_the_checkout(
+        installed: Installed) -> None:
+    project = make_project(installed.root, "second project", FOREIGN)
+    done = session_core(installed, "install", str(project))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "check: SessionStart hook ok" in done.stdout and "hooks: up to date" in done.stdout
+    assert "SessionStart run.py" in our_commands(settings_of(project), installed.data)
+    assert session_core(installed, "uninstall", str(project)).returncode == 0
+    assert (project / ".claude" / "settings.local.json").read_bytes() == FOREIGN
+
+
+def test_purge_takes_out_every_line_and_folder_the_install_added(installed: Installed) -> None:
+    """A git project with no .claude/ and an exclude file of its own: afterwards exactly what
+    was there before, byte for byte, and nothing of ours left in the project."""
+    project = make_project(installed.root, "leave no trace")
+    exclude = project / ".git" / "info" / "exclude"
+    exclude.write_bytes(b"# mine\n*.swp")  # no final newline: ours is appended after one
+    before = {p.relative_to(project): p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    done = run_install(installed.env, str(project))
+    assert done.returncode == 0, done.stderr
+    lines = exclude.read_text().splitlines()
+    assert lines[:2] == ["# mine", "*.swp"] and ".claude/session-core/" in lines
+    assert ".claude/settings.local.json" in lines
+    assert "settings.local.json" not in git_out(project, "status", "--porcelain", "-uall")
+    purged = session_core(installed, "uninstall", str(project), "--purge", "--yes")
+    assert purged.returncode == 0, purged.stderr
+    after = {p.relative_to(project): p.read_bytes() for p in project.rglob("*") if p.is_file()}
+    assert after == before, sorted(set(after) ^ set(before))
+    assert not (project / ".claude").exists()
+    assert "purge: took .claude/session-core/ out of" in purged.stdout
+    assert str(installed.data) in purged.stdout  # other projects still use the suite: it stays
+    assert (installed.data / "venv").is_dir()
+
+
+def test_uninstalling_the_last_project_with_purge_takes_the_suite_too(tmp_path: Path) -> None:
+    home = tmp_path / "one user"
+    env = base_env(home)
+    project = make_project(tmp_path, "only project", FOREIGN)
+    assert run_install(env, str(project)).returncode == 0
+    data = home / ".local" / "share" / "session-core"
+    assert (data / "venv").is_dir() and (home / ".local" / "bin" / "session-core").is_symlink()
+    done = run_install(env, str(project), "--uninstall", "--purge", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert not data.exists() and not (home / ".local" / "bin" / "session-core").exists()
+    assert not (home / ".local" / "state" / "session-core").exists()
+    assert (project / ".claude" / "settings.local.json").read_bytes() == FOREIGN
+    assert sorted(p.name for p in (project / ".claude").iterdir()) == ["settings.local.json"]
+
+
+def test_an_install_of_an_earlier_version_is_migrated(installed: Installed) -> None:
+    """Earlier versions wired one script per role and kept the settings file's copy beside it:
+    a re-install rewires to run.py, keeps old script names working for projects not yet
+    re-installed, and moves the copy out of the project; uninstall still restores the bytes."""
+    project = make_project(installed.root, "old install", FOREIGN)
+    hooks = installed.data / "hooks"
+    old = json.loads(FOREIGN)
+    python = str(installed.data / "venv" / "bin" / "python")
+    for event, script in (("SessionStart", "session_loader.py"), ("Stop", "session_saver.py")):
+        old["hooks"].setdefault(event, []).append({"hooks": [
+            {"type": "command", "command": python, "args": [f"{hooks}/{script}", event]}]})
+        (hooks / script).write_text("from session_core.hookrun import main\n")
+    settings = project / ".claude" / "settings.local.json"
+    settings.write_text(json.dumps(old, indent=2) + "\n")
+    legacy_copy = settings.with_name("settings.local.json.session-core-backup")
+    legacy_copy.write_bytes(FOREIGN)
+    done = run_install(installed.env, str(project))
+    assert done.returncode == 0, done.stderr
+    commands = our_commands(settings_of(project), installed.data)
+    assert commands and all(c.endswith(" run.py") for c in commands), commands
+    for script in ("session_loader.py", "session_saver.py"):
+        assert (hooks / script).read_bytes() == (REPO / "hooks" / "run.py").read_bytes()
+    assert not legacy_copy.exists() and backup_of(installed, settings).read_bytes() == FOREIGN
+    # another project wired by the earlier version, not re-installed yet, still saves
+    other = make_project(installed.root, "not re-installed", git=False)
+    transcript = other / "55604662-cf2a-4331-851a-ec234028f8ca.jsonl"
+    shutil.copy(REPO / "tests" / "fixtures" / "short.jsonl", transcript)
+    payload = json.dumps({"session_id": transcript.stem, "transcript_path": str(transcript),
+                          "cwd": str(other)})
+    saved = subprocess.run([python, str(hooks / "session_saver.py"), "Stop"], input=payload,
+                           capture_output=True, text=True, timeout=60, check=False,
+                           env={**installed.env, "CLAUDE_PROJECT_DIR": str(other)})
+    assert saved.returncode == 0 and saved.stdout == "", saved.stderr
+    assert (other / ".claude" / "session-core" / "archive.db").is_file()
+    assert run_install(installed.env, str(project), "--uninstall").returncode == 0
+    assert settings.read_bytes() == FOREIGN

@@ -146,7 +146,7 @@ INDEXED_TYPE = re.compile(rb'"type":(?:"(?:user|assistant|system|cost-state)"| )
                                  b'"cost-state"', b'"progress"', b" ", b"x", b'"', b":"]),
                 max_size=12).map(b"".join))
 def test_hooks_find_indexed_types_as_the_regex_does(line: bytes) -> None:
-    """Hooks skip ``re`` (indexer picks a find loop when it is not loaded); same answers."""
+    """The progress check is a ``find`` loop (no ``re`` on the hook path): the regex's answers."""
     assert find_indexed_type(line) == (INDEXED_TYPE.search(line) is not None)
 
 
@@ -228,6 +228,25 @@ def test_the_hooks_json_writer_refuses_what_json_refuses() -> None:
         dumps(loop)
 
 
+def test_the_hooks_json_writer_hands_what_its_encoder_cannot_do_to_json(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C encoder is driven directly; should it ever fail in a new way (a future ``_json``),
+    ``json.dumps`` answers instead, as ``loads`` does for the scanner."""
+    from session_core.base import jsonlite
+
+    def broken(ensure_ascii: bool) -> Callable[[object, int], list[str]]:
+        def encode(value: object, indent: int) -> list[str]:
+            raise SystemError("error return without exception set")
+        return encode
+
+    monkeypatch.setattr(jsonlite, "_make_encoder", broken)
+    value = {"session": "é", "n": [1, 2.5, None, True]}
+    assert dumps(value) == json.dumps(value)
+    assert dumps(value, ensure_ascii=False) == json.dumps(value, ensure_ascii=False)
+    with pytest.raises(TypeError):
+        dumps({"a": b"bytes"})
+
+
 MALFORMED = ["[1,2", '{"a" 1}', '"\x01"', "nul", "1 2", "", " ", '{"a":1}x', "\ufeff{}"]
 
 
@@ -261,3 +280,54 @@ def test_the_hooks_json_reader_raises_jsons_errors_in_a_process_without_json() -
         except ValueError as exc:
             expected.append((type(exc).__name__, str(exc)))
     assert [eval(line) for line in done.stdout.splitlines()] == expected
+
+
+def _attributes(record: object) -> dict[str, object]:
+    """What a parsed record says, whichever parser made it: every attribute of
+    ``records.Record`` (its message and tool result by their fields)."""
+    from session_core.transcript.records import Record, is_message, is_tool_use_result
+
+    said: dict[str, object] = {}
+    for name in Record.__slots__:
+        value = getattr(record, name)
+        if is_message(value):
+            value = ("message", value.id, value.role, value.model, value.content, value.usage)
+        elif is_tool_use_result(value):
+            value = ("tool result", value.task, value.tasks)
+        said[name] = value
+    return said
+
+
+def test_the_bulk_parser_says_what_the_hook_parser_says_on_every_corpus_line() -> None:
+    """Imports parse with pydantic, hooks with the standard library; the index and the digests
+    both rely on the two agreeing, attribute for attribute, line for line."""
+    from session_core.transcript.records_bulk import parse_record_bulk
+
+    lines = compared = 0
+    for path in sorted(SHARED.rglob("*.jsonl")):
+        for line in path.read_bytes().splitlines():
+            lines += 1
+            outcomes: list[dict[str, object] | None] = []
+            for parse in (parse_record, parse_record_bulk):
+                try:
+                    outcomes.append(_attributes(parse(line)))
+                except RecordError:
+                    outcomes.append(None)
+            assert outcomes[0] == outcomes[1], (path.name, line[:200])
+            compared += outcomes[0] is not None
+    assert lines > 2000 and compared > lines * 0.9, (lines, compared)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(record_like)
+def test_the_two_parsers_agree_on_any_record_shape(data: dict[str, object]) -> None:
+    from session_core.transcript.records_bulk import parse_record_bulk
+
+    line = json.dumps(data).encode()
+    outcomes: list[dict[str, object] | None] = []
+    for parse in (parse_record, parse_record_bulk):
+        try:
+            outcomes.append(_attributes(parse(line)))
+        except RecordError:
+            outcomes.append(None)
+    assert outcomes[0] == outcomes[1]

@@ -9,7 +9,8 @@ from pathlib import Path
 from ..base.errors import SessionCoreError
 from ..store.archive import Archive
 from ..transcript import layout
-from ..transcript.ingest import IngestReport, ingest_file, refresh_digests
+from ..transcript.digest import refresh_digests
+from ..transcript.ingest import IngestReport, ingest_file
 from ..transcript.inputs import check_transcript_path
 
 

@@ -93,7 +93,7 @@ def _after_upgrade(archive: Archive) -> None:
     now (the hooks then read them), and drop the digest files the old code kept beside it."""
     if archive.upgraded_from is None or archive.upgraded_from >= DIGESTS_SINCE:
         return
-    from ..transcript.ingest import refresh_digests
+    from ..transcript.digest import refresh_digests
 
     done = refresh_digests(archive.db)
     shutil.rmtree(os.path.join(os.path.dirname(archive.db.path), "digests"), ignore_errors=True)

@@ -120,3 +120,10 @@ class DirtyCheck:
             process.communicate()
             return None
         return bool(out.strip()) if process.returncode == 0 else None
+
+    def cancel(self) -> None:
+        """Not needed after all: stop and reap git now rather than leave it behind."""
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.communicate()

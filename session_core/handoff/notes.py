@@ -10,7 +10,7 @@ import time
 
 from ..base.errors import SessionCoreError
 from ..store import chat, entries, files, sessions, state
-from ..transcript.ingest import digest_of, save_digest
+from ..transcript.digest import digest_of, save_digest
 from . import text
 from .git import DirtyCheck
 

@@ -18,9 +18,11 @@ class Handler:
         """``module:function`` under ``session_core.hook.handlers``."""
 
 
-LOADER, CONTEXT, SAVER, CHAT, LIVE = 2, 2, 3, 3, 9
+GIT, LOADER, CONTEXT, SAVER, CHAT, LIVE = 1, 2, 2, 3, 3, 9
 
 HANDLERS: tuple[Handler, ...] = (
+    # First: the handoff's one ``git status`` runs while the archive is brought up to date.
+    Handler("context_manager", "SessionStart", GIT, "context:start_git_status"),
     Handler("session_loader", "SessionStart", LOADER, "loader:load"),
     Handler("context_manager", "SessionStart", CONTEXT, "context:handoff"),
     Handler("chat_manager", "UserPromptSubmit", CHAT, "chat:save_prompt"),

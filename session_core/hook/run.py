@@ -23,6 +23,7 @@ TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
     from typing import Any
 
+    from ..handoff.git import DirtyCheck
     from ..store.archive import Archive
 
 _SQLITE_MARGIN_S = 0.15
@@ -40,6 +41,8 @@ class HookContext:
         """additionalContext pieces, in handler order (SessionStart only)."""
         self.used_archive = False
         """Set once the archive opened: only then does a clean run clear earlier failures."""
+        self.dirty_check: DirtyCheck | None = None
+        """SessionStart's ``git status``, started first so it runs while the others work."""
         self._archive: Archive | None = None
 
     def remaining(self) -> float:
@@ -72,6 +75,9 @@ class HookContext:
         log.log("WARN", self.event, message)
 
     def close(self) -> None:
+        if self.dirty_check is not None:
+            self.dirty_check.cancel()
+            self.dirty_check = None
         if self._archive is not None:
             self._archive.close()
             self._archive = None

@@ -10,17 +10,22 @@ state behind the archived bytes folds the lines in between (:func:`fold_lines`).
 
 from __future__ import annotations
 
+import sqlite3
 from collections import OrderedDict, deque
 
+from ..base.errors import CorruptBlobError
+from ..base.jsonlite import dumps, loads
 from ..base.text import clip
-from .extract import Extracted, extract
-from .lines import is_plain_progress
+from ..store import digests, files
 from .records import Record, RecordError, is_message, is_tool_use_result, parse_record
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from typing import Any
+
+    from ..store.connection import Database
+    from .extract import Extracted
 
 EDIT_TOOLS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path",
               "NotebookEdit": "notebook_path"}
@@ -144,7 +149,11 @@ def digest_lines(session_uuid: str, lines: Iterable[bytes]) -> Digest:
 
 def fold_lines(digest: Digest, lines: Iterable[bytes]) -> Digest:
     """Fold more lines into ``digest``, parsing them as ingest does (for a reader whose saved
-    digest is behind the archive, and for tests)."""
+    digest is behind the archive, and for tests). What only this needs is imported here: a
+    session start that finds the saved digest current never loads it."""
+    from .extract import extract
+    from .lines import is_plain_progress
+
     for line in lines:
         if is_plain_progress(line):
             continue
@@ -259,3 +268,57 @@ def _content_text(content: Any) -> str:
         return " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
     return ""
 
+
+# --- the digest as archived -------------------------------------------------------------
+
+
+def digest_of(conn: sqlite3.Connection, record: files.FileRecord,
+              catch_up: int | None = None) -> tuple[Digest, int] | None:
+    """The digest of ``record``'s archived complete lines and how many bytes of them had to be
+    folded from the frames: the saved digest, with whatever it lacks (at most ``catch_up``
+    bytes, else None). A saved state that is damaged or of another shape counts as none: it is
+    derived data, folded again."""
+    digest, start = _saved_digest(conn, record)
+    missing = record.committed - start
+    if catch_up is not None and missing > catch_up:
+        return None
+    if missing:
+        from ..store.frames import read_lines
+
+        fold_lines(digest, read_lines(conn, record, start, record.committed))
+    return digest, missing
+
+
+def _saved_digest(conn: sqlite3.Connection, record: files.FileRecord) -> tuple[Digest, int]:
+    """The saved digest of ``record`` and the offset it was folded to, else a new one at 0."""
+    try:
+        row = digests.load(conn, record.file_id)
+        if row is not None and row.generation == record.generation \
+                and 0 < row.offset <= record.committed:
+            return Digest.from_state(record.session_uuid, loads(row.state)), row.offset
+    except (CorruptBlobError, ValueError, RecursionError):
+        pass
+    return Digest(record.session_uuid), 0
+
+
+def save_digest(conn: sqlite3.Connection, record: files.FileRecord, digest: Digest) -> None:
+    """Keep ``digest`` as the state of ``record`` at its committed offset."""
+    digests.save(conn, record.file_id, record.generation, record.committed,
+                 dumps(digest.to_state()).encode())
+
+
+def refresh_digests(db: Database) -> int:
+    """Bring every session transcript's saved digest up to its archived bytes (after an
+    upgrade from an archive without digests, or a save whose digest failed); returns how many
+    were brought up to date. One transaction per file: a hook waits for one at most."""
+    done = 0
+    for file_id in digests.behind(db.conn):
+        with db.write() as conn:
+            record = files.by_id(conn, file_id)
+            if record is None or record.kind != "session":
+                continue
+            found = digest_of(conn, record)
+            if found is not None:
+                save_digest(conn, record, found[0])
+                done += 1
+    return done

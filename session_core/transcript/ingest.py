@@ -24,11 +24,9 @@ import os
 import sqlite3
 
 from ..base.clock import utc_stamp
-from ..base.errors import CorruptBlobError
-from ..base.jsonlite import dumps, loads
-from ..store import codec, digests, entries, files, frames, meta, sessions, usage
+from ..store import codec, entries, files, frames, meta, sessions, usage
 from . import layout
-from .digest import Digest, could_hold_message, fold, fold_lines
+from .digest import Digest, could_hold_message, digest_of, fold, save_digest
 from .index import Batch, IndexBuilder, titles_and_usage
 from .inputs import check_transcript_path
 from .lines import LineSplitter, is_plain_progress, line_hash, pieces
@@ -286,56 +284,6 @@ class _Ingest:
         except Exception as exc:  # damaged state or frames: the save goes on without it
             self.report.warn(f"{self.report.path}: saved digest not updated: {exc!r}")
             return None
-
-
-def digest_of(conn: sqlite3.Connection, record: files.FileRecord,
-              catch_up: int | None = None) -> tuple[Digest, int] | None:
-    """The digest of ``record``'s archived complete lines and how many bytes of them had to be
-    folded from the frames: the saved digest, with whatever it lacks (at most ``catch_up``
-    bytes, else None). A saved state that is damaged or of another shape counts as none: it is
-    derived data, folded again."""
-    digest, start = _saved_digest(conn, record)
-    missing = record.committed - start
-    if catch_up is not None and missing > catch_up:
-        return None
-    if missing:
-        fold_lines(digest, frames.read_lines(conn, record, start, record.committed))
-    return digest, missing
-
-
-def _saved_digest(conn: sqlite3.Connection, record: files.FileRecord) -> tuple[Digest, int]:
-    """The saved digest of ``record`` and the offset it was folded to, else a new one at 0."""
-    try:
-        row = digests.load(conn, record.file_id)
-        if row is not None and row.generation == record.generation \
-                and 0 < row.offset <= record.committed:
-            return Digest.from_state(record.session_uuid, loads(row.state)), row.offset
-    except (CorruptBlobError, ValueError, RecursionError):
-        pass
-    return Digest(record.session_uuid), 0
-
-
-def save_digest(conn: sqlite3.Connection, record: files.FileRecord, digest: Digest) -> None:
-    """Keep ``digest`` as the state of ``record`` at its committed offset."""
-    digests.save(conn, record.file_id, record.generation, record.committed,
-                 dumps(digest.to_state()).encode())
-
-
-def refresh_digests(db: Database) -> int:
-    """Bring every session transcript's saved digest up to its archived bytes (after an
-    upgrade from an archive without digests, or a save whose digest failed); returns how many
-    were brought up to date. One transaction per file: a hook waits for one at most."""
-    done = 0
-    for file_id in digests.behind(db.conn):
-        with db.write() as conn:
-            record = files.by_id(conn, file_id)
-            if record is None or record.kind != "session":
-                continue
-            found = digest_of(conn, record)
-            if found is not None:
-                save_digest(conn, record, found[0])
-                done += 1
-    return done
 
 
 def _parser(db: Database) -> Callable[[bytes], Record]:

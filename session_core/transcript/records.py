@@ -80,7 +80,6 @@ class Record:
         "content",
         "costUSD",
         "cwd",
-        "data",
         "gitBranch",
         "isCompactSummary",
         "isMeta",

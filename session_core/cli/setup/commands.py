@@ -109,12 +109,12 @@ def _add_ignores(target: Target, lines: list[ignores.IgnoreLine],
     said = []
     for entry in lines:
         try:
-            ignores.add(entry)
+            joined = ignores.add(entry)
         except OSError as exc:
             said.append(f"warning: could not add {entry.line} to {entry.file} ({exc}); do not"
                         f" commit {target.project / entry.line.lstrip('/')}")
             continue
-        records.added_line(target.project, entry.file, entry.line)
+        records.added_line(target.project, entry.file, entry.line, joined)
         said.append(f"exclude: added {entry.line} to {entry.file} ({entry.what})")
     return said
 
@@ -205,7 +205,7 @@ def _purge_plan(suite: Suite, target: Target, records: InstallRecords) -> list[s
     known = records.project(target.project)
     lines = [f"purge: would delete {target.archive}" if target.archive.exists()
              else f"purge: nothing at {target.archive}"]
-    lines += [f"purge: would take {line} out of {file}" for file, line in known["lines"]]
+    lines += [f"purge: would take {line} out of {file}" for file, line, *_ in known["lines"]]
     lines += [f"purge: would remove {folder} if it is empty" for folder in known["folders"]]
     return lines
 
@@ -223,8 +223,8 @@ def _purge_project(target: Target, records: InstallRecords) -> list[str]:
     else:
         said.append(f"purge: nothing at {target.archive}")
     known = records.project(target.project)
-    for file, line in known["lines"]:
-        if ignores.remove(Path(file), line):
+    for file, line, *joined in reversed(known["lines"]):  # last added, first out
+        if ignores.remove(Path(file), line, bool(joined and joined[0])):
             said.append(f"purge: took {line} out of {file}")
     for folder in sorted(known["folders"], key=len, reverse=True):
         try:

@@ -121,18 +121,22 @@ def needed(project: Path, created_local_settings: bool) -> list[IgnoreLine]:
     return lines
 
 
-def add(entry: IgnoreLine) -> None:
-    """Append the line, keeping the file's line endings; the file is written whole."""
+def add(entry: IgnoreLine) -> bool:
+    """Append the line, keeping the file's line endings; the file is written whole. True if a
+    line break had to be added before it (the file did not end with one): :func:`remove`
+    takes that out again."""
     old = entry.file.read_bytes() if entry.file.exists() else b""
     eol = b"\r\n" if b"\r\n" in old else b"\n"
-    if old and not old.endswith(b"\n"):
-        old += eol
+    joined = bool(old) and not old.endswith(b"\n")
     entry.file.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(entry.file, old + entry.line.encode("utf-8") + eol, mode=None)
+    write_atomic(entry.file, old + (eol if joined else b"") + entry.line.encode("utf-8") + eol,
+                 mode=None)
+    return joined
 
 
-def remove(file: Path, line: str) -> bool:
-    """Take out the last occurrence of ``line`` (the one we appended); True if it was there."""
+def remove(file: Path, line: str, joined: bool = False) -> bool:
+    """Take out the last occurrence of ``line`` (the one we appended), and the line break
+    :func:`add` put before it if it is still the file's last line; True if it was there."""
     try:
         data = file.read_bytes()
     except FileNotFoundError:
@@ -141,6 +145,8 @@ def remove(file: Path, line: str) -> bool:
     for index in range(len(kept) - 1, -1, -1):
         if kept[index].rstrip(b"\r\n") == line.encode("utf-8"):
             del kept[index]
+            if joined and index == len(kept) and kept:
+                kept[-1] = kept[-1].rstrip(b"\r\n")
             write_atomic(file, b"".join(kept), mode=None)
             return True
     return False

@@ -57,8 +57,9 @@ class InstallRecords:
         found.setdefault("folders", [])
         return found  # type: ignore[no-any-return]
 
-    def added_line(self, project: Path, file: Path, line: str) -> None:
-        entry = [str(file), line]
+    def added_line(self, project: Path, file: Path, line: str, joined: bool) -> None:
+        """``joined``: a line break was added before it (the file ended without one)."""
+        entry = [str(file), line, joined]
         if entry not in self.project(project)["lines"]:
             self.project(project)["lines"].append(entry)
 

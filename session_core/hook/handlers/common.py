@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 
 from ...base.errors import InputError
-from ...transcript.ingest import IngestReport, ingest_file
 from .. import log
 from ..run import HookContext
 from ..stdio import text_field
+
+TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
+if TYPE_CHECKING:
+    from ...transcript.ingest import IngestReport
 
 FOLD_FROM_START_UP_TO = 8 * 1024 * 1024
 """A session's digest missing or behind (an archive from before digests) is folded from the
@@ -38,7 +41,10 @@ def save_transcript(ctx: HookContext, field: str = "transcript_path") -> IngestR
 
 
 def save_file(ctx: HookContext, path: str) -> IngestReport | None:
-    """Archive what is new in ``path``, its digest included, within a hook's means."""
+    """Archive what is new in ``path``, its digest included, within a hook's means. The ingest
+    pipeline is imported here: a session start with nothing to catch up never loads it."""
+    from ...transcript.ingest import ingest_file
+
     try:
         report = ingest_file(ctx.archive().db, path, ctx.settings, FOLD_FROM_START_UP_TO)
     except InputError as exc:

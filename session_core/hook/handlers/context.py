@@ -8,11 +8,22 @@ conversation itself). PostCompact keeps the compaction summary. No history, no o
 from __future__ import annotations
 
 from ...handoff import notes
-from ...handoff.git import DirtyCheck
+from ...handoff.git import DirtyCheck, read_head
 from ...store import state
 from ..live import saved_recently
 from ..run import HookContext
 from ..stdio import text_field
+
+HANDS_OVER = ("startup", "clear")
+"""The sources whose handoff tells of the previous session (and whether the tree is dirty)."""
+
+
+def start_git_status(ctx: HookContext) -> None:
+    """Start the handoff's ``git status`` now, in a git project, so that it runs while the
+    loader catches the archive up; :func:`handoff` reads it (or it is stopped at the end)."""
+    if (text_field(ctx.payload, "source") or "startup") in HANDS_OVER \
+            and read_head(ctx.project) is not None:
+        ctx.dirty_check = DirtyCheck(ctx.project)
 
 
 def handoff(ctx: HookContext) -> None:
@@ -34,7 +45,7 @@ def _previous_session_note(ctx: HookContext) -> str:
     previous = notes.previous_session(db.conn, ctx.session_id or "")
     if previous is None:
         return ""
-    dirty_check = DirtyCheck(ctx.project)  # runs while the archive is read
+    dirty_check, ctx.dirty_check = ctx.dirty_check, None
     return notes.previous_session_note(db, previous, ctx.settings.handoff_chars, dirty_check,
                                        ctx.deadline,
                                        saved_recently(ctx.archive_dir, previous.uuid))
