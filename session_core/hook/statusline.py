@@ -16,6 +16,7 @@ import time
 
 from ..base.fs import read_json_object
 from ..base.locations import archive_dir
+from ..base.text import clip
 from ..handoff.git import read_head
 from .live import health_file, read_live
 from .stdio import parse_payload, read_stdin
@@ -85,7 +86,7 @@ def _archive_segment(payload: dict[str, object], colour: bool, now: float) -> st
     health = read_json_object(health_file(folder))
     failures = health.get("failures")
     if isinstance(failures, int) and failures > 0:
-        error = str(health.get("last_error", "see hooks.log"))[:60]
+        error = clip(str(health.get("last_error", "see hooks.log")), 60)
         return _paint(f"⚠ archive: {failures} failed hook run(s): {error}", "red", colour)
     session = payload.get("session_id")
     state = read_live(folder, session) if isinstance(session, str) else {}

@@ -11,6 +11,7 @@ import sys
 import time
 
 from ..base.jsonlite import dumps, loads
+from ..base.text import clip
 
 TYPE_CHECKING = False  # the name, not typing's: the status line imports this module
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ def parse_payload(raw: bytes) -> dict[str, Any]:
     try:
         data = loads(raw)
     except (ValueError, RecursionError) as exc:
-        raise PayloadError(f"stdin is not JSON: {str(exc)[:200]}") from None
+        raise PayloadError(f"stdin is not JSON: {clip(str(exc), 200)}") from None
     if not isinstance(data, dict):
         raise PayloadError(f"stdin is JSON {type(data).__name__}, not an object")
     return data

@@ -151,7 +151,7 @@ def classify(path: str) -> FileInfo:
     if suffix != TRANSCRIPT_SUFFIX:
         return FileInfo("sidecar", stem, parent, name)
     kind = "subagent" if name.startswith("agent-") else "session"
-    # A loose file is filed under its own name until the scan meets a record naming its
+    # A loose file is filed under its own name until ingest meets a record naming its
     # session (see is_provisional); Claude Code's own files are named by session id.
     return FileInfo(kind, stem, parent, name)
 

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 from ...base.errors import SessionCoreError, UsageError
+from ...base.text import clip
 from .ours import JSON, our_handler
 from .suite import Suite, Target
 
@@ -129,7 +130,7 @@ def _handoff_chars(stdout: str) -> int:
     output = value.get("hookSpecificOutput") if isinstance(value, dict) else None
     if not isinstance(output, dict) or output.get("hookEventName") != "SessionStart":
         raise SessionCoreError(
-            f"the SessionStart hook printed something unexpected: {stdout[:200]!r}",
+            f"the SessionStart hook printed something unexpected: {clip(stdout, 200)!r}",
             "it must print nothing or JSON with hookSpecificOutput.hookEventName")
     context = output.get("additionalContext")
     return len(context) if isinstance(context, str) else 0
