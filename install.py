@@ -136,8 +136,8 @@ def install(args: argparse.Namespace) -> int:
     if args.dry_run:
         return commands.install(args, prelude=[ensure_venv(suite, True)])
     target = Target(commands.resolve_project(args.project), args.shared)
-    claude = commands.preflight(args, suite, target)  # before anything is built
-    commands.say([claude, ensure_venv(suite, False)])
+    commands.say(commands.preflight(args, suite, target))  # before anything is built
+    commands.say(ensure_venv(suite, False))
     handover = [str(suite.cli), "install", str(target.project), "--source", str(REPO),
                 "--checked", *(["--shared"] if args.shared else []),
                 *(["--statusline"] if args.statusline else [])]

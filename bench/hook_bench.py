@@ -20,10 +20,16 @@ before every run: a Stop must cost the same whatever the session's size, and thi
 there to show whether it does (no bar: it is compared against itself across versions). Bars:
 status line <= 2x bare, SessionStart and Stop <= 4x, SessionStart@1000 / SessionStart@10 <= 1.2.
 
-Run: ``python bench/hook_bench.py [--repeat N] [--no-big]``. Writes ``bench/results/hooks.json``.
-Always exits 0: this is a report, not a test. It imports nothing of the package it measures (the
-archives are built with that version's own ``session-core import``, the hooks run as that
-version's scripts), so the same file measures an older checkout too, for a before/after pair.
+Run: ``python bench/hook_bench.py [--repeat N] [--no-big] [--against DIR]``. Writes
+``bench/results/hooks.json``. Always exits 0: this is a report, not a test. It imports nothing of
+the package it measures (the archives are built with that version's own ``session-core import``,
+the hooks run as that version's scripts), so the same file measures an older checkout too.
+
+``--against DIR`` measures a before/after pair in ONE run: DIR is another checkout (say a ``git
+worktree`` of an older commit), installed into a venv of its own (``bench/results/venv-against``;
+nothing is written inside DIR), given a world of its own built the same way, and timed in the
+same rounds as this checkout, so drift of a shared machine hits both alike. Comparing two runs
+made minutes apart would compare the machine's moods as much as the code.
 """
 
 from __future__ import annotations
@@ -53,7 +59,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 RESULTS_PATH = RESULTS_DIR / "hooks.json"
 VENV_DIR = RESULTS_DIR / "venv"
-HOOKS = REPO_ROOT / "hooks"
+AGAINST_VENV_DIR = RESULTS_DIR / "venv-against"
+"""The venv of ``--against``'s checkout: under this checkout's results, never inside DIR."""
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl"
 FIXTURE_SESSION = b"6b32797c-28fc-4a1f-b9c8-863fe6c99815"
 
@@ -70,30 +77,21 @@ RECENT_SESSIONS = 10
 SessionStart stats each of them. The same number in both archives, so @1000 / @10 compares
 archive size at equal recent activity."""
 DATA_DIR_ENV = "SESSION_CORE_DATA_DIR"
-LAYERED = (HOOKS / "run.py").is_file()
-"""This checkout runs every event through ``hooks/run.py`` (the layered tree); older ones had a
-script per role."""
-IMPORT_ONLY = ((
+IMPORT_ONLY_LAYERED = (
     ("status line", "session_core.hook.statusline"),
     ("Stop", "session_core.hook.run, session_core.hook.handlers.saver,"
              " session_core.hook.handlers.chat, session_core.hook.handlers.live_state"),
     ("SessionStart", "session_core.hook.run, session_core.hook.handlers.loader,"
                      " session_core.hook.handlers.context, session_core.hook.handlers.live_state"),
-) if LAYERED else (
+)
+IMPORT_ONLY_FLAT = (
     ("status line", "session_core.statusline"),
     ("Stop", "session_core.hookrun, session_core.handlers.saver, session_core.handlers.chat"),
     ("SessionStart", "session_core.hookrun, session_core.handlers.loader,"
                      " session_core.handlers.context"),
-))
+)
 """Informational rows: the same modules imported and nothing done, to split a hook's time into
-imports and work (no bar)."""
-
-
-def hook_script(event: str) -> str:
-    """The script Claude Code runs for ``event`` in this checkout."""
-    if LAYERED:
-        return str(HOOKS / "run.py")
-    return str(HOOKS / ("session_loader.py" if event == "SessionStart" else "session_saver.py"))
+imports and work (no bar); one list per layout (:attr:`Checkout.layered`)."""
 DATE = b"2026-11-23T"
 """The fixture's date, replaced per synthetic session."""
 BIG_BYTES = 100_000_000
@@ -107,6 +105,55 @@ LINES_PER_BIG_STOP = 5
 BARE, FLOOR = "bare", "bare_isolated"
 """Keys of the two baselines: ``python -c pass`` (the bars' denominator) and ``python -I -S -c
 pass`` (the floor of a Python process; ratios to it are information)."""
+COMPARED = ("session_start_large", "session_start_small", "stop", "status", "stop_big")
+"""The hook series ``--against`` compares between the two checkouts, by :attr:`Series.key`."""
+AGAINST = "against"
+"""The label of ``--against``'s checkout, its commands and its problems (this checkout's: "")."""
+YESTERDAY = time.time() - 86_400
+"""One "yesterday" for the whole run, so both worlds of ``--against`` get the same dates even
+if their setups straddle a midnight."""
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """A source tree of the project and the bench venv its sources are installed into.
+
+    Everything that differs between versions of the tree (which script runs which event, which
+    modules a hook imports) is asked of the checkout, not of module globals, so that this
+    checkout and ``--against``'s can be measured side by side in one run.
+    """
+
+    root: Path
+    venv_dir: Path
+    label: str = ""
+    """``""`` for this checkout, :data:`AGAINST` for ``--against``'s."""
+
+    @property
+    def hooks(self) -> Path:
+        return self.root / "hooks"
+
+    @property
+    def layered(self) -> bool:
+        """The layered tree runs every event through ``hooks/run.py``; older ones had a script
+        per role."""
+        return (self.hooks / "run.py").is_file()
+
+    @property
+    def python(self) -> Path:
+        return self.venv_dir / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+    def hook_script(self, event: str) -> str:
+        """The script Claude Code runs for ``event`` in this checkout."""
+        if self.layered:
+            return str(self.hooks / "run.py")
+        return str(self.hooks / ("session_loader.py" if event == "SessionStart"
+                                 else "session_saver.py"))
+
+    def status_script(self) -> str:
+        return str(self.hooks / "status_line.py")
+
+    def import_only(self) -> tuple[tuple[str, str], ...]:
+        return IMPORT_ONLY_LAYERED if self.layered else IMPORT_ONLY_FLAT
 
 
 @dataclass
@@ -124,54 +171,66 @@ class Series:
     def median(self) -> float:
         return statistics.median(self.seconds)
 
+    @property
+    def p10(self) -> float:
+        return sorted(self.seconds)[len(self.seconds) // 10]
+
+    @property
+    def p90(self) -> float:
+        return sorted(self.seconds)[(len(self.seconds) * 9) // 10]
+
 
 # --- the venv with a non-editable install -------------------------------------------------------
 
 
-def _source_stamp() -> str:
+def _source_stamp(root: Path) -> str:
     """Reinstall when anything that goes into the wheel changed."""
     digest = hashlib.sha256()
-    files = [*sorted((REPO_ROOT / "session_core").rglob("*.py")), REPO_ROOT / "pyproject.toml"]
+    files = [*sorted((root / "session_core").rglob("*.py")), root / "pyproject.toml"]
     for path in files:
-        digest.update(str(path.relative_to(REPO_ROOT)).encode() + b"\0" + path.read_bytes())
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
-def _venv_python() -> Path:
-    return VENV_DIR / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+def ensure_venv(checkout: Checkout, log: Callable[[str], None]) -> Path:
+    """The checkout's bench venv's python, its sources installed as a user would have them.
 
-
-def ensure_venv(log: Callable[[str], None]) -> Path:
-    """The bench venv's python, with the current sources installed as a user would have them.
-
-    Installed from a copy of the sources so the build leaves nothing in the work tree.
+    Installed from a copy of the sources so the build leaves nothing in the checkout's tree.
     """
-    python, stamp_file, stamp = _venv_python(), VENV_DIR / "session-core.stamp", _source_stamp()
+    venv, python = checkout.venv_dir, checkout.python
+    stamp_file, stamp = venv / "session-core.stamp", _source_stamp(checkout.root)
     if not python.exists():
-        log(f"creating {VENV_DIR}")
-        subprocess.run([sys.executable, "-m", "venv", str(VENV_DIR)], check=True)
+        log(f"creating {venv}")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     if not stamp_file.exists() or stamp_file.read_text() != stamp:
-        log("installing session-core (non-editable) into the bench venv")
-        with tempfile.TemporaryDirectory(prefix="session-core-src-") as tmp:
-            source = Path(tmp) / "src"
-            source.mkdir()
-            shutil.copytree(REPO_ROOT / "session_core", source / "session_core",
-                            ignore=shutil.ignore_patterns("__pycache__"))
-            for name in ("pyproject.toml", "README.md"):
-                shutil.copy2(REPO_ROOT / name, source / name)
-            pip = [str(python), "-m", "pip", "install", "--quiet"]
-            for extra in ([], ["--no-deps", "--force-reinstall"]):
-                done = subprocess.run([*pip, *extra, str(source)], capture_output=True, text=True)
-                if done.returncode:
-                    raise RuntimeError(f"pip install failed:\n{done.stdout}{done.stderr}")
+        target = "the bench venv" if venv == VENV_DIR else f"{venv} (from {checkout.root})"
+        log(f"installing session-core (non-editable) into {target}")
+        _install_copy(checkout.root, python)
         stamp_file.write_text(stamp)
     where = subprocess.run(
         [str(python), "-c", "import session_core, sys; print(session_core.__file__)"],
         capture_output=True, text=True, check=True, cwd=tempfile.gettempdir(),
         env=_clean_env({})).stdout.strip()
-    if not where.startswith(str(VENV_DIR)):
+    if not where.startswith(str(venv) + os.sep):
         raise RuntimeError(f"the bench venv imports session_core from {where}, not its install")
     return python
+
+
+def _install_copy(root: Path, python: Path) -> None:
+    """pip-install a copy of ``root``'s package: a build in place would leave ``build/`` and
+    ``*.egg-info`` in a tree that may not be ours to write to (``--against``'s)."""
+    with tempfile.TemporaryDirectory(prefix="session-core-src-") as tmp:
+        source = Path(tmp) / "src"
+        source.mkdir()
+        shutil.copytree(root / "session_core", source / "session_core",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(root / name, source / name)
+        pip = [str(python), "-m", "pip", "install", "--quiet"]
+        for extra in ([], ["--no-deps", "--force-reinstall"]):
+            done = subprocess.run([*pip, *extra, str(source)], capture_output=True, text=True)
+            if done.returncode:
+                raise RuntimeError(f"pip install failed:\n{done.stdout}{done.stderr}")
 
 
 def _clean_env(extra: dict[str, str]) -> dict[str, str]:
@@ -198,9 +257,8 @@ def synthetic_transcripts(folder: Path, count: int, first_copy: int) -> list[Pat
     folder.mkdir(parents=True, exist_ok=True)
     body = b"".join(small_lines())
     written = []
-    yesterday = time.time() - 86_400
     for index, copy in enumerate(range(first_copy, first_copy + count)):
-        when = yesterday if count - index <= RECENT_SESSIONS else 1_700_000_000 + copy * 86_400
+        when = YESTERDAY if count - index <= RECENT_SESSIONS else 1_700_000_000 + copy * 86_400
         day = time.strftime("%Y-%m-%dT", time.gmtime(when)).encode()
         data = rewrite_ids(body, copy).replace(DATE, day)
         path = folder / f"{rewrite_ids(FIXTURE_SESSION, copy).decode()}.jsonl"
@@ -249,7 +307,7 @@ def one_session(data: bytes, copy: int, day: bytes) -> bytes:
 def yesterday_date() -> bytes:
     """The big session's date: yesterday, so it is the newest (and an open) session of its
     archive, as a session in progress is."""
-    return time.strftime("%Y-%m-%dT", time.gmtime(time.time() - 86_400)).encode()
+    return time.strftime("%Y-%m-%dT", time.gmtime(YESTERDAY)).encode()
 
 
 @dataclass
@@ -278,7 +336,7 @@ def big_transcript(folder: Path) -> tuple[Path, int]:
     return path, copies
 
 
-def bring_digest_up_to_date(python: Path, env: dict[str, str], project: Path,
+def bring_digest_up_to_date(checkout: Checkout, env: dict[str, str], project: Path,
                             big: BigSession) -> None:
     """One real SessionStart with a new session id: its handoff folds the previous session (the
     big one, the only and newest session of its archive) and saves the digest under
@@ -289,7 +347,8 @@ def bring_digest_up_to_date(python: Path, env: dict[str, str], project: Path,
         "session_id": session, "transcript_path": str(big.transcript.parent / f"{session}.jsonl"),
         "cwd": str(project), "hook_event_name": "SessionStart", "source": "startup",
     }).encode()
-    result = subprocess.run([str(python), hook_script("SessionStart"), "SessionStart"],
+    result = subprocess.run([str(checkout.python), checkout.hook_script("SessionStart"),
+                             "SessionStart"],
                             input=payload, capture_output=True, cwd=project, timeout=120,
                             env={**env, DATA_DIR_ENV: str(big.data_dir)}, check=False)
     problem = f"exit {result.returncode}" if result.returncode else _handoff_printed(result)
@@ -317,18 +376,19 @@ def digest_saved(big: BigSession) -> bool:
     return bool(row and row[0])
 
 
-def build_big_session(python: Path, env: dict[str, str], project: Path,
+def build_big_session(checkout: Checkout, env: dict[str, str], project: Path,
                       folder: Path, data_dir: Path) -> BigSession:
-    """The transcript in its own project folder, its own archive (imported in this process),
-    and its saved digest brought up to date by a SessionStart hook process."""
+    """The transcript in its own project folder, its own archive (built by the checkout's own
+    ``session-core import``), and its saved digest brought up to date by a SessionStart hook
+    process."""
     started = time.perf_counter()
     transcript, copies = big_transcript(folder)
     written = time.perf_counter()
-    build_archive(python, env, project, data_dir, [transcript])
+    build_archive(checkout.python, env, project, data_dir, [transcript])
     ingested = time.perf_counter()
     big = BigSession(transcript, data_dir, transcript.stat().st_size, copies,
                      written - started, ingested - written, 0.0)
-    bring_digest_up_to_date(python, env, project, big)
+    bring_digest_up_to_date(checkout, env, project, big)
     big.digest_seconds = time.perf_counter() - ingested
     return big
 
@@ -345,6 +405,8 @@ class Command:
     cwd: Path
     prepare: Callable[[int], bytes]
     check: Callable[[subprocess.CompletedProcess[bytes]], str | None] = lambda _: None
+    world: str = ""
+    """The :attr:`Checkout.label` of the checkout it runs (the baselines: this one's, "")."""
 
 
 def time_once(command: Command, run: int) -> tuple[float, str | None]:
@@ -357,9 +419,11 @@ def time_once(command: Command, run: int) -> tuple[float, str | None]:
     return seconds, problem
 
 
-def measure(commands: list[Command], repeat: int, warmup: int = 2) -> list[str]:
-    """Round-robin, the order rotated each round so no command always follows another."""
-    problems: list[str] = []
+def measure(commands: list[Command], repeat: int, warmup: int = 2) -> dict[str, list[str]]:
+    """Round-robin, the order rotated each round so no command always follows another; with
+    ``--against`` both checkouts' commands share every round, so the n-th sample of any two
+    series was taken within one round. Returns the problems seen, by :attr:`Command.world`."""
+    problems: dict[str, list[str]] = {}
     for _ in range(warmup):  # compile .pyc files, warm the page cache
         for command in commands:
             time_once(command, -1)
@@ -369,7 +433,8 @@ def measure(commands: list[Command], repeat: int, warmup: int = 2) -> list[str]:
             seconds, problem = time_once(command, round_no)
             command.series.seconds.append(seconds)
             if problem:
-                problems.append(f"{command.series.name}: {problem}")
+                problems.setdefault(command.world, []).append(
+                    f"{command.series.name}: {problem}")
     return problems
 
 
@@ -378,7 +443,9 @@ def measure(commands: list[Command], repeat: int, warmup: int = 2) -> list[str]:
 
 @dataclass
 class Setup:
-    python: Path
+    """One checkout's world: its home, project, transcripts and archives, all in a temp dir."""
+
+    checkout: Checkout
     env: dict[str, str]
     project: Path
     large_folder: Path
@@ -391,9 +458,15 @@ class Setup:
     big: BigSession | None
     """None with ``--no-big``."""
 
+    @property
+    def python(self) -> Path:
+        return self.checkout.python
 
-def prepare_world(work: Path, python: Path, with_big: bool = True) -> Setup:
-    home = work / "home"
+
+def prepare_world(work: Path, checkout: Checkout, with_big: bool = True) -> Setup:
+    """The same world whatever the checkout (the transcripts depend only on this file and its
+    fixture); the archives are built by ``checkout``'s own import, with its venv's python."""
+    python, home = checkout.python, work / "home"
     home.mkdir()
     env = _clean_env({
         "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
@@ -414,9 +487,9 @@ def prepare_world(work: Path, python: Path, with_big: bool = True) -> Setup:
     small = build_archive(python, env, project, work / "data-small",
                           synthetic_transcripts(small_folder, SMALL, LARGE))
     build_seconds = time.perf_counter() - started
-    big = build_big_session(python, env, project, projects / "big", work / "data-big") \
+    big = build_big_session(checkout, env, project, projects / "big", work / "data-big") \
         if with_big else None
-    return Setup(python, env, project, large_folder, small_folder, work / "data-large",
+    return Setup(checkout, env, project, large_folder, small_folder, work / "data-large",
                  work / "data-small", large, small, build_seconds, big)
 
 
@@ -433,11 +506,43 @@ def _handoff_printed(result: subprocess.CompletedProcess[bytes]) -> str | None:
     return None if "Previous session" in context else "handoff without a previous session"
 
 
-def build_commands(setup: Setup) -> list[Command]:
-    py, project = str(setup.python), str(setup.project)
+def _env_for(setup: Setup, data: Path) -> dict[str, str]:
+    return {**setup.env, DATA_DIR_ENV: str(data)}
 
-    def env_for(data: Path) -> dict[str, str]:
-        return {**setup.env, DATA_DIR_ENV: str(data)}
+
+def baseline_commands(setup: Setup) -> list[Command]:
+    """``python -c pass`` and ``python -I -S -c pass`` of ``setup``'s venv: taken once per run,
+    from this checkout's venv, whatever ``--against`` adds."""
+    py = str(setup.python)
+    return [
+        Command(Series("bare python -c pass", [py, "-c", "pass"], key=BARE), setup.env,
+                setup.project, lambda _: b""),
+        Command(Series("bare python -I -S -c pass", [py, "-I", "-S", "-c", "pass"],
+                       bar="(floor, no bar)", key=FLOOR), setup.env, setup.project,
+                lambda _: b""),
+    ]
+
+
+def hook_commands(setup: Setup) -> list[Command]:
+    """The hook series of ``setup``'s checkout, then its import-only rows, each tagged with the
+    checkout's label so its problems are told apart from the other checkout's."""
+    commands = [*session_start_commands(setup), *stop_and_status_commands(setup)]
+    if setup.big is not None:
+        commands.append(big_stop_command(setup, setup.big))
+    py = str(setup.python)
+    commands += [
+        Command(Series(f"  imports only: {label}", [py, "-c", f"import {modules}"],
+                       bar="(where the time goes)"), setup.env, setup.project, lambda _: b"")
+        for label, modules in setup.checkout.import_only()]
+    for command in commands:
+        command.world = setup.checkout.label
+    return commands
+
+
+def session_start_commands(setup: Setup) -> list[Command]:
+    """SessionStart on both archives, a new session id every run."""
+    py, project = str(setup.python), str(setup.project)
+    hook = setup.checkout.hook_script("SessionStart")
 
     def session_start(folder: Path) -> Callable[[int], bytes]:
         def prepare(_: int) -> bytes:
@@ -448,6 +553,21 @@ def build_commands(setup: Setup) -> list[Command]:
             }).encode()
         return prepare
 
+    return [
+        Command(Series(f"SessionStart @{setup.large_sessions}", [py, hook, "SessionStart"],
+                       bar=f"<= {MAX_HOOK_VS_BARE}x", key="session_start_large"),
+                _env_for(setup, setup.large_data), setup.project,
+                session_start(setup.large_folder), _handoff_printed),
+        Command(Series(f"SessionStart @{setup.small_sessions}", [py, hook, "SessionStart"],
+                       bar=f"<= {MAX_HOOK_VS_BARE}x", key="session_start_small"),
+                _env_for(setup, setup.small_data), setup.project,
+                session_start(setup.small_folder), _handoff_printed),
+    ]
+
+
+def stop_and_status_commands(setup: Setup) -> list[Command]:
+    """Stop on a transcript that grows two lines a run, and the status line of that session."""
+    py, project = str(setup.python), str(setup.project)
     stop_session = rewrite_ids(FIXTURE_SESSION, 99_999).decode()
     stop_transcript = setup.large_folder / f"{stop_session}.jsonl"
     lines = small_lines()
@@ -484,36 +604,15 @@ def build_commands(setup: Setup) -> list[Command]:
         line = result.stdout.decode("utf-8", "replace")
         return None if "msgs saved" in line else f"no live state shown: {line.strip()!r}"
 
-    hook = hook_script("SessionStart")
-    commands = [
-        Command(Series("bare python -c pass", [py, "-c", "pass"], key=BARE), setup.env,
-                setup.project, lambda _: b""),
-        Command(Series("bare python -I -S -c pass", [py, "-I", "-S", "-c", "pass"],
-                       bar="(floor, no bar)", key=FLOOR), setup.env, setup.project,
-                lambda _: b""),
-        Command(Series(f"SessionStart @{setup.large_sessions}", [py, hook, "SessionStart"],
-                       bar=f"<= {MAX_HOOK_VS_BARE}x", key="session_start_large"),
-                env_for(setup.large_data), setup.project, session_start(setup.large_folder),
-                _handoff_printed),
-        Command(Series(f"SessionStart @{setup.small_sessions}", [py, hook, "SessionStart"],
-                       bar=f"<= {MAX_HOOK_VS_BARE}x", key="session_start_small"),
-                env_for(setup.small_data), setup.project, session_start(setup.small_folder),
-                _handoff_printed),
-        Command(Series("Stop (+2 lines)", [py, hook_script("Stop"), "Stop"],
+    return [
+        Command(Series("Stop (+2 lines)", [py, setup.checkout.hook_script("Stop"), "Stop"],
                        bar=f"<= {MAX_HOOK_VS_BARE}x", key="stop"),
-                env_for(setup.large_data), setup.project, stop, _no_output),
-        Command(Series("status line", [py, str(HOOKS / "status_line.py")],
+                _env_for(setup, setup.large_data), setup.project, stop, _no_output),
+        Command(Series("status line", [py, setup.checkout.status_script()],
                        bar=f"<= {MAX_STATUS_VS_BARE}x", key="status"),
-                {**env_for(setup.large_data), "NO_COLOR": "1"}, setup.project,
+                {**_env_for(setup, setup.large_data), "NO_COLOR": "1"}, setup.project,
                 lambda _: status_payload, status_check),
     ]
-    if setup.big is not None:
-        commands.append(big_stop_command(setup, setup.big))
-    commands += [
-        Command(Series(f"  imports only: {label}", [py, "-c", f"import {modules}"],
-                       bar="(where the time goes)"), setup.env, setup.project, lambda _: b"")
-        for label, modules in IMPORT_ONLY]
-    return commands
 
 
 def big_stop_command(setup: Setup, big: BigSession) -> Command:
@@ -536,7 +635,7 @@ def big_stop_command(setup: Setup, big: BigSession) -> Command:
 
     return Command(
         Series(f"Stop (+{LINES_PER_BIG_STOP} lines) @{big.bytes / 1e6:.0f} MB session",
-               [str(setup.python), hook_script("Stop"), "Stop"],
+               [str(setup.python), setup.checkout.hook_script("Stop"), "Stop"],
                bar="(no bar: vs itself)", key="stop_big"),
         {**setup.env, DATA_DIR_ENV: str(big.data_dir)}, setup.project, prepare,
         _no_output)
@@ -591,15 +690,53 @@ def render(series: list[Series], results: dict[str, dict[str, Any]], repeat: int
     lines = [f"{'command':<34} {'median':>9} {'p10':>8} {'p90':>8} {'x bare':>7} {'x -I -S':>7}"
              "  bar (on x bare)"]
     for s in series:
-        ordered = sorted(s.seconds)
-        p10, p90 = ordered[len(ordered) // 10], ordered[(len(ordered) * 9) // 10]
-        lines.append(f"{s.name:<34} {s.median * 1000:7.1f}ms {p10 * 1000:6.1f}ms "
-                     f"{p90 * 1000:6.1f}ms {ratios[s.name]['vs_bare']:6.2f}x "
+        lines.append(f"{s.name:<34} {s.median * 1000:7.1f}ms {s.p10 * 1000:6.1f}ms "
+                     f"{s.p90 * 1000:6.1f}ms {ratios[s.name]['vs_bare']:6.2f}x "
                      f"{ratios[s.name]['vs_bare_isolated']:6.2f}x  {s.bar}")
     lines.append(f"\nratios of medians ({repeat} runs each, interleaved):")
     for name, row in results.items():
         mark = "PASS" if row["pass"] else "FAIL"
         lines.append(f"  {name:<30} {row['ratio']:6.2f}  <= {row['max']:<4} {mark}")
+    return "\n".join(lines)
+
+
+def compare(this: list[Series], against: list[Series]) -> dict[str, dict[str, Any]]:
+    """This checkout's time over the against checkout's, for each hook series both have.
+
+    Three figures, all this / against: the ratio of the medians, the ratio of the p10s (the
+    quiet runs: less swayed by a busy spell), and the median over rounds of the ratio of the
+    two samples taken in the same round, which cancels drift slower than one round.
+    """
+    mine, theirs = by_key(this), by_key(against)
+    rows: dict[str, dict[str, Any]] = {}
+    for key in COMPARED:
+        if key not in mine or key not in theirs:  # --no-big
+            continue
+        a, b = mine[key], theirs[key]
+        paired = [x / y for x, y in zip(a.seconds, b.seconds, strict=True)]
+        rows[key] = {
+            "name": a.name, "name_against": b.name,
+            "median_this": a.median, "median_against": b.median,
+            "median_ratio": a.median / b.median,
+            "p10_this": a.p10, "p10_against": b.p10, "p10_ratio": a.p10 / b.p10,
+            "paired_ratio": statistics.median(paired),
+        }
+    return rows
+
+
+def render_comparison(rows: dict[str, dict[str, Any]], repeat: int) -> str:
+    lines = [f"this / against ({repeat} rounds, both in every round; < 1: this one is faster):",
+             f"{'hook':<34} {'median':>9} {'against':>9} {'ratio':>6}  {'p10':>8} "
+             f"{'against':>8} {'ratio':>6}  {'paired':>6}"]
+    for row in rows.values():
+        name = row["name"] if row["name"] == row["name_against"] \
+            else f"{row['name']} / {row['name_against']}"
+        ms = {figure: row[figure] * 1000 for figure in
+              ("median_this", "median_against", "p10_this", "p10_against")}
+        lines.append(
+            f"{name:<34} {ms['median_this']:7.1f}ms {ms['median_against']:7.1f}ms"
+            f" {row['median_ratio']:5.2f}x  {ms['p10_this']:6.1f}ms {ms['p10_against']:6.1f}ms"
+            f" {row['p10_ratio']:5.2f}x  {row['paired_ratio']:5.2f}x")
     return "\n".join(lines)
 
 
@@ -609,47 +746,114 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="timed runs per command, interleaved (default 30)")
     parser.add_argument("--no-big", action="store_true",
                         help="skip the Stop series on a ~100 MB session (saves ~3 s of setup)")
+    parser.add_argument("--against", type=Path, metavar="DIR",
+                        help="another checkout of the project (e.g. a git worktree of an older"
+                             " commit), measured in the same rounds and compared")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.against is not None:
+        args.against = args.against.resolve()
+        missing = [name for name in ("session_core", "hooks", "pyproject.toml", "README.md")
+                   if not (args.against / name).exists()]
+        if missing:
+            parser.error(f"--against {args.against} is not a checkout of the project"
+                         f" (no {', '.join(missing)})")
     return args
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    started = time.perf_counter()
-    python = ensure_venv(lambda message: print(message, flush=True))
+# --- the run ------------------------------------------------------------------------------------
+
+
+@dataclass
+class WorldRun:
+    """What measuring one checkout's world gave."""
+
+    setup: Setup
+    baselines: list[Series]
+    """Shared by both checkouts: taken once, from this checkout's venv."""
+    own: list[Series]
+    problems: list[str]
+    errors: list[str]
+
+    @property
+    def table(self) -> list[Series]:
+        return [*self.baselines, *self.own]
+
+    @property
+    def tag(self) -> str:
+        """`` (against)`` on the against checkout's lines; nothing on this one's, as without
+        ``--against``."""
+        label = self.setup.checkout.label
+        return f" ({label})" if label else ""
+
+
+def announce(setup: Setup, prefix: str) -> None:
+    print(f"{prefix}archives: {setup.large_sessions} and {setup.small_sessions} sessions"
+          f" (built in {setup.build_seconds:.1f} s)", flush=True)
+    if setup.big is not None:
+        big = setup.big
+        print(f"{prefix}big session: {big.bytes / 1e6:.1f} MB ({big.copies} copies of the"
+              f" fixture) written in {big.write_seconds:.1f} s, imported in"
+              f" {big.ingest_seconds:.1f} s, digest saved by SessionStart in"
+              f" {big.digest_seconds:.1f} s", flush=True)
+
+
+def prepare_worlds(tmp: Path, checkouts: list[Checkout], with_big: bool) -> list[Setup]:
+    """One world per checkout: directly in ``tmp`` when alone, else in ``tmp/this`` and
+    ``tmp/against``, so no file, archive or log of one is seen by the other's hooks."""
+    setups = []
+    for checkout in checkouts:
+        alone = len(checkouts) == 1
+        work = tmp if alone else tmp / (checkout.label or "this")
+        work.mkdir(exist_ok=True)
+        setups.append(prepare_world(work, checkout, with_big))
+        announce(setups[-1], "" if alone else f"[{checkout.label or 'this'}] ")
+    return setups
+
+
+def run(args: argparse.Namespace, started: float) -> tuple[list[WorldRun], float]:
+    """Build the venvs and worlds, then time everything in shared rounds. Returns the runs
+    (this checkout's first) and the setup's seconds (venvs and worlds)."""
+    checkouts = [Checkout(REPO_ROOT, VENV_DIR)]
+    if args.against is not None:
+        checkouts.append(Checkout(args.against, AGAINST_VENV_DIR, AGAINST))
+    for checkout in checkouts:
+        ensure_venv(checkout, lambda message: print(message, flush=True))
     with tempfile.TemporaryDirectory(prefix="session-core-hook-bench-") as tmp:
-        setup = prepare_world(Path(tmp), python, with_big=not args.no_big)
-        print(f"archives: {setup.large_sessions} and {setup.small_sessions} sessions"
-              f" (built in {setup.build_seconds:.1f} s)", flush=True)
-        if setup.big is not None:
-            big = setup.big
-            print(f"big session: {big.bytes / 1e6:.1f} MB ({big.copies} copies of the fixture)"
-                  f" written in {big.write_seconds:.1f} s, imported in {big.ingest_seconds:.1f} s,"
-                  f" digest saved by SessionStart in {big.digest_seconds:.1f} s", flush=True)
-        commands = build_commands(setup)
-        problems = measure(commands, args.repeat)
-        errors = log_errors(setup)
-    series = [c.series for c in commands]
-    results = verdicts(series)
-    ratios = baseline_ratios(series)
-    wall = time.perf_counter() - started
-    print(render(series, results, args.repeat))
-    for problem in sorted(set(problems))[:10]:
-        print(f"problem: {problem}")
-    for error in errors[:10]:
-        print(f"hook error: {error}")
+        setups = prepare_worlds(Path(tmp), checkouts, with_big=not args.no_big)
+        setup_seconds = time.perf_counter() - started
+        baselines = baseline_commands(setups[0])
+        worlds = [hook_commands(setup) for setup in setups]
+        if len(setups) > 1:
+            print(f"setup took {setup_seconds:.1f} s (venvs and both worlds); timing"
+                  f" {len(baselines) + sum(map(len, worlds))} commands a round", flush=True)
+        problems = measure([*baselines, *itertools.chain.from_iterable(worlds)], args.repeat)
+        errors = [log_errors(setup) for setup in setups]
+    runs = [WorldRun(setup, [c.series for c in baselines], [c.series for c in commands],
+                     problems.get(setup.checkout.label, []), errs)
+            for setup, commands, errs in zip(setups, worlds, errors, strict=True)]
+    return runs, setup_seconds
+
+
+def print_report(runs: list[WorldRun], repeat: int, wall: float) -> None:
+    if len(runs) == 1:
+        print(render(runs[0].table, verdicts(runs[0].table), repeat))
+    else:
+        for world in runs:
+            print(f"\n== {world.setup.checkout.label or 'this'}: {world.setup.checkout.root}")
+            print(render(world.table, verdicts(world.table), repeat))
+        print("\n" + render_comparison(compare(runs[0].own, runs[1].own), repeat))
+    for world in runs:
+        for problem in sorted(set(world.problems))[:10]:
+            print(f"problem{world.tag}: {problem}")
+        for error in world.errors[:10]:
+            print(f"hook error{world.tag}: {error}")
     print(f"\nwall time {wall:.1f} s; results in {RESULTS_PATH}")
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    RESULTS_PATH.write_text(json.dumps({
-        "repeat": args.repeat,
-        "wall_seconds": wall,
-        "python": subprocess.run([str(python), "-c", "import sys; print(sys.version)"],
-                                 capture_output=True, text=True).stdout.strip(),
-        "install": f"non-editable, {VENV_DIR}",
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
+
+
+def world_facts(setup: Setup) -> dict[str, Any]:
+    return {
         "sessions": {"large": setup.large_sessions, "small": setup.small_sessions},
         "build_seconds": setup.build_seconds,
         "big_session": None if setup.big is None else {
@@ -657,13 +861,57 @@ def main(argv: list[str] | None = None) -> int:
             "lines_per_stop": LINES_PER_BIG_STOP, "write_seconds": setup.big.write_seconds,
             "ingest_seconds": setup.big.ingest_seconds,
             "digest_seconds": setup.big.digest_seconds},
-        "baselines": {"vs_bare": "python -c pass", "vs_bare_isolated": "python -I -S -c pass"},
+    }
+
+
+def world_results(world: WorldRun, listed: list[Series]) -> dict[str, Any]:
+    """``listed`` (this checkout: baselines included, as without ``--against``; the other: its
+    own series only) with their ratios to the shared baselines, the bars and what went wrong."""
+    ratios = baseline_ratios(world.table)
+    return {
         "series": [{"name": s.name, "key": s.key, "argv_tail": s.argv[1:], "median": s.median,
-                    **ratios[s.name], "seconds": s.seconds} for s in series],
-        "ratios": results,
-        "problems": sorted(set(problems)),
-        "hook_errors": errors,
-    }, indent=2) + "\n", encoding="utf-8")
+                    **ratios[s.name], "seconds": s.seconds} for s in listed],
+        "ratios": verdicts(world.table),
+        "problems": sorted(set(world.problems)),
+        "hook_errors": world.errors,
+    }
+
+
+def json_report(runs: list[WorldRun], repeat: int, wall: float,
+                setup_seconds: float) -> dict[str, Any]:
+    this = runs[0]
+    report: dict[str, Any] = {
+        "repeat": repeat,
+        "wall_seconds": wall,
+        "python": subprocess.run([str(this.setup.python), "-c", "import sys; print(sys.version)"],
+                                 capture_output=True, text=True).stdout.strip(),
+        "install": f"non-editable, {VENV_DIR}",
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        **world_facts(this.setup),
+        "baselines": {"vs_bare": "python -c pass", "vs_bare_isolated": "python -I -S -c pass"},
+        **world_results(this, this.table),
+    }
+    if len(runs) > 1:
+        against = runs[1]
+        report["setup_seconds"] = setup_seconds
+        report["against"] = {
+            "checkout": str(against.setup.checkout.root),
+            "install": f"non-editable, {against.setup.checkout.venv_dir}",
+            **world_facts(against.setup), **world_results(against, against.own)}
+        report["comparison"] = compare(this.own, against.own)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    runs, setup_seconds = run(args, started)
+    wall = time.perf_counter() - started
+    print_report(runs, args.repeat, wall)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    RESULTS_PATH.write_text(json.dumps(json_report(runs, args.repeat, wall, setup_seconds),
+                                       indent=2) + "\n", encoding="utf-8")
     return 0
 
 
