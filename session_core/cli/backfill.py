@@ -11,7 +11,7 @@ from ..store.archive import Archive
 from ..transcript import layout
 from ..transcript.digest import refresh_digests
 from ..transcript.ingest import IngestReport, ingest_file
-from ..transcript.inputs import check_transcript_path
+from ..transcript.layout import check_transcript_path
 
 
 @dataclass

@@ -15,7 +15,7 @@ from ..base.errors import ExitCode, NotFoundError, SessionCoreError, UsageError
 from ..base.settings import load_settings
 from ..store.archive import Archive, open_archive
 from ..store.migrations import DIGESTS_SINCE
-from ..transcript.inputs import check_transcript_path
+from ..transcript.layout import check_transcript_path
 from . import commands
 from .setup import options
 

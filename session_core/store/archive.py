@@ -8,7 +8,10 @@ from ..base import locations
 from ..base.errors import DatabaseError
 from ..base.settings import Settings, load_settings
 from .connection import Database
-from .migrations import LATEST_VERSION, migrate
+
+LATEST_VERSION = 3
+"""The schema this code writes; ``migrations`` (imported only to migrate) holds the steps to it
+and refuses to load if its last step is another."""
 
 
 class Archive:
@@ -53,6 +56,8 @@ def open_archive(project: str | os.PathLike[str] | None = None, settings: Settin
                 f"the archive {db.path} has schema {current} and needs upgrading to"
                 f" {LATEST_VERSION}; hooks do not upgrade it",
                 f"run 'session-core status --project {root}' once (it backs up, then upgrades)")
+        from .migrations import migrate
+
         migrate(db)
     except BaseException:
         db.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..base.clock import utc_stamp
 from ..base.errors import DatabaseError, NewerSchemaError
+from .archive import LATEST_VERSION as _OPENED_AT
 from .connection import APPLICATION_ID, Database
 
 
@@ -165,6 +166,9 @@ def _check_registry(migrations: tuple[Migration, ...]) -> None:
 
 _check_registry(MIGRATIONS)
 LATEST_VERSION = MIGRATIONS[-1].version
+if LATEST_VERSION != _OPENED_AT:  # archive.py checks the version without importing this module
+    raise RuntimeError(f"store.archive.LATEST_VERSION is {_OPENED_AT}, the last migration"
+                       f" {LATEST_VERSION}")
 
 
 def _row_counts(db: Database) -> dict[str, int]:

@@ -28,7 +28,6 @@ from ..store import codec, entries, files, frames, meta, sessions, usage
 from . import layout
 from .digest import Digest, could_hold_message, digest_of, fold, save_digest
 from .index import Batch, IndexBuilder, titles_and_usage
-from .inputs import check_transcript_path
 from .lines import LineSplitter, is_plain_progress, line_hash, pieces
 from .records import Record, RecordError, parse_record
 
@@ -81,7 +80,7 @@ def ingest_file(db: Database, file: StrPath, settings: Settings,
     else leave it for the next reader; hooks on a tight budget pass a limit.
     """
     path = os.path.abspath(file)
-    check_transcript_path(path)
+    layout.check_transcript_path(path)
     report = IngestReport(path)
     with open(path, "rb") as handle:
         fd = handle.fileno()

@@ -1,5 +1,6 @@
 """Claude Code's folder layout, in one place: where it keeps a project's transcripts, what kind
-each file is, and where a file of a session goes back to.
+each file is (and whether it can be a transcript at all), and where a file of a session goes
+back to.
 
 ``<config>/projects/<project folder>/<session>.jsonl`` is a session's transcript; beside it,
 ``<session>/subagents/agent-*.jsonl`` (+ ``.meta.json``) its subagents and
@@ -12,7 +13,9 @@ records' ``cwd``, never decoded from the name.
 from __future__ import annotations
 
 import os
+import stat
 
+from ..base.errors import InputError
 from ..base.jsonlite import loads
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
@@ -170,6 +173,52 @@ def settled_kind(path: str, sidechain_agent: bool) -> str:
     so or the name does, else a session transcript."""
     return "subagent" if sidechain_agent or os.path.basename(path).startswith("agent-") \
         else "session"
+
+
+# --- whether a file can be a transcript -------------------------------------------------------
+
+SNIFF_BYTES = 64 * 1024
+
+
+def check_transcript_path(path: str) -> None:
+    """Refuse, before anything is stored, what cannot be a transcript."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError as exc:
+        raise InputError(f"{path} does not exist", "check the path") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}", "check its permissions") from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(
+            f"{path} is a directory, not a transcript",
+            "name .jsonl files, or run 'session-core import' without paths to backfill the project",
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{path} is not a regular file", "name a .jsonl transcript")
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(f"the name of {path!r} is not valid UTF-8",
+                         "rename the file (Claude Code itself names transcripts by id)") from exc
+    try:
+        with open(path, "rb") as handle:
+            sample = handle.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc}", "check its permissions") from exc
+    if looks_binary(sample):
+        raise InputError(
+            f"{path} is a binary file, not a JSONL transcript", "name a .jsonl transcript"
+        )
+
+
+def looks_binary(sample: bytes) -> bool:
+    """NUL bytes or mostly undecodable bytes; one damaged line in a transcript is not binary."""
+    if b"\x00" in sample:
+        return True
+    if not sample:
+        return False
+    text = sample.decode("utf-8", errors="replace")
+    return text.count("\ufffd") > max(8, len(text) // 100)
 
 
 # --- where a file goes back to ----------------------------------------------------------------

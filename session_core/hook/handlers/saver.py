@@ -14,7 +14,6 @@ from ...store import state
 from ...transcript.ingest import compact_file
 from ..run import HookContext
 from ..stdio import text_field
-from .catch_up import catch_up_folder
 from .common import save_transcript
 
 _COMPACT_NEEDS_S = 0.3
@@ -36,6 +35,8 @@ def end(ctx: HookContext) -> None:
     if report is not None and ctx.remaining() > _COMPACT_NEEDS_S:
         compact_file(ctx.archive().db, report.path, ctx.settings)
     if ctx.remaining() > _COMPACT_NEEDS_S:
+        from .catch_up import catch_up_folder  # SessionEnd only: a Stop never loads it
+
         catch_up_folder(ctx)
 
 
