@@ -286,3 +286,22 @@ def test_the_watchdog_ends_a_stuck_hook_at_its_budget_with_exit_0(tmp_path: Path
     assert result.returncode == 0 and result.stdout == b""
     assert time.monotonic() - started < 3
     assert "gave up at the time budget" in Path(hooklog.log_path()).read_text()
+
+
+def test_one_failing_handler_costs_only_its_own_writes(world: World) -> None:
+    """A Stop's handlers write in one transaction (one commit, one sync for the event), each
+    under a savepoint: the reply that cannot be stored is logged and rolled back alone, and the
+    transcript saved by the handler before it is committed all the same."""
+    with isolated(world.env):
+        open_archive(world.project).close()
+    import sqlite3
+
+    with sqlite3.connect(world.archive_db) as conn:
+        conn.execute("CREATE TRIGGER no_replies BEFORE INSERT ON chat_turns"
+                     " BEGIN SELECT RAISE(ABORT, 'replies refused here'); END")
+    run = run_target(HOOK_TARGETS_BY_EVENT["Stop"], encode(payload(world)), world)
+    assert run.returncode == 0 and any("replies refused here" in line for line in run.log)
+    assert export(world) == FIXTURE.read_bytes()
+    with sqlite3.connect(world.archive_db) as conn:
+        assert conn.execute("SELECT count(*) FROM chat_turns").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM session_state").fetchone()[0] == 1

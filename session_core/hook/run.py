@@ -62,6 +62,7 @@ class HookContext:
             if wait_ms < settings.busy_timeout_ms:
                 settings = settings.replace(busy_timeout_ms=max(50, wait_ms))
             self._archive = open_archive(self.project, settings, upgrade=False)
+            self._archive.db.hold_commits()  # one commit for the event: see close()
             self.used_archive = True
         return self._archive
 
@@ -74,13 +75,23 @@ class HookContext:
         """Worth a log line, not a failure (e.g. a transcript Claude Code has not written yet)."""
         log.log("WARN", self.event, message)
 
+    def commit(self) -> None:
+        """Commit what the event's handlers wrote so far (one transaction, one sync for the
+        event; a process ended at the budget before this loses it, and the next event
+        catches the transcript up again)."""
+        if self._archive is not None:
+            self._archive.db.commit_held()
+
     def close(self) -> None:
         if self.dirty_check is not None:
             self.dirty_check.cancel()
             self.dirty_check = None
         if self._archive is not None:
-            self._archive.close()
-            self._archive = None
+            try:
+                self._archive.db.commit_held()
+            finally:
+                self._archive.close()
+                self._archive = None
 
 
 def _project(payload: dict[str, Any] | None = None) -> str:

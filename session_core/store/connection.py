@@ -65,6 +65,7 @@ class Database:
     def __init__(self, path: str | os.PathLike[str], busy_timeout_ms: int = 30_000) -> None:
         self.path = path = os.fspath(path)
         self._batch_started: float | None = None
+        self._held = False
         self._deferred: dict[str, list[tuple[object, ...]]] = {}
         _check_file_is_sqlite(path)
         ensure_private_dir(os.path.dirname(path))
@@ -111,6 +112,21 @@ class Database:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise translate(exc, self.path) from exc
+
+    def hold_commits(self) -> None:
+        """From now on, writes join one transaction (each a savepoint of it, so a failing one
+        still rolls back alone) until :meth:`commit_held`: a hook event commits, and syncs,
+        once, however many of its handlers write."""
+        self._held = True
+
+    def commit_held(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise translate(exc, self.path) from exc
 
     def user_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
@@ -191,7 +207,7 @@ class _Write:
 
     def __enter__(self) -> sqlite3.Connection:
         db = self.db
-        if db.in_bulk:
+        if db.in_bulk or db._held:
             self.inner = _Savepoint(db, keep_deferred=False)
             self.inner.__enter__()
             return db.conn
@@ -231,8 +247,14 @@ class _Savepoint:
 
     def __enter__(self) -> None:
         db = self.db
-        if db.in_bulk and not db.conn.in_transaction:  # SQLite rolled the batch back (disk full)
-            db._begin_batch()
+        if not db.conn.in_transaction:
+            if db.in_bulk:  # SQLite rolled the batch back (disk full, ...)
+                db._begin_batch()
+            elif db._held:  # the event's first write takes the lock for the event
+                try:
+                    db.conn.execute("BEGIN IMMEDIATE")
+                except sqlite3.Error as exc:
+                    raise translate(exc, db.path) from exc
         self.marks = {sql: len(rows) for sql, rows in db._deferred.items()}
         try:
             db.conn.execute("SAVEPOINT unit")

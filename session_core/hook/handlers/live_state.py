@@ -16,6 +16,7 @@ def update(ctx: HookContext) -> None:
     session = ctx.session_id
     if session is None:
         return
+    ctx.commit()  # what the status line shows is what is committed
     conn = ctx.archive().db.conn
     write_live(ctx.archive_dir, session,
                max(entries.message_count(conn, session), chat.count(conn, session)))
