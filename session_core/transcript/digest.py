@@ -184,26 +184,30 @@ def fold(digest: Digest, record: Record, info: Extracted | None) -> None:
             text = record.content if isinstance(record.content, str) else ""
             digest.errors.append(f"API error: {_one_line(text) or info.kind}")
         return
-    if not is_message(record.message):
+    message = record.message
+    if not is_message(message):
         return
-    blocks = [b for b in record.message.content or [] if isinstance(b, dict)] \
-        if isinstance(record.message.content, list) else []
+    content = message.content
+    blocks = content if isinstance(content, list) else ()
     if record.type == "user":
         if info.prompt is not None:
             digest.prompts += 1
             digest.first_prompt = digest.first_prompt or info.prompt
             digest.last_prompt = info.prompt
         for block in blocks:
-            if block.get("type") == "tool_result":
+            if isinstance(block, dict) and block.get("type") == "tool_result":
                 _tool_result(digest, block, record.toolUseResult)
         return
     for block in blocks:
-        if block.get("type") == "text" and isinstance(block.get("text"), str):
-            text = block["text"].strip()
-            if text:
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind == "text":
+            text = block.get("text")
+            if isinstance(text, str) and (text := text.strip()):
                 digest.replies.append((record.timestamp if isinstance(record.timestamp, str)
                                        else None, text))
-        elif block.get("type") == "tool_use":
+        elif kind == "tool_use":
             _tool_use(digest, block)
 
 
@@ -291,6 +295,8 @@ def digest_of(conn: sqlite3.Connection, record: files.FileRecord,
 
 def _saved_digest(conn: sqlite3.Connection, record: files.FileRecord) -> tuple[Digest, int]:
     """The saved digest of ``record`` and the offset it was folded to, else a new one at 0."""
+    if record.committed == 0:  # nothing archived yet (a new file, a new generation)
+        return Digest(record.session_uuid), 0
     try:
         row = digests.load(conn, record.file_id)
         if row is not None and row.generation == record.generation \

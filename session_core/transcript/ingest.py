@@ -167,15 +167,14 @@ class _Ingest:
         pool = _compression_thread() if size - start >= THREADED_COMPRESSION else None
         splitter = (LineSplitter(start, settings.max_indexed_line_bytes) if record.line_mode
                     else None)
-        new_bytes = 0
+        new_bytes, level, take_line = 0, settings.compression_level, self._line
         for offset, data in pieces(self.fd, start, size, settings.frame_bytes, record.line_mode):
             # zstd releases the GIL: a large frame compresses while its lines are parsed.
-            level = settings.compression_level
             pending = pool.submit(codec.compress, data, level) if pool else None
             new_bytes += len(data)
             if splitter is not None:
                 for line_offset, line in splitter.feed(offset, data):
-                    self._line(line_offset, line)
+                    take_line(line_offset, line)
             frame = pending.result() if pending else codec.compress(data, level)
             frames.append(self.conn, record.file_id, record.generation, offset, len(data), frame)
         self._write(self.builder.take())
