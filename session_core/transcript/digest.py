@@ -203,10 +203,10 @@ def fold(digest: Digest, record: Record, info: Extracted | None) -> None:
             continue
         kind = block.get("type")
         if kind == "text":
-            text = block.get("text")
-            if isinstance(text, str) and (text := text.strip()):
+            said = block.get("text")
+            if isinstance(said, str) and (said := said.strip()):
                 digest.replies.append((record.timestamp if isinstance(record.timestamp, str)
-                                       else None, text))
+                                       else None, said))
         elif kind == "tool_use":
             _tool_use(digest, block)
 
