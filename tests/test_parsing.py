@@ -298,36 +298,35 @@ def _attributes(record: object) -> dict[str, object]:
     return said
 
 
+def _both_parsers(line: bytes) -> tuple[dict[str, object] | None, dict[str, object] | None]:
+    """What the hooks' parser and the bulk parser say of ``line`` (None: refused)."""
+    from session_core.transcript.records_bulk import parse_record_bulk
+
+    said: list[dict[str, object] | None] = []
+    for parse in (parse_record, parse_record_bulk):
+        try:
+            said.append(_attributes(parse(line)))
+        except RecordError:
+            said.append(None)
+    return said[0], said[1]
+
+
 def test_the_bulk_parser_says_what_the_hook_parser_says_on_every_corpus_line() -> None:
     """Imports parse with pydantic, hooks with the standard library; the index and the digests
     both rely on the two agreeing, attribute for attribute, line for line."""
-    from session_core.transcript.records_bulk import parse_record_bulk
 
     lines = compared = 0
     for path in sorted(SHARED.rglob("*.jsonl")):
         for line in path.read_bytes().splitlines():
             lines += 1
-            outcomes: list[dict[str, object] | None] = []
-            for parse in (parse_record, parse_record_bulk):
-                try:
-                    outcomes.append(_attributes(parse(line)))
-                except RecordError:
-                    outcomes.append(None)
-            assert outcomes[0] == outcomes[1], (path.name, line[:200])
-            compared += outcomes[0] is not None
+            hooks, bulk = _both_parsers(line)
+            assert hooks == bulk, (path.name, line[:200])
+            compared += hooks is not None
     assert lines > 2000 and compared > lines * 0.9, (lines, compared)
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
 @given(record_like)
 def test_the_two_parsers_agree_on_any_record_shape(data: dict[str, object]) -> None:
-    from session_core.transcript.records_bulk import parse_record_bulk
-
-    line = json.dumps(data).encode()
-    outcomes: list[dict[str, object] | None] = []
-    for parse in (parse_record, parse_record_bulk):
-        try:
-            outcomes.append(_attributes(parse(line)))
-        except RecordError:
-            outcomes.append(None)
-    assert outcomes[0] == outcomes[1]
+    hooks, bulk = _both_parsers(json.dumps(data).encode())
+    assert hooks == bulk
