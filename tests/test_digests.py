@@ -20,7 +20,13 @@ from session_core.store import codec
 from session_core.store.archive import open_archive
 from session_core.store.files import at_path as file_at
 from session_core.store.frames import read_lines as file_lines
-from session_core.transcript.digest import Digest, digest_lines, digest_of, fold_lines
+from session_core.transcript.digest import (
+    Digest,
+    digest_lines,
+    digest_of,
+    fold_lines,
+    refresh_digests,
+)
 from session_core.transcript.ingest import ingest_file
 
 from .conftest import corpus_files, run_cli
@@ -290,3 +296,24 @@ def test_an_import_keeps_a_digest_for_every_session_transcript(project: Path) ->
             assert found is not None and offset == found.committed
             expected = fold_lines(Digest(uuid), file_lines(conn, found)).to_state()
             assert loads(codec.decompress(blob, length)) == loads(dumps(expected)), uuid
+
+
+def test_a_damaged_frame_costs_only_its_own_digest_on_refresh(project: Path) -> None:
+    """After an upgrade every digest is rebuilt from the archive: one session whose frames are
+    damaged is reported, and every other session still gets its digest (the command does not
+    fail on derived data)."""
+    with open_archive(project) as archive:
+        ingest_paths(archive, corpus_files()[:4])
+        conn = archive.db.conn
+        ids = [row[0] for row in conn.execute(
+            "SELECT id FROM files WHERE kind = 'session' ORDER BY id")]
+        assert len(ids) >= 2
+        with archive.db.write() as write:
+            write.execute("DELETE FROM digests")
+            write.execute("UPDATE chunks SET data = zeroblob(length(data)) WHERE file_id = ?",
+                          (ids[0],))
+        done, problems = refresh_digests(archive.db)
+        assert done == len(ids) - 1
+        assert len(problems) == 1 and f"file {ids[0]}" in problems[0]
+        kept = {row[0] for row in conn.execute("SELECT file_id FROM digests")}
+        assert kept == set(ids[1:])

@@ -53,7 +53,7 @@ def ingest_paths(archive: Archive, files: list[Path], progress: Progress | None 
             archive.db.batch_boundary()
     if progress:
         progress(len(files), len(files), Path())
-    refresh_digests(archive.db)
+    summary.warnings.extend(refresh_digests(archive.db)[1])
     return summary
 
 

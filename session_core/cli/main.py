@@ -95,8 +95,10 @@ def _after_upgrade(archive: Archive) -> None:
         return
     from ..transcript.digest import refresh_digests
 
-    done = refresh_digests(archive.db)
+    done, problems = refresh_digests(archive.db)
     shutil.rmtree(os.path.join(os.path.dirname(archive.db.path), "digests"), ignore_errors=True)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
     print(f"Upgraded {archive.db.path} from schema v{archive.upgraded_from}"
           f" ({done} session digest(s) rebuilt).", file=sys.stderr)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict, deque
 
-from ..base.errors import CorruptBlobError
+from ..base.errors import CorruptBlobError, SessionCoreError
 from ..base.jsonlite import dumps, loads
 from ..base.text import clip
 from ..store import digests, files
@@ -313,18 +313,23 @@ def save_digest(conn: sqlite3.Connection, record: files.FileRecord, digest: Dige
                  dumps(digest.to_state()).encode())
 
 
-def refresh_digests(db: Database) -> int:
+def refresh_digests(db: Database) -> tuple[int, list[str]]:
     """Bring every session transcript's saved digest up to its archived bytes (after an
     upgrade from an archive without digests, or a save whose digest failed); returns how many
-    were brought up to date. One transaction per file: a hook waits for one at most."""
-    done = 0
+    were brought up to date and what kept the others from it (damaged frames, say: a digest
+    is derived data, never a reason to fail the command). One transaction per file: a hook
+    waits for one at most."""
+    done, problems = 0, []
     for file_id in digests.behind(db.conn):
-        with db.write() as conn:
-            record = files.by_id(conn, file_id)
-            if record is None or record.kind != "session":
-                continue
-            found = digest_of(conn, record)
-            if found is not None:
-                save_digest(conn, record, found[0])
-                done += 1
-    return done
+        try:
+            with db.write() as conn:
+                record = files.by_id(conn, file_id)
+                if record is None or record.kind != "session":
+                    continue
+                found = digest_of(conn, record)
+                if found is not None:
+                    save_digest(conn, record, found[0])
+                    done += 1
+        except SessionCoreError as exc:
+            problems.append(f"the digest of file {file_id} was not rebuilt: {exc.message}")
+    return done, problems

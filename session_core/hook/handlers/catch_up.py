@@ -107,6 +107,7 @@ def _ingest_newest_first(ctx: HookContext, stale: list[tuple[float, str]],
             return False
         try:
             save_file(ctx, path)
+            ctx.commit()  # file by file: a long catch-up never holds the lock for all of it
         except SessionCoreError as exc:
             ctx.warn(f"catch-up of {path}: {exc.message}")
     return len(stale) <= MAX_FILES
