@@ -420,6 +420,26 @@ def test_replaced_status_line_comes_back_without_the_state_record(tmp_path: Path
     assert (project / ".claude" / "settings.local.json").read_bytes() == STATUS
 
 
+@pytest.mark.parametrize("theirs", [b'{\n\t"statusLine": {"type": "command", "command": "mine"}\n}',
+                                    b"{}"])
+def test_one_projects_uninstall_never_takes_another_projects_copy(tmp_path: Path,
+                                                                  theirs: bytes) -> None:
+    """Project A had no settings file; B's pre-install copy holds the same user settings as
+    A's file once ours are out. Uninstalling A removes the file the install created, and B
+    still gets its own bytes back."""
+    suite = Suite(tmp_path / "data")
+    b, a = tmp_path / "B", tmp_path / "A"
+    (b / ".claude").mkdir(parents=True)
+    (b / ".claude" / "settings.local.json").write_bytes(theirs)
+    settings_plan_run(suite, b, statusline=b"statusLine" in theirs)
+    (a / ".claude").mkdir(parents=True)
+    settings_plan_run(suite, a)
+    settings_plan_run(suite, a, uninstall=True)
+    assert not (a / ".claude" / "settings.local.json").exists()
+    settings_plan_run(suite, b, uninstall=True)
+    assert (b / ".claude" / "settings.local.json").read_bytes() == theirs
+
+
 def test_shared_asks_first_and_says_why(installed: Installed) -> None:
     project = make_project(installed.root, "shared asked", FOREIGN)
     before = snapshot(project)
@@ -621,3 +641,25 @@ def test_an_install_of_an_earlier_version_is_migrated(installed: Installed) -> N
     assert (other / ".claude" / "session-core" / "archive.db").is_file()
     assert run_install(installed.env, str(project), "--uninstall").returncode == 0
     assert settings.read_bytes() == FOREIGN
+
+
+def test_an_archive_folder_of_the_users_choosing_keeps_what_is_not_ours(
+        installed: Installed) -> None:
+    """SESSION_CORE_DATA_DIR puts the archive out of the project, which has no .claude/ yet:
+    the install creates what it needs (and excludes nothing it did not put in the project);
+    the purge takes the archive and leaves the folder's other files, and the project as it
+    was."""
+    project = make_project(installed.root, "archive elsewhere")
+    data = installed.root / "my data"
+    data.mkdir()
+    (data / "NOTES.txt").write_text("mine")
+    env = {**installed.env, "SESSION_CORE_DATA_DIR": str(data)}
+    done = session_core(installed, "install", str(project), env=env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (data / "archive.db").is_file() and (project / ".claude").is_dir()
+    assert "session-core/" not in (project / ".git" / "info" / "exclude").read_text()
+    purged = session_core(installed, "uninstall", str(project), "--purge", "--yes", env=env)
+    assert purged.returncode == 0, purged.stderr
+    assert sorted(p.name for p in data.iterdir()) == ["NOTES.txt"]
+    assert "the folder stays" in purged.stdout
+    assert not (project / ".claude").exists()

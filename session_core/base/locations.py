@@ -22,6 +22,16 @@ APP_FOLDER = "session-core"
 DATA_DIR_ENV = "SESSION_CORE_DATA_DIR"
 USER_CONFIG_ENV = "SESSION_CORE_USER_CONFIG"
 ARCHIVE_NAME = "archive.db"
+BACKUPS_DIR = "backups"
+LIVE_DIR = "live"
+HEALTH_NAME = "health.json"
+LEGACY_DIGESTS_DIR = "digests"
+"""Where versions before schema v3 kept handoff digests (now rows of the archive)."""
+ARCHIVE_FOLDER_ENTRIES = (ARCHIVE_NAME, ARCHIVE_NAME + "-wal", ARCHIVE_NAME + "-shm",
+                          ARCHIVE_NAME + "-journal", BACKUPS_DIR, LIVE_DIR, HEALTH_NAME,
+                          LEGACY_DIGESTS_DIR)
+"""Everything we keep in an archive folder: a purge of a folder the user named
+(``SESSION_CORE_DATA_DIR``) deletes these and nothing else of it."""
 PROJECT_CONFIG_NAME = "session-core.json"
 
 

@@ -96,7 +96,8 @@ def _after_upgrade(archive: Archive) -> None:
     from ..transcript.digest import refresh_digests
 
     done, problems = refresh_digests(archive.db)
-    shutil.rmtree(os.path.join(os.path.dirname(archive.db.path), "digests"), ignore_errors=True)
+    folder = os.path.dirname(archive.db.path)
+    shutil.rmtree(os.path.join(folder, locations.LEGACY_DIGESTS_DIR), ignore_errors=True)
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
     print(f"Upgraded {archive.db.path} from schema v{archive.upgraded_from}"

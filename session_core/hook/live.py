@@ -14,9 +14,8 @@ import time
 
 from ..base.fs import ensure_private_dir, read_json_object, write_atomic
 from ..base.jsonlite import dumps
+from ..base.locations import HEALTH_NAME, LIVE_DIR
 
-LIVE_DIR = "live"
-HEALTH_NAME = "health.json"
 RUNNING_SECONDS = 15 * 60
 """A session with no SessionEnd, saved this recently, may still be open in another terminal."""
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")

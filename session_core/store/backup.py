@@ -13,6 +13,7 @@ import time
 from ..base.clock import file_stamp
 from ..base.errors import DatabaseError
 from ..base.fs import ensure_private_dir, publish
+from ..base.locations import BACKUPS_DIR
 from .connection import Database
 
 KEEP_BACKUPS = 5
@@ -21,7 +22,7 @@ STALE_TEMP_SECONDS = 3600
 
 
 def backup_dir(db: Database) -> str:
-    return ensure_private_dir(os.path.join(os.path.dirname(db.path), "backups"))
+    return ensure_private_dir(os.path.join(os.path.dirname(db.path), BACKUPS_DIR))
 
 
 def backup_database(db: Database, label: str = "manual") -> str:

@@ -79,7 +79,7 @@ def install(args: argparse.Namespace, prelude: list[str] | None = None) -> int:
     plan = plan_install(suite, target, template, args.statusline, records)
     new_folder = not target.settings.parent.exists()
     lines = ignores.needed(target.project, not target.shared and plan.new is not None
-                           and not (plan.record or {}).get("existed", True))
+                           and not (plan.record or {}).get("existed", True), target.archive)
     first = [*([claude] if claude else []), *(prelude or [])]
     if args.dry_run:
         show_dry_run(plan, [
@@ -203,7 +203,8 @@ def _confirm_purge(target: Target, yes: bool) -> bool:
 
 def _purge_plan(suite: Suite, target: Target, records: InstallRecords) -> list[str]:
     known = records.project(target.project)
-    lines = [f"purge: would delete {target.archive}" if target.archive.exists()
+    what = target.archive if _own_folder(target) else f"the archive in {target.archive}"
+    lines = [f"purge: would delete {what}" if target.archive.exists()
              else f"purge: nothing at {target.archive}"]
     lines += [f"purge: would take {line} out of {file}" for file, line, *_ in known["lines"]]
     lines += [f"purge: would remove {folder} if it is empty" for folder in known["folders"]]
@@ -212,16 +213,7 @@ def _purge_plan(suite: Suite, target: Target, records: InstallRecords) -> list[s
 
 def _purge_project(target: Target, records: InstallRecords) -> list[str]:
     """The archive, then every line and folder the install added to the project."""
-    said = []
-    if target.archive.exists():
-        try:
-            shutil.rmtree(target.archive)
-        except OSError as exc:
-            raise SessionCoreError(f"could not delete {target.archive}: {exc}",
-                                   "close this project's Claude Code sessions, then retry") from exc
-        said.append(f"purge: deleted {target.archive}")
-    else:
-        said.append(f"purge: nothing at {target.archive}")
+    said = [_delete_archive(target)]
     known = records.project(target.project)
     for file, line, *joined in reversed(known["lines"]):  # last added, first out
         if ignores.remove(Path(file), line, bool(joined and joined[0])):
@@ -234,6 +226,45 @@ def _purge_project(target: Target, records: InstallRecords) -> list[str]:
             pass  # not empty: it holds something else now
     records.forget_project(target.project)
     return said
+
+
+def _own_folder(target: Target) -> bool:
+    """The archive is in the project's own ``.claude/session-core`` (not a folder the user
+    named, nor a link to one)."""
+    folder = target.archive
+    return folder == target.project / ".claude" / locations.APP_FOLDER \
+        and not folder.is_symlink()
+
+
+def _delete_archive(target: Target) -> str:
+    """Our own folder in the project goes whole. A folder the user named
+    (``SESSION_CORE_DATA_DIR``) may hold other things, other projects' archives even: only
+    what we keep there goes, and the folder itself if that leaves it empty."""
+    folder = target.archive
+    if not folder.exists():
+        return f"purge: nothing at {folder}"
+    ours = _own_folder(target)
+    try:
+        if ours:
+            shutil.rmtree(folder)
+        else:
+            for name in locations.ARCHIVE_FOLDER_ENTRIES:
+                entry = folder / name
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink(missing_ok=True)
+    except OSError as exc:
+        raise SessionCoreError(f"could not delete {folder}: {exc}",
+                               "close this project's Claude Code sessions, then retry") from exc
+    if ours:
+        return f"purge: deleted {folder}"
+    try:
+        folder.rmdir()
+        return f"purge: deleted {folder}"
+    except OSError:
+        return f"purge: deleted the archive in {folder} (the folder stays: it holds files" \
+               " that are not ours)"
 
 
 def _installed_anywhere(suite: Suite, records: InstallRecords) -> bool:

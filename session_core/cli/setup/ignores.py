@@ -76,8 +76,13 @@ def exclude_pattern(top: Path, project: Path, inside_project: str) -> str:
     except ValueError:
         inside = "."
     if inside == ".":
-        return inside_project
-    return "/" + re.sub(r"([\\*?\[])", r"\\\1", inside) + "/" + inside_project
+        return _escaped(inside_project)
+    return "/" + _escaped(inside) + "/" + _escaped(inside_project)
+
+
+def _escaped(path: str) -> str:
+    """A path as an ignore pattern that matches it alone (its wildcards taken literally)."""
+    return re.sub(r"([\\*?\[])", r"\\\1", path)
 
 
 def _lines(path: Path) -> list[str]:
@@ -100,11 +105,16 @@ def _ignored(project: Path, inside_project: str, file: Path, pattern: str) -> bo
     return any(line.strip() in wanted for line in _lines(file))
 
 
-def needed(project: Path, created_local_settings: bool) -> list[IgnoreLine]:
-    """The lines this project lacks: the archive folder's, and the settings file's if the
-    install creates ``settings.local.json``."""
+def needed(project: Path, created_local_settings: bool,
+           archive: Path | None = None) -> list[IgnoreLine]:
+    """The lines this project lacks: the archive folder's (``archive``, default
+    ``.claude/session-core``; none when ``SESSION_CORE_DATA_DIR`` puts it out of the project),
+    and the settings file's if the install creates ``settings.local.json``."""
     found = git_root_and_exclude(project)
-    wanted = [(ARCHIVE_FOLDER, "the archive")]
+    wanted = []
+    inside_archive = _inside(project, archive) if archive is not None else ARCHIVE_FOLDER
+    if inside_archive is not None:
+        wanted.append((inside_archive, "the archive"))
     if created_local_settings:
         wanted.append((LOCAL_SETTINGS, "the file holds your own paths"))
     lines = []
@@ -114,11 +124,19 @@ def needed(project: Path, created_local_settings: bool) -> list[IgnoreLine]:
             pattern = exclude_pattern(top, project, inside)
             if not _ignored(project, inside, exclude, pattern):
                 lines.append(IgnoreLine(exclude, pattern, what))
-        elif inside == ARCHIVE_FOLDER and (project / ".gitignore").is_file():
+        elif inside == inside_archive and (project / ".gitignore").is_file():
             gitignore = project / ".gitignore"
-            if not _ignored(project, inside, gitignore, inside):
-                lines.append(IgnoreLine(gitignore, inside, what))
+            if not _ignored(project, inside, gitignore, _escaped(inside)):
+                lines.append(IgnoreLine(gitignore, _escaped(inside), what))
     return lines
+
+
+def _inside(project: Path, folder: Path) -> str | None:
+    """``folder`` as an ignore pattern relative to ``project`` (``a/b/``), None if outside."""
+    try:
+        return folder.relative_to(project).as_posix().rstrip("/") + "/"
+    except ValueError:
+        return None
 
 
 def add(entry: IgnoreLine) -> bool:

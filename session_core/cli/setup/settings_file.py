@@ -110,20 +110,28 @@ class SettingsPlan:
         return self.new != self.old
 
 
-def kept_copy(suite: Suite, target: Target, current: JSON = None) -> Path | None:
+def kept_copy(suite: Suite, target: Target, records: InstallRecords,
+              current: JSON = None) -> Path | None:
     """Where the pre-install copy is: in the suite's folder under this file's name, or
     (installs of earlier versions) beside the settings file. A project moved since has its copy
     under the old name: given the file's ``current`` value, the one copy that holds the same
-    settings but for our entries and the statusLine is it."""
+    settings but for our entries and the statusLine is it, unless a settings file still there
+    owns it (another project's copy is never taken for this one's). A file the install created
+    has no copy at all."""
     for path in (suite.backup_of(target.settings), target.legacy_backup):
         if path.is_file():
             return path
-    if current is None or not suite.backups.is_dir():
+    record = records.settings(target.settings)
+    if current is None or (record is not None and not record.get("existed")) \
+            or not suite.backups.is_dir():
         return None
+    owned = {suite.backup_of(path) for path in records.settings_files()
+             if path != target.settings and os.path.lexists(path)}
     prefixes = suite.hook_prefixes()
     wanted = _without_ours(current, prefixes)
     found = [path for path in sorted(suite.backups.glob(f"*-{target.settings.name}"))
-             if _without_ours(parse_quietly(read_bytes(path)), prefixes) == wanted]
+             if path not in owned
+             and _without_ours(parse_quietly(read_bytes(path)), prefixes) == wanted]
     return found[0] if len(found) == 1 else None
 
 
@@ -155,7 +163,7 @@ def plan_install(suite: Suite, target: Target, template: dict[str, JSON], replac
     if fresh:
         record: dict[str, JSON] = {"existed": old is not None, "created": []}
     else:
-        copied = _read_kept(suite, target, settings)
+        copied = _read_kept(suite, target, records, settings)
         record = copy.deepcopy(records.settings(target.settings) or guessed_record(
             settings, parse_quietly(copied), copied is not None))
     merged = copy.deepcopy(settings)
@@ -174,7 +182,7 @@ def plan_install(suite: Suite, target: Target, template: dict[str, JSON], replac
 def plan_uninstall(suite: Suite, target: Target, records: InstallRecords) -> SettingsPlan:
     old = read_bytes(target.settings)
     settings = parse_settings(old, target.settings)
-    kept = kept_copy(suite, target, settings)
+    kept = kept_copy(suite, target, records, settings)
     copied = None if kept is None else read_bytes(kept)
     before = parse_quietly(copied)
     record = records.settings(target.settings) or guessed_record(settings, before,
@@ -191,8 +199,9 @@ def plan_uninstall(suite: Suite, target: Target, records: InstallRecords) -> Set
     return SettingsPlan(target, old, rewritten(old, stripped), None, kept=kept)
 
 
-def _read_kept(suite: Suite, target: Target, current: JSON) -> bytes | None:
-    kept = kept_copy(suite, target, current)
+def _read_kept(suite: Suite, target: Target, records: InstallRecords,
+               current: JSON) -> bytes | None:
+    kept = kept_copy(suite, target, records, current)
     return None if kept is None else read_bytes(kept)
 
 
@@ -207,7 +216,8 @@ def apply_settings(plan: SettingsPlan, suite: Suite, records: InstallRecords) ->
     if plan.changes:
         if plan.new is None:  # a file we created; through a symlink, the file we created
             Path(os.path.realpath(target.settings)).unlink()
-        else:
+        else:  # .claude/ may not exist yet (the install recorded it as created)
+            os.makedirs(os.path.dirname(os.path.realpath(target.settings)), exist_ok=True)
             write_atomic(target.settings, plan.new, mode=None, through_links=True)
     if plan.drop_backup:
         (plan.kept or kept).unlink(missing_ok=True)
