@@ -24,9 +24,9 @@ import pytest
 
 from session_core.base import locations
 from session_core.base.fs import read_json_object
+from session_core.base.locations import HEALTH_NAME
 from session_core.base.settings import Settings
 from session_core.hook import log as hooklog
-from session_core.hook.live import HEALTH_NAME
 from session_core.transcript import layout
 
 from .conftest import FIXTURES, REPO, run_cli
