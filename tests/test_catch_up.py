@@ -8,8 +8,11 @@ any archive size), SessionEnd and a daily SessionStart at every transcript of th
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -21,6 +24,7 @@ from session_core.store.meta import FULL_CATCH_UP_AT as FULL_PASS_KEY
 from .hookkit import (
     FIXTURE,
     HOOK_TARGETS_BY_EVENT,
+    HOOKS,
     SESSION,
     World,
     check_contract,
@@ -166,3 +170,101 @@ def test_a_full_pass_finishes_over_many_files_and_old_layout_subagents(world: Wo
     assert checked is not None, "the full pass never finished"
     assert all(archived_size(world, world.transcript.with_name(f"agent-{n:04d}.jsonl"))
                == len(body) for n in range(25))
+
+
+def _large_transcript(path: Path, megabytes: int) -> None:
+    """Distinct small records of another session: slow to parse and index, as a long session
+    run without our hooks is."""
+    with open(path, "w", encoding="utf-8") as out:
+        for n in range(megabytes * 1024 * 1024 // 700):
+            out.write(json.dumps({
+                "type": "user", "sessionId": OTHER, "uuid": f"00000000-0000-4000-8000-{n:012d}",
+                "timestamp": "2026-11-20T10:00:00.000Z", "cwd": "/p",
+                "message": {"role": "user", "content": os.urandom(300).hex()}}) + "\n")
+
+
+def test_a_catch_up_cut_off_at_the_budget_keeps_the_sessions_own_save(world: World) -> None:
+    """SessionEnd saves the session, marks it ended, then catches the folder up in what is
+    left of its budget. A catch-up the budget cuts off (here a large transcript no hook ever
+    saw) loses only its own unfinished work, never the session's last turn or its end."""
+    config = world.project / ".claude" / "session-core.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('{"session_end_budget_ms": 700}')
+    lines = FIXTURE.read_bytes().splitlines(keepends=True)
+    world.transcript.write_bytes(b"".join(lines[:-6]))
+    fire(world, "Stop", SESSION, world.transcript)
+    world.transcript.write_bytes(b"".join(lines))
+    _large_transcript(world.transcript.with_name(f"{OTHER}.jsonl"), 60)
+    run = run_target(HOOK_TARGETS_BY_EVENT["SessionEnd"],
+                     encode(payload(world, hook_event_name="SessionEnd",
+                                    reason="prompt_input_exit")), world)
+    check_contract(run, "time budget")  # the scenario: the catch-up was cut off
+    assert archived_size(world, world.transcript) == world.transcript.stat().st_size
+    with sqlite3.connect(world.archive_db) as conn:
+        (reason,) = conn.execute("SELECT end_reason FROM session_state WHERE session_uuid = ?",
+                                 (SESSION,)).fetchone()
+    assert reason == "prompt_input_exit"
+
+
+@pytest.mark.parametrize("writes", ["a catch-up", "a digest rebuilt"])
+def test_other_sessions_can_save_while_session_start_waits_for_git(world: World,
+                                                                  writes: str) -> None:
+    """SessionStart catches the last session up (or folds its digest again), then waits for
+    ``git status`` (up to 1 s) before it writes the handoff: what it wrote is committed first,
+    so another session's hook (SessionEnd has 1.5 s in all) never waits on the lock for git."""
+    subprocess.run(["git", "init", "-q", str(world.project)], check=True)
+    lines = recent(FIXTURE.read_bytes()).splitlines(keepends=True)
+    world.transcript.write_bytes(b"".join(lines[:10] if writes == "a catch-up" else lines))
+    fire(world, "Stop", SESSION, world.transcript)  # left open
+    with sqlite3.connect(world.archive_db) as conn:
+        if writes == "a catch-up":
+            world.transcript.write_bytes(b"".join(lines))
+        else:
+            conn.execute("DELETE FROM digests")
+    set_full_pass(world, 60)
+
+    def written() -> bool:  # and committed: seen from another connection
+        if writes == "a catch-up":
+            return archived_size(world, world.transcript) == world.transcript.stat().st_size
+        with sqlite3.connect(world.archive_db) as conn:
+            return bool(conn.execute("SELECT count(*) FROM digests").fetchone()[0])
+
+    bin_dir, started, release = world.project / "bin", world.project / "git-started", \
+        world.project / "git-release"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(f"#!/bin/sh\necho $$ > '{started}'\n"
+                                 f"while [ ! -e '{release}' ]; do sleep 0.01; done\n")
+    (bin_dir / "git").chmod(0o755)
+    env = {**world.env, "PATH": f"{bin_dir}{os.pathsep}{world.env['PATH']}"}
+    data = payload(world, session_id=NEW, transcript_path=str(world.transcript.with_name(
+        f"{NEW}.jsonl")), hook_event_name="SessionStart", source="startup")
+    hook = subprocess.Popen([sys.executable, str(HOOKS / "run.py"), "SessionStart"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                            cwd=world.project)
+    try:
+        assert hook.stdin is not None
+        hook.stdin.write(encode(data))
+        hook.stdin.close()
+        while not written():
+            assert hook.poll() is None, f"SessionStart ended before {writes} was committed"
+            time.sleep(0.005)
+        with sqlite3.connect(world.archive_db, timeout=5) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            git_running = _running(int(started.read_text()))  # SessionStart still waits
+            conn.execute("ROLLBACK")
+        assert git_running
+    finally:
+        release.touch()
+        assert hook.stdout is not None
+        out = hook.stdout.read()
+        hook.wait(timeout=30)
+    assert hook.returncode == 0 and b"Previous session" in out
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (one its parent has not reaped yet is as good as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -34,6 +34,7 @@ def previous_session_note(db: Database, previous: sessions.SessionRow, budget: i
     may still be open in another terminal."""
     digest = session_digest(db, previous.session_id, previous.uuid)
     known = state.get(db.conn, previous.uuid)
+    db.commit_held()  # what the event wrote so far: other sessions' hooks never wait on git
     dirty = None if dirty_check is None else dirty_check.result(
         timeout=max(0.1, min(1.0, (deadline - time.monotonic()) / 4)))
     ended = known is not None and known.ended_at is not None

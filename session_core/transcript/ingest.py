@@ -84,6 +84,8 @@ def ingest_file(db: Database, file: StrPath, settings: Settings,
     report = IngestReport(path)
     with open(path, "rb") as handle:
         fd = handle.fileno()
+        if _nothing_new(db, fd, path, report):
+            return report  # no write lock taken: a parallel session's hook need not wait
         with db.write() as conn:
             # The size is read under the lock: read before, another writer may have archived
             # past it while we waited, and the file would look truncated.
@@ -96,6 +98,19 @@ def ingest_file(db: Database, file: StrPath, settings: Settings,
                 return report
             _Ingest(db, conn, fd, record, settings, report).run(size, rewritten, digest_catch_up)
     return report
+
+
+def _nothing_new(db: Database, fd: int, path: str, report: IngestReport) -> bool:
+    """The file is as archived. Read without the lock: the size is taken before the record,
+    so a writer that archived more meanwhile shows as a record that differs, never as a file
+    that looks unchanged."""
+    size = os.fstat(fd).st_size
+    record = files.at_path(db.conn, path)
+    if record is None or size != record.size or not _unchanged_prefix(fd, record, size):
+        return False
+    report.session_uuid, report.kind = record.session_uuid, record.kind
+    report.pending_bytes = size - record.committed
+    return True
 
 
 def compact_file(db: Database, path: StrPath, settings: Settings) -> None:
@@ -201,9 +216,12 @@ class _Ingest:
         named_before = builder.first_session is not None
         info = builder.add(offset, line, parsed)
         digest = self.digest
+        if digest is not None and self.provisional and not named_before \
+                and builder.first_session is not None:
+            # The first line that names a session (a queue-operation, often) decides what the
+            # file is filed as, whether or not it holds a message.
+            digest.session_uuid = builder.first_session[0]
         if digest is not None and could_hold_message(parsed, line):
-            if self.provisional and not named_before and builder.first_session is not None:
-                digest.session_uuid = builder.first_session[0]  # the session it will be filed as
             try:
                 fold(digest, parsed, info)
             except Exception as exc:  # the digest is a second consumer: it never fails a save

@@ -14,4 +14,5 @@ from .common import save_transcript
 
 def load(ctx: HookContext) -> None:
     save_transcript(ctx)
+    ctx.commit()  # the session's own save never waits on (or dies with) the catch-up
     catch_up_open_sessions(ctx)

@@ -29,11 +29,14 @@ def save(ctx: HookContext) -> None:
 
 def end(ctx: HookContext) -> None:
     """SessionEnd (1.5 s budget): save, note how it ended, then compact and check the other
-    transcripts of the folder if time allows."""
+    transcripts of the folder if time allows. Each step is committed before the next, optional
+    one: a catch-up cut off at the budget must not take the session's own save with it."""
     report = save_transcript(ctx)
     _remember_git(ctx, end_reason=text_field(ctx.payload, "reason") or "unknown")
+    ctx.commit()
     if report is not None and ctx.remaining() > _COMPACT_NEEDS_S:
         compact_file(ctx.archive().db, report.path, ctx.settings)
+        ctx.commit()
     if ctx.remaining() > _COMPACT_NEEDS_S:
         from .catch_up import catch_up_folder  # SessionEnd only: a Stop never loads it
 
