@@ -134,3 +134,36 @@ def test_a_check_not_needed_is_stopped_and_reaped(tmp_path: Path,
     check.cancel()
     assert process.returncode is not None and time.monotonic() - started < 5
     assert check.result(timeout=1) is None
+
+
+@pytest.mark.parametrize("needed", [True, False])
+def test_a_child_of_git_holding_its_output_never_holds_the_session_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, needed: bool) -> None:
+    """A wrapper around git (or a launcher) whose child keeps the pipe open: stopping git
+    stops the child too, and neither waiting for the answer nor cancelling waits for it."""
+    pids = tmp_path / "pids"
+    _fake_git(tmp_path, f"sleep 30 &\necho $! > '{pids}'\nwait", monkeypatch)
+    check = DirtyCheck(tmp_path)
+    deadline = time.monotonic() + 5
+    while not pids.exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    if needed:
+        assert check.result(timeout=0.3) is None
+    else:
+        check.cancel()
+    assert time.monotonic() - started < 3
+    child = int(pids.read_text())
+    deadline = time.monotonic() + 3
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not _alive(child)
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie left for init to reap counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -92,7 +92,11 @@ would make the user's next git command fail. Our own data folder is not the user
 class DirtyCheck:
     """``git status`` started now and read later: the handoff reads the archive meanwhile, so
     git's start-up and scan cost SessionStart little extra. ``subprocess`` is imported here,
-    once per session start, not by the modules every hook loads."""
+    once per session start, not by the modules every hook loads.
+
+    git runs in a process group of its own, and stopping it kills the group and closes our end
+    of the pipe before reaping: a wrapper script, a launcher (Git for Windows' ``cmd\\git``) or
+    any child of git that keeps the pipe open can never hold SessionStart past its timeout."""
 
     def __init__(self, project: str | os.PathLike[str]) -> None:
         import subprocess
@@ -101,13 +105,13 @@ class DirtyCheck:
         try:
             self._process = subprocess.Popen(
                 ["git", "-C", os.fspath(project), *_GIT_STATUS], stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
         except OSError:  # no git on PATH
             self._process = None
 
     def result(self, timeout: float) -> bool | None:
         """Uncommitted changes (untracked files included); None if git cannot say in time.
-        A git that is still running at the timeout is killed and reaped."""
+        A git that is still running at the timeout is stopped."""
         import subprocess
 
         process, self._process = self._process, None
@@ -116,14 +120,29 @@ class DirtyCheck:
         try:
             out, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+            _stop(process)
             return None
         return bool(out.strip()) if process.returncode == 0 else None
 
     def cancel(self) -> None:
         """Not needed after all: stop and reap git now rather than leave it behind."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.communicate()
+        if process is not None:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill git and whatever it started, then reap it without reading the pipe to its end."""
+    if process.returncode is None:  # not reaped yet: its pid, and group id, are still git's
+        try:
+            if hasattr(os, "killpg"):
+                import signal
+
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+        except OSError:  # the group is gone already
+            pass
+    if process.stdout is not None:
+        process.stdout.close()
+    process.wait()
