@@ -317,3 +317,23 @@ def test_a_damaged_frame_costs_only_its_own_digest_on_refresh(project: Path) -> 
         assert len(problems) == 1 and f"file {ids[0]}" in problems[0]
         kept = {row[0] for row in conn.execute("SELECT file_id FROM digests")}
         assert kept == set(ids[1:])
+
+
+def test_a_transcript_imported_under_another_name_keeps_its_whole_digest(
+        project: Path, tmp_path: Path) -> None:
+    """A copy named otherwise (an export, a renamed file) is filed under the session its lines
+    name, which its first line (a queue-operation, not a message) already does: the saved
+    digest is that session's, not an empty one for the file's name."""
+    copy = tmp_path / "exported session.jsonl"
+    copy.write_bytes(FIXTURE.read_bytes())
+    with open_archive(project) as archive:
+        ingest_paths(archive, [copy])
+        conn = archive.db.conn
+        record = file_at(conn, str(copy))
+        assert record is not None and record.session_uuid == SESSION
+        blob, length = conn.execute("SELECT state, state_len FROM digests WHERE file_id = ?",
+                                    (record.file_id,)).fetchone()
+        saved = loads(codec.decompress(blob, length))
+    expected = digest_lines(SESSION, FIXTURE.read_bytes().splitlines())
+    assert saved["prompts"] == expected.prompts and saved["prompts"]
+    assert saved == loads(dumps(expected.to_state()))
