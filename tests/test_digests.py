@@ -206,8 +206,9 @@ def test_hooks_do_not_fold_a_huge_session_from_the_start(world: World) -> None:
         archive.db.conn.execute("DELETE FROM digests")
         record = file_at(archive.db.conn, str(world.transcript))
         assert record is not None
-        assert digest_of(archive.db.conn, record, 1000) is None
-        found = digest_of(archive.db.conn, record)
+        limit = archive.settings.max_indexed_line_bytes
+        assert digest_of(archive.db.conn, record, 1000, max_line_bytes=limit) is None
+        found = digest_of(archive.db.conn, record, max_line_bytes=limit)
         assert found is not None and found[1] == record.committed
 
 
@@ -312,7 +313,7 @@ def test_a_damaged_frame_costs_only_its_own_digest_on_refresh(project: Path) -> 
             write.execute("DELETE FROM digests")
             write.execute("UPDATE chunks SET data = zeroblob(length(data)) WHERE file_id = ?",
                           (ids[0],))
-        done, problems = refresh_digests(archive.db)
+        done, problems = refresh_digests(archive.db, archive.settings.max_indexed_line_bytes)
         assert done == len(ids) - 1
         assert len(problems) == 1 and f"file {ids[0]}" in problems[0]
         kept = {row[0] for row in conn.execute("SELECT file_id FROM digests")}
@@ -337,3 +338,32 @@ def test_a_transcript_imported_under_another_name_keeps_its_whole_digest(
     expected = digest_lines(SESSION, FIXTURE.read_bytes().splitlines())
     assert saved["prompts"] == expected.prompts and saved["prompts"]
     assert saved == loads(dumps(expected.to_state()))
+
+
+def test_a_line_too_long_to_index_is_left_out_of_every_digest(project: Path,
+                                                               tmp_path: Path) -> None:
+    """Ingest does not parse a line past ``max_indexed_line_bytes`` (it is archived verbatim):
+    a digest folded again from the archive (an upgrade, a stale digest) leaves it out too, so
+    both ways give one digest."""
+    (project / ".claude").mkdir(exist_ok=True)
+    (project / ".claude" / "session-core.json").write_text('{"max_indexed_line_bytes": 4096}')
+    lines = FIXTURE.read_bytes().splitlines(keepends=True)
+    edit = json.dumps({
+        "type": "assistant", "sessionId": SESSION, "uuid": "99999999-0000-4000-8000-000000000001",
+        "timestamp": "2026-11-23T09:59:00.000Z", "message": {"role": "assistant", "content": [
+            {"type": "tool_use", "id": "toolu_long", "name": "Write",
+             "input": {"file_path": "/p/long_written.py", "content": "x" * 8000}}]}})
+    transcript = tmp_path / f"{SESSION}.jsonl"
+    transcript.write_bytes(b"".join(lines) + edit.encode() + b"\n")
+    with open_archive(project) as archive:
+        ingest_file(archive.db, transcript, archive.settings)
+        conn = archive.db.conn
+        record = file_at(conn, str(transcript))
+        assert record is not None
+        blob, length = conn.execute("SELECT state, state_len FROM digests").fetchone()
+        by_ingest = loads(codec.decompress(blob, length))
+        conn.execute("DELETE FROM digests")
+        found = digest_of(conn, record, max_line_bytes=archive.settings.max_indexed_line_bytes)
+    assert found is not None and found[1] == record.committed
+    assert loads(dumps(found[0].to_state())) == by_ingest
+    assert "long_written" not in json.dumps(by_ingest)

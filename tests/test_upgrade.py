@@ -75,7 +75,8 @@ def test_the_handoff_texts_are_the_old_ones(upgraded: Path) -> None:
         conn = archive.db.conn
         for uuid, old in EXPECTED["handoffs"].items():
             row = conn.execute("SELECT id FROM sessions WHERE uuid = ?", (uuid,)).fetchone()
-            digest = session_digest(archive.db, row[0], uuid)
+            digest = session_digest(archive.db, row[0], uuid,
+                                    archive.settings.max_indexed_line_bytes)
             known = state.get(conn, uuid)
             left = EndState(known.git_branch if known else None,
                             known.git_commit if known else None, None)

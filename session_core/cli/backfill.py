@@ -53,7 +53,7 @@ def ingest_paths(archive: Archive, files: list[Path], progress: Progress | None 
             archive.db.batch_boundary()
     if progress:
         progress(len(files), len(files), Path())
-    summary.warnings.extend(refresh_digests(archive.db)[1])
+    summary.warnings.extend(refresh_digests(archive.db, archive.settings.max_indexed_line_bytes)[1])
     return summary
 
 

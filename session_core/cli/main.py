@@ -95,7 +95,7 @@ def _after_upgrade(archive: Archive) -> None:
         return
     from ..transcript.digest import refresh_digests
 
-    done, problems = refresh_digests(archive.db)
+    done, problems = refresh_digests(archive.db, archive.settings.max_indexed_line_bytes)
     folder = os.path.dirname(archive.db.path)
     shutil.rmtree(os.path.join(folder, locations.LEGACY_DIGESTS_DIR), ignore_errors=True)
     for problem in problems:

@@ -16,6 +16,7 @@ from .git import DirtyCheck
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
+    from ..base.settings import Settings
     from ..store.connection import Database
     from ..transcript.digest import Digest
 
@@ -25,14 +26,15 @@ def previous_session(conn: sqlite3.Connection, own_session: str) -> sessions.Ses
     return sessions.latest_with_prompt(conn, own_session)
 
 
-def previous_session_note(db: Database, previous: sessions.SessionRow, budget: int,
+def previous_session_note(db: Database, previous: sessions.SessionRow, settings: Settings,
                           dirty_check: DirtyCheck | None, deadline: float,
                           saved_recently: bool) -> str:
     """startup / clear. ``dirty_check`` was started before (it runs while the archive is read);
     its answer is awaited until a quarter of what is left before ``deadline``, 1 s at most.
     ``saved_recently``: the hooks saved that session minutes ago, so, if it never ended, it
     may still be open in another terminal."""
-    digest = session_digest(db, previous.session_id, previous.uuid)
+    digest = session_digest(db, previous.session_id, previous.uuid,
+                            settings.max_indexed_line_bytes)
     known = state.get(db.conn, previous.uuid)
     db.commit_held()  # what the event wrote so far: other sessions' hooks never wait on git
     dirty = None if dirty_check is None else dirty_check.result(
@@ -41,15 +43,17 @@ def previous_session_note(db: Database, previous: sessions.SessionRow, budget: i
     left = text.EndState(known.git_branch if known else None,
                          known.git_commit if known else None, dirty,
                          not ended and saved_recently)
-    return text.previous_session(digest, left, budget, newer_reply(db.conn, previous.uuid, digest))
+    return text.previous_session(digest, left, settings.handoff_chars,
+                                 newer_reply(db.conn, previous.uuid, digest))
 
 
-def compact_note(db: Database, session_uuid: str, budget: int) -> str:
+def compact_note(db: Database, session_uuid: str, settings: Settings) -> str:
     """compact: what summaries tend to drop from this same session."""
     session_id = sessions.id_of(db.conn, session_uuid)
     if session_id is None:
         return ""
-    return text.after_compaction(session_digest(db, session_id, session_uuid), budget)
+    digest = session_digest(db, session_id, session_uuid, settings.max_indexed_line_bytes)
+    return text.after_compaction(digest, settings.handoff_chars)
 
 
 def resume_note(conn: sqlite3.Connection, session_uuid: str) -> str:
@@ -58,12 +62,13 @@ def resume_note(conn: sqlite3.Connection, session_uuid: str) -> str:
     return text.resumed(session_uuid, messages) if messages else ""
 
 
-def session_digest(db: Database, session_id: int, session_uuid: str) -> Digest:
+def session_digest(db: Database, session_id: int, session_uuid: str,
+                   max_line_bytes: int) -> Digest:
     """The digest of the session's own transcript as archived. Ingest keeps it current; one
     that is behind (an archive from before digests, a fold that failed) is brought up to date
     from the frames and saved, so that fold happens once, not at every session start."""
     record = files.main_file(files.of_session(db.conn, session_id), session_uuid)
-    found = digest_of(db.conn, record)
+    found = digest_of(db.conn, record, max_line_bytes=max_line_bytes)
     assert found is not None  # no limit: it folds whatever the saved digest lacks
     digest, folded = found
     if folded:

@@ -21,7 +21,7 @@ from .records import Record, RecordError, is_message, is_tool_use_result, parse_
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
     from typing import Any
 
     from ..store.connection import Database
@@ -277,20 +277,33 @@ def _content_text(content: Any) -> str:
 
 
 def digest_of(conn: sqlite3.Connection, record: files.FileRecord,
-              catch_up: int | None = None) -> tuple[Digest, int] | None:
+              catch_up: int | None = None, *, max_line_bytes: int) -> tuple[Digest, int] | None:
     """The digest of ``record``'s archived complete lines and how many bytes of them had to be
     folded from the frames: the saved digest, with whatever it lacks (at most ``catch_up``
     bytes, else None). A saved state that is damaged or of another shape counts as none: it is
-    derived data, folded again."""
+    derived data, folded again. Lines longer than ``max_line_bytes`` are left out, as ingest
+    leaves them out (the setting ``max_indexed_line_bytes``): one digest, however folded, and
+    no reader holds such a line in memory."""
     digest, start = _saved_digest(conn, record)
     missing = record.committed - start
     if catch_up is not None and missing > catch_up:
         return None
     if missing:
-        from ..store.frames import read_lines
-
-        fold_lines(digest, read_lines(conn, record, start, record.committed))
+        fold_lines(digest, _archived_lines(conn, record, start, max_line_bytes))
     return digest, missing
+
+
+def _archived_lines(conn: sqlite3.Connection, record: files.FileRecord, start: int,
+                    max_line_bytes: int) -> Iterator[bytes]:
+    """The complete lines archived from ``start``, split as ingest splits them."""
+    from ..store.frames import read
+    from .lines import LineSplitter
+
+    splitter, offset = LineSplitter(start, max_line_bytes), start
+    for chunk in read(conn, record, start, record.committed):
+        for _, line in splitter.feed(offset, chunk):
+            yield line
+        offset += len(chunk)
 
 
 def _saved_digest(conn: sqlite3.Connection, record: files.FileRecord) -> tuple[Digest, int]:
@@ -313,7 +326,7 @@ def save_digest(conn: sqlite3.Connection, record: files.FileRecord, digest: Dige
                  dumps(digest.to_state()).encode())
 
 
-def refresh_digests(db: Database) -> tuple[int, list[str]]:
+def refresh_digests(db: Database, max_line_bytes: int) -> tuple[int, list[str]]:
     """Bring every session transcript's saved digest up to its archived bytes (after an
     upgrade from an archive without digests, or a save whose digest failed); returns how many
     were brought up to date and what kept the others from it (damaged frames, say: a digest
@@ -326,7 +339,7 @@ def refresh_digests(db: Database) -> tuple[int, list[str]]:
                 record = files.by_id(conn, file_id)
                 if record is None or record.kind != "session":
                     continue
-                found = digest_of(conn, record)
+                found = digest_of(conn, record, max_line_bytes=max_line_bytes)
                 if found is not None:
                     save_digest(conn, record, found[0])
                     done += 1

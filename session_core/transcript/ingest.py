@@ -295,7 +295,8 @@ class _Ingest:
         """The digest of what is archived already, to fold the new records into; None when it
         is behind by more than ``catch_up`` bytes (left to the next reader)."""
         try:
-            found = digest_of(self.conn, self.record, catch_up)
+            found = digest_of(self.conn, self.record, catch_up,
+                              max_line_bytes=self.settings.max_indexed_line_bytes)
             return None if found is None else found[0]
         except Exception as exc:  # damaged state or frames: the save goes on without it
             self.report.warn(f"{self.report.path}: saved digest not updated: {exc!r}")

@@ -32,7 +32,7 @@ def handoff(ctx: HookContext) -> None:
     if source in ("resume", "fork"):
         text = notes.resume_note(ctx.archive().db.conn, session) if session else ""
     elif source == "compact":
-        text = notes.compact_note(ctx.archive().db, session, ctx.settings.handoff_chars) \
+        text = notes.compact_note(ctx.archive().db, session, ctx.settings) \
             if session else ""
     else:
         text = _previous_session_note(ctx)
@@ -46,7 +46,7 @@ def _previous_session_note(ctx: HookContext) -> str:
     if previous is None:
         return ""
     dirty_check, ctx.dirty_check = ctx.dirty_check, None
-    return notes.previous_session_note(db, previous, ctx.settings.handoff_chars, dirty_check,
+    return notes.previous_session_note(db, previous, ctx.settings, dirty_check,
                                        ctx.deadline,
                                        saved_recently(ctx.archive_dir, previous.uuid))
 
