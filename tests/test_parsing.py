@@ -330,3 +330,29 @@ def test_the_bulk_parser_says_what_the_hook_parser_says_on_every_corpus_line() -
 def test_the_two_parsers_agree_on_any_record_shape(data: dict[str, object]) -> None:
     hooks, bulk = _both_parsers(json.dumps(data).encode())
     assert hooks == bulk
+
+
+EDGE_LINES = [
+    b'{"type":"user","sessionId":"a","x":NaN}',
+    b'{"type":"user","sessionId":"a","x":1e400}',
+    b'{"type":"user","sessionId":"a","timestamp":"t1","timestamp":"t2"}',
+    b'{"type":"user","sessionId":"a","message":{"role":"user","content":"hi \\ud800 x"}}',
+    b'{"type":"user","sessionId":"a","message":{"role":"user","content":"\xff\xfe"}}',
+    b'\xef\xbb\xbf{"type":"user","sessionId":"a"}',
+    '{"type":"user","sessionId":"a"}'.encode("utf-16-le"),
+    '{"type":"user","sessionId":"a"}'.encode("utf-32"),
+    b'{"type":"user","sessionId":"a","message":{"role":"user","content":"a\\u0000b"}}',
+    b'{"type":"user","sessionId":"a","message":"str"}',
+    b'{"type":"user","sessionId":"a","n":123456789012345678901234567890}',
+    b' {"type":"user"} ',
+    b'{"type":"user"}\r',
+    b'{"type":"assistant","message":{"content":[{"type":"text","text":"\xed\xa0\x80"}]}}',
+]
+
+
+@pytest.mark.parametrize("line", EDGE_LINES)
+def test_the_two_parsers_agree_on_lines_no_client_writes(line: bytes) -> None:
+    """A file a user edited or another tool wrote (a byte-order mark, another encoding,
+    duplicate keys, numbers past a float): whichever parser reads it, the same index."""
+    hooks, bulk = _both_parsers(line)
+    assert hooks == bulk

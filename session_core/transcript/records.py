@@ -129,8 +129,17 @@ def _identity(value: Any, name: str) -> str | None:
     raise RecordError(f"{name} should be a string, not {type(value).__name__}")
 
 
+BOM = b"\xef\xbb\xbf"
+
+
 def parse_record(line: bytes) -> Record:
-    """Parse one JSONL line; raises :class:`RecordError` for non-JSON or non-objects."""
+    """Parse one JSONL line; raises :class:`RecordError` for non-JSON or non-objects. A UTF-8
+    byte-order mark (an editor saved the file) is not part of the record; UTF-16 or -32 is
+    not a transcript: both as the bulk parser has it."""
+    if line[:3] == BOM:
+        line = line[3:]
+    elif b"\x00" in line[:4]:
+        raise RecordError("invalid JSON: not UTF-8")
     try:
         data = loads(line)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError
 
-from .records import Record, RecordError, register_classes
+from .records import BOM, Record, RecordError, register_classes
 
 
 class _Lenient(BaseModel):
@@ -69,6 +69,6 @@ _validate_json = _Record.__pydantic_validator__.validate_json  # skips a wrapper
 def parse_record_bulk(line: bytes) -> Record:
     """Drop-in for :func:`.records.parse_record`."""
     try:
-        return cast(Record, _validate_json(line))
+        return cast(Record, _validate_json(line[3:] if line[:3] == BOM else line))
     except ValidationError as exc:
         raise RecordError(str(exc.errors()[0].get("msg", "invalid"))) from None
