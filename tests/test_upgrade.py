@@ -113,3 +113,22 @@ def test_hooks_refuse_to_upgrade_the_old_archive_and_say_so(project: Path) -> No
         assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
     health = json.loads((target.parent / "health.json").read_text())
     assert "needs upgrading" in health["last_error"]
+
+
+def test_an_upgrade_cut_short_is_finished_by_the_next_command(project: Path) -> None:
+    """The schema changed but the digests were never rebuilt (Ctrl-C during the rebuild):
+    the old digest folder still says so, and the next command, whichever, finishes it."""
+    target = Path(locations.archive_path(project))
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(OLD / "archive.db", target)
+    (target.parent / "digests").mkdir()
+    with open_archive(project) as archive:  # migrates, and stops there
+        archive.db.conn.execute("DELETE FROM digests")
+    done = run_cli("list", "--project", str(project))
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"Finished the upgrade" in done.stderr and b"digest(s) rebuilt" in done.stderr
+    assert not (target.parent / "digests").exists()
+    with open_archive(project) as archive:
+        assert archive.db.conn.execute("SELECT count(*) FROM digests").fetchone()[0] > 0
+    again = run_cli("list", "--project", str(project))
+    assert b"upgrade" not in again.stderr

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..base.errors import ExitCode
 from ..base.fs import AtomicFile
-from ..store.archive import Archive, open_archive
+from ..store.archive import Archive
 from ..store.entries import search
 from ..store.summary import list_sessions, session_summary
 from ..transcript import layout
@@ -25,6 +25,7 @@ from .backfill import (
 from .export import export_session, restore_session
 from .progress import ProgressBar
 from .render import render_session, render_sessions, render_status, status_data
+from .upgrade import open_for_command
 
 
 def _print_import(summary: ImportSummary, where: str) -> None:
@@ -67,7 +68,7 @@ def _import_all(archive: Archive) -> int:
             print(f"skipped {folder.name}: its project directory {cwd} no longer exists",
                   file=sys.stderr)
             continue
-        target = archive if str(cwd) == archive.project else open_archive(cwd)
+        target = archive if str(cwd) == archive.project else open_for_command(cwd)
         try:
             failed = not _import_into(target, folder_files(folder)) or failed
         finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
 from collections.abc import Callable, Sequence
 
@@ -13,11 +12,11 @@ from .. import __version__
 from ..base import locations
 from ..base.errors import ExitCode, NotFoundError, SessionCoreError, UsageError
 from ..base.settings import load_settings
-from ..store.archive import Archive, open_archive
-from ..store.migrations import DIGESTS_SINCE
+from ..store.archive import Archive
 from ..transcript.layout import check_transcript_path
 from . import commands
 from .setup import options
+from .upgrade import open_for_command
 
 ArchiveCommand = Callable[[Archive, argparse.Namespace], int]
 
@@ -88,22 +87,6 @@ def _require_archive(project: str | None) -> None:
                             "run 'session-core import' in the project first, or fix --project")
 
 
-def _after_upgrade(archive: Archive) -> None:
-    """An archive upgraded from before digests were kept in it: fold every session's digest
-    now (the hooks then read them), and drop the digest files the old code kept beside it."""
-    if archive.upgraded_from is None or archive.upgraded_from >= DIGESTS_SINCE:
-        return
-    from ..transcript.digest import refresh_digests
-
-    done, problems = refresh_digests(archive.db, archive.settings.max_indexed_line_bytes)
-    folder = os.path.dirname(archive.db.path)
-    shutil.rmtree(os.path.join(folder, locations.LEGACY_DIGESTS_DIR), ignore_errors=True)
-    for problem in problems:
-        print(f"warning: {problem}", file=sys.stderr)
-    print(f"Upgraded {archive.db.path} from schema v{archive.upgraded_from}"
-          f" ({done} session digest(s) rebuilt).", file=sys.stderr)
-
-
 def _run(args: argparse.Namespace) -> int:
     if args.command in options.SETUP_COMMANDS:
         return int(args.func(args))
@@ -114,8 +97,7 @@ def _run(args: argparse.Namespace) -> int:
             check_transcript_path(path)
     if args.command in NEEDS_AN_ARCHIVE:
         _require_archive(args.project)
-    with open_archive(args.project) as archive:
-        _after_upgrade(archive)
+    with open_for_command(args.project) as archive:
         return int(args.func(archive, args))
 
 
