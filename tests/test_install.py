@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -663,3 +665,69 @@ def test_an_archive_folder_of_the_users_choosing_keeps_what_is_not_ours(
     assert sorted(p.name for p in data.iterdir()) == ["NOTES.txt"]
     assert "the folder stays" in purged.stdout
     assert not (project / ".claude").exists()
+
+
+def test_an_update_upgrades_the_archives_of_every_installed_project(installed: Installed) -> None:
+    """Hooks never upgrade an archive: the install that brings a new version upgrades every
+    other project the suite is installed in, or their hooks would stop saving until a command
+    ran there."""
+    older = make_project(installed.root, "archive of an older version", FOREIGN)
+    assert session_core(installed, "install", str(older)).returncode == 0
+    archive = older / ".claude" / "session-core" / "archive.db"
+    shutil.copyfile(REPO / "tests" / "fixtures" / "archive_v2" / "archive.db", archive)
+    newer = make_project(installed.root, "installed after the update", FOREIGN)
+    done = session_core(installed, "install", str(newer))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"upgrade: Upgraded {archive} from schema v2" in done.stdout
+    with sqlite3.connect(archive) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] > 2
+    again = session_core(installed, "install", str(newer))
+    assert "upgrade:" not in again.stdout
+    for project in (older, newer):
+        assert session_core(installed, "uninstall", str(project)).returncode == 0
+
+
+def test_what_claude_code_writes_to_the_settings_during_the_install_is_kept(
+        installed: Installed) -> None:
+    """The import and the wiring check take a while; a permission Claude Code grants
+    meanwhile (it writes settings.local.json) survives the install's own write."""
+    project = make_project(installed.root, "granted meanwhile", FOREIGN)
+    settings = project / ".claude" / "settings.local.json"
+    cli = installed.data / "venv" / "bin" / "session-core"
+    real = cli.with_name("session-core.real")
+    granted = json.dumps({**json.loads(FOREIGN), "permissions": {"allow": ["Bash(ls)"]}})
+    cli.rename(real)
+    try:
+        cli.write_text(f'#!/bin/sh\nif [ "$1" = import ]; then printf %s {shlex.quote(granted)}'
+                       f" > {shlex.quote(str(settings))}; fi\nexec {shlex.quote(str(real))}"
+                       ' "$@"\n')
+        cli.chmod(0o755)
+        done = subprocess.run([str(real), "install", str(project)], env=installed.env,
+                              capture_output=True, text=True, timeout=600, check=False)
+    finally:
+        real.replace(cli)
+    assert done.returncode == 0, done.stdout + done.stderr
+    after = settings_of(project)
+    assert after["permissions"] == {"allow": ["Bash(ls)"]}
+    assert "SessionStart run.py" in our_commands(after, installed.data)
+    assert session_core(installed, "uninstall", str(project)).returncode == 0
+    assert settings_of(project)["permissions"] == {"allow": ["Bash(ls)"]}
+
+
+def test_a_purge_without_install_records_keeps_the_suite_other_projects_use(
+        installed: Installed) -> None:
+    """The records say which projects run their hooks from the suite; when they are lost,
+    the last purge cannot know it is the last, and keeps the suite."""
+    project = make_project(installed.root, "records lost", FOREIGN)
+    assert session_core(installed, "install", str(project)).returncode == 0
+    state = Suite(installed.data).state
+    kept = state.with_name("kept-aside.json")
+    state.rename(kept)
+    try:
+        done = session_core(installed, "uninstall", str(project), "--purge", "--yes")
+        assert done.returncode == 0, done.stderr
+        assert "were missing or damaged" in done.stdout
+        assert (installed.data / "venv" / "bin" / "python").exists()
+    finally:
+        kept.replace(state)
+    assert (project / ".claude" / "settings.local.json").read_bytes() == FOREIGN

@@ -461,3 +461,18 @@ def test_parser_agrees_with_json_on_damaged_documents(
             _Parser(damaged).document()
     else:
         assert canon(_Parser(damaged).document().value) == canon(expected)
+
+
+def test_a_number_past_a_float_is_kept_as_written() -> None:
+    """``1e400`` reads as infinity, which JSON cannot write: the parts left alone keep their
+    text, and a part that would have to be written anew with it is refused, never written as
+    ``Infinity`` (a file Claude Code would reject)."""
+    text = '{\n  "x": 1e400,\n  "hooks": {"Stop": [{"n": 1e400}]}\n}\n'
+    value = json.loads(text)
+    value["hooks"]["Stop"].append({"a": 1})
+    value["new"] = True
+    edited = rewrite(text, value)
+    assert edited.count("1e400") == 2 and "Infinity" not in edited
+    assert json.loads(edited) == value
+    with pytest.raises(JSONEditError):
+        rewrite('{"a": 1}', {"a": [float("inf")]})

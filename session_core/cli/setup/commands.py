@@ -24,6 +24,7 @@ from .settings_file import (
     plan_install,
     plan_uninstall,
     planned,
+    read_bytes,
     unified_diff,
 )
 from .suite import WINDOWS, Suite, Target, load_template, sync_suite
@@ -95,7 +96,11 @@ def install(args: argparse.Namespace, prelude: list[str] | None = None) -> int:
     say(_add_ignores(target, lines, records))
     records.save()  # what was added so far is known, even if a later step fails
     say(import_transcripts(suite, target.project))
+    say(upgrade_other_projects(suite, target, records))
     say(check_wiring(suite, parse_quietly(plan.new), target))  # a broken hook never goes live
+    if read_bytes(target.settings) != plan.old:  # Claude Code wrote to it meanwhile
+        plan = plan_install(suite, target, template, args.statusline, records)
+        say(check_wiring(suite, parse_quietly(plan.new), target))
     apply_settings(plan, suite, records)
     records.save()
     say([describe(plan, suite, uninstall=False), *plan.notes, *link_command(suite, False)])
@@ -116,6 +121,46 @@ def _add_ignores(target: Target, lines: list[ignores.IgnoreLine],
             continue
         records.added_line(target.project, entry.file, entry.line, joined)
         said.append(f"exclude: added {entry.line} to {entry.file} ({entry.what})")
+    return said
+
+
+def installed_projects(suite: Suite, records: InstallRecords) -> list[Path]:
+    """The projects whose settings file the records know and that still holds our hooks."""
+    from .ours import holds_ours
+
+    found = []
+    for path in records.settings_files():
+        try:
+            value = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        if holds_ours(value, suite.hook_prefixes()):
+            found.append(path.parent.parent)
+    return list(dict.fromkeys(found))
+
+
+def upgrade_other_projects(suite: Suite, target: Target, records: InstallRecords) -> list[str]:
+    """Hooks never upgrade an archive (a budget could cut a migration short), so once the
+    suite is updated, every other project it is installed in would stop saving until someone
+    ran a command there: each archive is opened here once, by ``status``, which backs up,
+    upgrades and finishes the upgrade when one is due, and does nothing otherwise."""
+    said = []
+    for project in installed_projects(suite, records):
+        archive = Target(project, False).archive / locations.ARCHIVE_NAME
+        if project == target.project or not archive.is_file():
+            continue
+        try:
+            done = subprocess.run([str(suite.cli), "status", "--project", str(project)],
+                                  cwd=project, capture_output=True, text=True, check=False)
+        except OSError as exc:
+            said.append(f"warning: could not check {archive}: {exc.strerror}")
+            continue
+        if done.returncode != 0:
+            said.append(f"warning: {archive} could not be opened (exit {done.returncode}):\n"
+                        f"{tail(done.stderr, 5)}\nTry: {suite.cli} status --project {project}")
+        else:  # what cli.upgrade says of an upgrade, and the problems it met
+            said += [f"upgrade: {line}" for line in done.stderr.splitlines()
+                     if line.startswith(("Upgraded ", "Finished the upgrade", "warning: "))]
     return said
 
 
@@ -186,7 +231,11 @@ def uninstall(args: argparse.Namespace) -> int:
         say(f"purge: kept {target.archive}")
     records.save()
     say(_other_file_note(suite, target))
-    if wipe and not _installed_anywhere(suite, records):
+    if wipe and not records.complete:
+        say(f"kept: {suite.data}: its install records ({suite.state}) were missing or damaged,"
+            " so other projects may still run their hooks from it; delete it by hand once"
+            " none does")
+    elif wipe and not _installed_anywhere(suite, records):
         say(_remove_suite(suite))
     else:
         say(f"kept: {suite.data} (shared by every project); the archive "
@@ -270,16 +319,7 @@ def _delete_archive(target: Target) -> str:
 def _installed_anywhere(suite: Suite, records: InstallRecords) -> bool:
     """Whether a settings file the records know still holds our entries (then the suite stays:
     that project's hooks run from it)."""
-    from .ours import holds_ours
-
-    for path in records.settings_files():
-        try:
-            value = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            continue
-        if holds_ours(value, suite.hook_prefixes()):
-            return True
-    return False
+    return bool(installed_projects(suite, records))
 
 
 def _remove_suite(suite: Suite) -> list[str]:

@@ -290,9 +290,11 @@ class _Editor:
     def _render(self, value: object, style: _Style, indent: str) -> str:
         """Write a new part: json.dumps in this container's layout, moved to indent."""
         if not style.multi:
-            return json.dumps(value, ensure_ascii=False, separators=(style.item_sep, style.key_sep))
+            return json.dumps(value, ensure_ascii=False, allow_nan=False,
+                              separators=(style.item_sep, style.key_sep))
         seps = (",", style.key_sep)
-        text = json.dumps(value, ensure_ascii=False, indent=self.unit, separators=seps)
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, indent=self.unit,
+                          separators=seps)
         return text.replace("\n", self.nl + indent)
 
     def walk(self, node: _Node, new: object, context: _Style) -> None:
@@ -378,11 +380,13 @@ def rewrite(text: str, new: object) -> str:
     """Return ``text`` edited so that it holds ``new``, changing only what differs.
 
     ``new`` is taken as ``json.dumps`` sees it (tuples become lists, and so on); values
-    json cannot write raise its TypeError or ValueError.  Text that is not exactly one
-    strict JSON document (an optional BOM aside), or that repeats a key in an object,
-    raises JSONEditError.
+    json cannot write raise its TypeError. Text that is not exactly one strict JSON document
+    (an optional BOM aside), or that repeats a key in an object, raises JSONEditError, and
+    so does a part to be written anew that holds a number past a float (``1e400`` reads as
+    infinity, which JSON cannot write): the text of parts left alone is kept, such a number
+    included.
     """
-    target = json.loads(json.dumps(new, allow_nan=False))
+    target = json.loads(json.dumps(new))
     try:
         root = _Parser(text).document()
         if _same(root.value, target):
@@ -394,4 +398,6 @@ def rewrite(text: str, new: object) -> str:
             raise AssertionError("jsonedit bug: the edited text does not hold the new value")
     except RecursionError:
         raise JSONEditError("JSON nested too deeply") from None
+    except ValueError as exc:  # json.dumps(allow_nan=False) of a part written anew
+        raise JSONEditError(f"cannot write {exc}") from None
     return result

@@ -17,25 +17,29 @@ from ...base.fs import ensure_private_dir, write_atomic
 
 
 class InstallRecords:
-    def __init__(self, path: Path, data: dict[str, Any]) -> None:
+    def __init__(self, path: Path, data: dict[str, Any], complete: bool = True) -> None:
         self.path = path
         self.data = data
+        self.complete = complete
+        """False when the file was missing or unreadable: other projects may be installed
+        that these records do not know."""
         self.data.setdefault("settings", {})
         self.data.setdefault("projects", {})
 
     @classmethod
     def load(cls, path: Path) -> InstallRecords:
+        complete = True
         try:
             data = json.loads(path.read_bytes())
         except FileNotFoundError:
-            data = {}
+            data, complete = {}, False
         except ValueError:
             print(f"warning: {path} is not valid JSON; starting a new one", file=sys.stderr)
-            data = {}
+            data, complete = {}, False
         if not isinstance(data, dict) or not isinstance(data.get("settings", {}), dict) \
                 or not isinstance(data.get("projects", {}), dict):
-            data = {}
-        return cls(path, data)
+            data, complete = {}, False
+        return cls(path, data, complete)
 
     def settings(self, settings: Path) -> dict[str, Any] | None:
         record = self.data["settings"].get(str(settings))

@@ -42,8 +42,16 @@ def read_bytes(path: Path) -> bytes | None:
 
 
 def render(value: JSON) -> bytes:
-    """A file we create: Claude Code's own style, indent 2, UTF-8 as is, final newline."""
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """A file we create: Claude Code's own style, indent 2, UTF-8 as is, final newline. A
+    number past a float (``1e400`` reads as infinity) cannot be written back as JSON: the user
+    is asked to change it rather than given a file Claude Code would reject."""
+    try:
+        text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        raise ConfigError("the settings file holds a number too large for JSON to write back"
+                          " (such as 1e400)", "write it as a smaller number or as a string,"
+                          " then run again") from None
+    return (text + "\n").encode("utf-8")
 
 
 def parse_settings(data: bytes | None, path: Path) -> dict[str, JSON]:
