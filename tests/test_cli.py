@@ -155,3 +155,13 @@ def test_file_name_that_is_not_utf8_is_refused(project: Path, tmp_path: Path) ->
     result = subprocess.run([sys.executable, "-m", "session_core", "import", weird,
                              "--project", str(project)], capture_output=True, check=False)
     assert result.returncode == 7 and b"not valid UTF-8" in result.stderr
+
+
+def test_an_export_to_a_folder_that_does_not_exist_names_the_file_asked_for(
+        project: Path, tmp_path: Path) -> None:
+    assert run_cli("import", str(FIXTURES / "short.jsonl"), "--project",
+                   str(project)).returncode == 0
+    target = tmp_path / "no such folder" / "out.jsonl"
+    result = run_cli("export", "55604662", "-o", str(target), "--project", str(project))
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    assert f"Error: [Errno 2] No such file or directory: '{target}'".encode() in result.stderr

@@ -599,6 +599,9 @@ def test_uninstalling_the_last_project_with_purge_takes_the_suite_too(tmp_path: 
     assert run_install(env, str(project)).returncode == 0
     data = home / ".local" / "share" / "session-core"
     assert (data / "venv").is_dir() and (home / ".local" / "bin" / "session-core").is_symlink()
+    dry = run_install(env, str(project), "--uninstall", "--purge", "--dry-run")
+    assert f"purge: would remove {data} (no other project uses it)" in dry.stdout, dry.stdout
+    assert (data / "venv").is_dir()
     done = run_install(env, str(project), "--uninstall", "--purge", "--yes")
     assert done.returncode == 0, done.stderr
     assert not data.exists() and not (home / ".local" / "bin" / "session-core").exists()
@@ -659,7 +662,11 @@ def test_an_archive_folder_of_the_users_choosing_keeps_what_is_not_ours(
     done = session_core(installed, "install", str(project), env=env)
     assert done.returncode == 0, done.stdout + done.stderr
     assert (data / "archive.db").is_file() and (project / ".claude").is_dir()
-    assert "session-core/" not in (project / ".git" / "info" / "exclude").read_text()
+    assert f"SESSION_CORE_DATA_DIR puts this archive in {data}" in done.stdout
+    assert f"into {data}." in done.stdout
+    excluded = (project / ".git" / "info" / "exclude").read_text().splitlines()
+    assert ".claude/settings.local.json" in excluded
+    assert not [line for line in excluded if "session-core" in line]
     purged = session_core(installed, "uninstall", str(project), "--purge", "--yes", env=env)
     assert purged.returncode == 0, purged.stderr
     assert sorted(p.name for p in data.iterdir()) == ["NOTES.txt"]

@@ -105,7 +105,10 @@ class AtomicFile:
         self._file: BinaryIO | None = None
 
     def __enter__(self) -> BinaryIO:
-        fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            fd = os.open(self.temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as exc:  # a missing or read-only folder: name the file asked for
+            raise OSError(exc.errno, exc.strerror, self.path) from None
         os.fchmod(fd, self.mode)
         self._file = os.fdopen(fd, "wb")
         return self._file

@@ -38,8 +38,7 @@ def say(lines: str | list[str]) -> None:
 def resolve_project(arg: str | None) -> Path:
     project = Path(arg if arg is not None else os.getcwd()).expanduser().resolve()
     if not project.is_dir():
-        raise UsageError(f"{project} is not a directory",
-                         "pass the project folder: session-core install /path/to/project")
+        raise UsageError(f"{project} is not a directory", "pass an existing project folder")
     return project
 
 
@@ -104,8 +103,12 @@ def install(args: argparse.Namespace, prelude: list[str] | None = None) -> int:
     apply_settings(plan, suite, records)
     records.save()
     say([describe(plan, suite, uninstall=False), *plan.notes, *link_command(suite, False)])
+    if os.environ.get(locations.DATA_DIR_ENV):
+        say(f"note: {locations.DATA_DIR_ENV} puts this archive in {target.archive}; the hooks"
+            " use it only if Claude Code runs with that variable set too (without it they"
+            f" archive into {target.project / '.claude' / locations.APP_FOLDER})")
     say(f"Done: session-core archives every Claude Code session of {target.project} from the"
-        " next one on.")
+        f" next one on, into {target.archive}.")
     return ExitCode.OK
 
 
@@ -257,6 +260,11 @@ def _purge_plan(suite: Suite, target: Target, records: InstallRecords) -> list[s
              else f"purge: nothing at {target.archive}"]
     lines += [f"purge: would take {line} out of {file}" for file, line, *_ in known["lines"]]
     lines += [f"purge: would remove {folder} if it is empty" for folder in known["folders"]]
+    if records.complete and not [project for project in installed_projects(suite, records)
+                                 if project != target.project]:
+        link, folders = _suite_parts(suite)
+        lines += [f"purge: would remove {path} (no other project uses it)"
+                  for path in ([link] if link else []) + folders]
     return lines
 
 
@@ -326,16 +334,23 @@ def _remove_suite(suite: Suite) -> list[str]:
     """No project uses the suite any more: it goes too (virtual environment, hook scripts,
     records, the command link and the hook log), so nothing of session-core is left behind."""
     said = []
-    link = command_link()
-    if link.is_symlink() and os.readlink(link) == str(suite.cli):
+    link, folders = _suite_parts(suite)
+    if link is not None:
         link.unlink()
         said.append(f"purge: removed {link}")
-    logs = Path(locations.log_dir())
-    for folder in (logs.parent if logs.parent.name == locations.APP_FOLDER else logs, suite.data):
-        if folder.exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            said.append(f"purge: removed {folder} (no project uses it any more)")
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+        said.append(f"purge: removed {folder} (no project uses it any more)")
     return said
+
+
+def _suite_parts(suite: Suite) -> tuple[Path | None, list[Path]]:
+    """The command link (when it is ours) and the folders that go with the suite."""
+    link = command_link()
+    ours = link if link.is_symlink() and os.readlink(link) == str(suite.cli) else None
+    logs = Path(locations.log_dir())
+    folders = [logs.parent if logs.parent.name == locations.APP_FOLDER else logs, suite.data]
+    return ours, [folder for folder in folders if folder.exists()]
 
 
 def _other_file_note(suite: Suite, target: Target) -> list[str]:
