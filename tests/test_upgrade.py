@@ -117,7 +117,7 @@ def test_hooks_refuse_to_upgrade_the_old_archive_and_say_so(project: Path) -> No
 
 def test_an_upgrade_cut_short_is_finished_by_the_next_command(project: Path) -> None:
     """The schema changed but the digests were never rebuilt (Ctrl-C during the rebuild):
-    the old digest folder still says so, and the next command, whichever, finishes it."""
+    the archive still says so, and the next command, whichever, finishes it."""
     target = Path(locations.archive_path(project))
     target.parent.mkdir(parents=True)
     shutil.copyfile(OLD / "archive.db", target)
@@ -132,3 +132,25 @@ def test_an_upgrade_cut_short_is_finished_by_the_next_command(project: Path) -> 
         assert archive.db.conn.execute("SELECT count(*) FROM digests").fetchone()[0] > 0
     again = run_cli("list", "--project", str(project))
     assert b"upgrade" not in again.stderr
+
+
+def test_a_digests_folder_of_the_users_own_is_left_alone(project: Path, tmp_path: Path) -> None:
+    """Only an upgrade from before digests were rows drops the old digest files, and only
+    those: a folder named by SESSION_CORE_DATA_DIR may hold a ``digests/`` of the user's."""
+    data = tmp_path / "my data"
+    mine = data / "digests" / "mine.json"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("{}")
+    env = {locations.DATA_DIR_ENV: str(data)}
+    assert run_cli("import", str(FIXTURES / "short.jsonl"), "--project", str(project),
+                   env=env).returncode == 0
+    done = run_cli("list", "--project", str(project), env=env)
+    assert done.returncode == 0 and b"upgrade" not in done.stderr
+    assert mine.read_text() == "{}"
+    (data / "archive.db").unlink()
+    shutil.copyfile(OLD / "archive.db", data / "archive.db")
+    (data / "digests" / f"{RECENT}.json").write_text("{}")
+    (data / "digests" / "notes.txt").write_text("mine too")
+    upgraded = run_cli("list", "--project", str(project), env=env)
+    assert b"Upgraded" in upgraded.stderr, upgraded.stderr
+    assert sorted(p.name for p in mine.parent.iterdir()) == ["notes.txt"]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..base.errors import SessionCoreError
+from ..base.errors import BusyError, SessionCoreError
 from ..store.archive import Archive
 from ..transcript import layout
 from ..transcript.digest import refresh_digests
@@ -53,7 +53,10 @@ def ingest_paths(archive: Archive, files: list[Path], progress: Progress | None 
             archive.db.batch_boundary()
     if progress:
         progress(len(files), len(files), Path())
-    summary.warnings.extend(refresh_digests(archive.db, archive.settings.max_indexed_line_bytes)[1])
+    try:
+        summary.warnings += refresh_digests(archive.db, archive.settings.max_indexed_line_bytes)[1]
+    except BusyError as exc:  # the import itself is in; the next reader folds what is left
+        summary.warnings.append(f"session digests not brought up to date: {exc.message}")
     return summary
 
 

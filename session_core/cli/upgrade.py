@@ -1,25 +1,31 @@
 """Opening an archive for a command, and finishing what an upgrade left to do.
 
 A migration changes the schema in one transaction; rebuilding every session's digest (schema
-v3 keeps them in the archive) is one transaction per session, and is finished here, by
-whichever command opens the archive next, until the digest files the old code kept beside it
-are gone: an upgrade interrupted half-way (Ctrl-C, a closed terminal) resumes, and ``import
---all`` finishes the upgrades of the other projects it opens.
+v3 keeps them in the archive) takes one transaction per session and is done here, by whichever
+command opens the archive next, for as long as the archive says it is pending
+(``store.meta.DIGESTS_PENDING``): an upgrade cut short (Ctrl-C, a closed terminal, a lock)
+resumes, and ``import --all`` finishes the upgrades of the other projects it opens.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
+import re
 import sys
 from typing import TYPE_CHECKING
 
 from ..base import locations
+from ..base.errors import BusyError
+from ..store import meta
 from ..store.archive import Archive, open_archive
-from ..store.migrations import DIGESTS_SINCE
 
 if TYPE_CHECKING:
     from ..base.fs import StrPath
+
+_LEGACY_DIGEST = re.compile(r"[0-9A-Za-z_-]+\.json|\..+\.tmp")
+"""The files versions before schema v3 kept in ``digests/``: one per session, named by its id,
+and their temporary twins."""
 
 
 def open_for_command(project: StrPath | None) -> Archive:
@@ -34,18 +40,39 @@ def open_for_command(project: StrPath | None) -> Archive:
 
 
 def finish_upgrade(archive: Archive) -> None:
-    """Fold every digest the archive lacks, then drop the old digest files; says so on
-    stderr (stdout stays the command's own)."""
-    folder = os.path.join(os.path.dirname(archive.db.path), locations.LEGACY_DIGESTS_DIR)
-    upgraded = archive.upgraded_from is not None and archive.upgraded_from < DIGESTS_SINCE
-    if not upgraded and not os.path.isdir(folder):
+    """Fold every digest the archive lacks, then drop the digest files the old code kept
+    beside it; says so on stderr (stdout stays the command's own)."""
+    if meta.get(archive.db.conn, meta.DIGESTS_PENDING) is None:
         return
     from ..transcript.digest import refresh_digests
 
-    done, problems = refresh_digests(archive.db, archive.settings.max_indexed_line_bytes)
-    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        done, problems = refresh_digests(archive.db, archive.settings.max_indexed_line_bytes)
+    except BusyError:
+        print(f"warning: {archive.db.path} is busy; the next command finishes its upgrade"
+              " (rebuilding session digests)", file=sys.stderr)
+        return
+    with archive.db.write() as conn:
+        meta.delete(conn, meta.DIGESTS_PENDING)
+    _drop_legacy_digests(os.path.join(os.path.dirname(archive.db.path),
+                                      locations.LEGACY_DIGESTS_DIR))
     for problem in problems:
         print(f"warning: {problem}", file=sys.stderr)
-    what = (f"Upgraded {archive.db.path} from schema v{archive.upgraded_from}" if upgraded
-            else f"Finished the upgrade of {archive.db.path}")
+    what = (f"Upgraded {archive.db.path} from schema v{archive.upgraded_from}"
+            if archive.upgraded_from is not None else f"Finished the upgrade of {archive.db.path}")
     print(f"{what} ({done} session digest(s) rebuilt).", file=sys.stderr)
+
+
+def _drop_legacy_digests(folder: str) -> None:
+    """Only the old digest files, then the folder if that empties it: in a folder the user
+    named (``SESSION_CORE_DATA_DIR``) a ``digests/`` may hold their own files."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        if _LEGACY_DIGEST.fullmatch(name):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(folder, name))
+    with contextlib.suppress(OSError):  # not empty: it holds files that are not ours
+        os.rmdir(folder)

@@ -8,6 +8,9 @@ import sqlite3
 LAST_INGEST = "last_ingest"
 FULL_CATCH_UP_AT = "full_catch_up_at"
 """When a catch-up over every transcript of the project's folder last finished (epoch s)."""
+DIGESTS_PENDING = "digests_pending"
+"""Set by the schema v3 migration of an archive that has files: its digests are still to be
+rebuilt (``cli.upgrade``); an upgrade cut short is finished while it is there."""
 
 
 def get(conn: sqlite3.Connection, key: str) -> str | None:
@@ -18,3 +21,7 @@ def get(conn: sqlite3.Connection, key: str) -> str | None:
 def put(conn: sqlite3.Connection, key: str, value: str) -> None:
     conn.execute("INSERT INTO meta(key, value) VALUES (?, ?)"
                  " ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+
+def delete(conn: sqlite3.Connection, key: str) -> None:
+    conn.execute("DELETE FROM meta WHERE key = ?", (key,))

@@ -145,6 +145,9 @@ SCHEMA_V3_DIGESTS = (
     "UPDATE meta SET value = CASE WHEN length(value) = 25 THEN substr(value, 1, 19) || '.000Z'"
     " ELSE substr(value, 1, 23) || 'Z' END WHERE key = 'last_ingest' AND value LIKE '%+00:00'",
     "UPDATE meta SET key = 'full_catch_up_at' WHERE key = 'siblings_checked_at'",
+    # An archive with files has digests to rebuild (cli.upgrade does, then clears this); a
+    # new one has none.
+    "INSERT INTO meta(key, value) SELECT 'digests_pending', '1' WHERE EXISTS (SELECT 1 FROM files)",
 )
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -152,8 +155,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "hook suite state", SCHEMA_V2_HOOKS),
     Migration(3, "handoff digests in the archive", SCHEMA_V3_DIGESTS),
 )
-DIGESTS_SINCE = 3
-"""The first schema that keeps digests: an archive upgraded from before has them rebuilt."""
 
 
 def _check_registry(migrations: tuple[Migration, ...]) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections import OrderedDict, deque
 
-from ..base.errors import CorruptBlobError, SessionCoreError
+from ..base.errors import BusyError, CorruptBlobError, SessionCoreError
 from ..base.jsonlite import dumps, loads
 from ..base.text import clip
 from ..store import digests, files
@@ -331,7 +331,8 @@ def refresh_digests(db: Database, max_line_bytes: int) -> tuple[int, list[str]]:
     upgrade from an archive without digests, or a save whose digest failed); returns how many
     were brought up to date and what kept the others from it (damaged frames, say: a digest
     is derived data, never a reason to fail the command). One transaction per file: a hook
-    waits for one at most."""
+    waits for one at most. A lock held past the busy timeout stops it (``BusyError``): the
+    rest is not damaged, only not done yet."""
     done, problems = 0, []
     for file_id in digests.behind(db.conn):
         try:
@@ -343,6 +344,8 @@ def refresh_digests(db: Database, max_line_bytes: int) -> tuple[int, list[str]]:
                 if found is not None:
                     save_digest(conn, record, found[0])
                     done += 1
+        except BusyError:
+            raise
         except SessionCoreError as exc:
             problems.append(f"the digest of file {file_id} was not rebuilt: {exc.message}")
     return done, problems
