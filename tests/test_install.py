@@ -656,8 +656,9 @@ def test_an_archive_folder_of_the_users_choosing_keeps_what_is_not_ours(
     was."""
     project = make_project(installed.root, "archive elsewhere")
     data = installed.root / "my data"
-    data.mkdir()
-    (data / "NOTES.txt").write_text("mine")
+    for mine in ("NOTES.txt", "backups/taxes.pdf", "live/setlist.txt"):
+        (data / mine).parent.mkdir(parents=True, exist_ok=True)
+        (data / mine).write_text("mine")
     env = {**installed.env, "SESSION_CORE_DATA_DIR": str(data)}
     done = session_core(installed, "install", str(project), env=env)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -667,9 +668,12 @@ def test_an_archive_folder_of_the_users_choosing_keeps_what_is_not_ours(
     excluded = (project / ".git" / "info" / "exclude").read_text().splitlines()
     assert ".claude/settings.local.json" in excluded
     assert not [line for line in excluded if "session-core" in line]
+    assert session_core(installed, "backup", "--project", str(project), env=env).returncode == 0
+    assert len(list((data / "backups").iterdir())) == 2
     purged = session_core(installed, "uninstall", str(project), "--purge", "--yes", env=env)
     assert purged.returncode == 0, purged.stderr
-    assert sorted(p.name for p in data.iterdir()) == ["NOTES.txt"]
+    assert sorted(str(p.relative_to(data)) for p in data.rglob("*") if p.is_file()) == [
+        "NOTES.txt", "backups/taxes.pdf", "live/setlist.txt"]
     assert "the folder stays" in purged.stdout
     assert not (project / ".claude").exists()
 

@@ -27,11 +27,15 @@ LIVE_DIR = "live"
 HEALTH_NAME = "health.json"
 LEGACY_DIGESTS_DIR = "digests"
 """Where versions before schema v3 kept handoff digests (now rows of the archive)."""
-ARCHIVE_FOLDER_ENTRIES = (ARCHIVE_NAME, ARCHIVE_NAME + "-wal", ARCHIVE_NAME + "-shm",
-                          ARCHIVE_NAME + "-journal", BACKUPS_DIR, LIVE_DIR, HEALTH_NAME,
-                          LEGACY_DIGESTS_DIR)
-"""Everything we keep in an archive folder: a purge of a folder the user named
-(``SESSION_CORE_DATA_DIR``) deletes these and nothing else of it."""
+ARCHIVE_FOLDER_FILES = {
+    "": r"archive\.db(-wal|-shm|-journal)?|health\.json|\.health\.json\.\d+\.tmp",
+    BACKUPS_DIR: r"archive-.+\.(db|tmp)",
+    LIVE_DIR: r"[0-9A-Za-z_-]+\.json|\..+\.json\.\d+\.tmp",
+    LEGACY_DIGESTS_DIR: r"[0-9A-Za-z_-]+\.json|\..+\.tmp",
+}
+"""What we keep in an archive folder, by subfolder (``""``: the folder itself), as regular
+expressions of file names: a purge of a folder the user named (``SESSION_CORE_DATA_DIR``)
+deletes these files, then each folder they leave empty, and nothing else."""
 PROJECT_CONFIG_NAME = "session-core.json"
 
 

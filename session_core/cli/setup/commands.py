@@ -5,6 +5,7 @@ what each step tells the user."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -296,32 +297,44 @@ def _own_folder(target: Target) -> bool:
 def _delete_archive(target: Target) -> str:
     """Our own folder in the project goes whole. A folder the user named
     (``SESSION_CORE_DATA_DIR``) may hold other things, other projects' archives even: only
-    what we keep there goes, and the folder itself if that leaves it empty."""
+    our files go, then each folder they leave empty."""
     folder = target.archive
     if not folder.exists():
         return f"purge: nothing at {folder}"
-    ours = _own_folder(target)
     try:
-        if ours:
+        if _own_folder(target):
             shutil.rmtree(folder)
-        else:
-            for name in locations.ARCHIVE_FOLDER_ENTRIES:
-                entry = folder / name
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry)
-                else:
-                    entry.unlink(missing_ok=True)
+            return f"purge: deleted {folder}"
+        kept = _delete_our_files(folder)
     except OSError as exc:
         raise SessionCoreError(f"could not delete {folder}: {exc}",
                                "close this project's Claude Code sessions, then retry") from exc
-    if ours:
+    if not kept:
         return f"purge: deleted {folder}"
+    return f"purge: deleted the archive in {folder} (the folder stays: it holds files that" \
+           " are not ours)"
+
+
+def _delete_our_files(folder: Path) -> bool:
+    """True if anything of the user's is left."""
+    import re
+
+    for sub, pattern in locations.ARCHIVE_FOLDER_FILES.items():
+        place = folder / sub if sub else folder
+        if place.is_symlink() or not place.is_dir():
+            continue
+        ours = re.compile(pattern)
+        for entry in place.iterdir():
+            if ours.fullmatch(entry.name) and (entry.is_symlink() or not entry.is_dir()):
+                entry.unlink()
+        if sub:
+            with contextlib.suppress(OSError):  # not empty: the user's files stay
+                place.rmdir()
     try:
         folder.rmdir()
-        return f"purge: deleted {folder}"
     except OSError:
-        return f"purge: deleted the archive in {folder} (the folder stays: it holds files" \
-               " that are not ours)"
+        return True
+    return False
 
 
 def _installed_anywhere(suite: Suite, records: InstallRecords) -> bool:
