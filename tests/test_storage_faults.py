@@ -3,6 +3,7 @@ land; a locked archive is waited for, not failed."""
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import time
@@ -99,3 +100,23 @@ def test_damaged_database_is_reported_not_crashed(project: Path) -> None:
         result = run_cli(*command, "--project", str(project))
         assert result.returncode in (0, 6), (command, result.stderr)
         assert b"Traceback" not in result.stderr
+
+
+def test_a_damaged_index_of_files_is_reported_by_an_import_of_an_unchanged_file(
+        project: Path) -> None:
+    """The check for a file that is as archived reads the archive without the lock: its
+    damage is reported as ours (Error/Try, exit 6), as under the lock."""
+    transcript = FIXTURES / "short.jsonl"
+    assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
+    db = Path(locations.archive_path(project))
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (root,) = conn.execute("SELECT rootpage FROM sqlite_master"
+                               " WHERE name = 'sqlite_autoindex_files_1'").fetchone()
+        page = conn.execute("PRAGMA page_size").fetchone()[0]
+    with open(db, "r+b") as handle:
+        handle.seek((root - 1) * page)
+        handle.write(b"\x0d" + b"\xff" * (page - 1))
+    again = run_cli("import", str(transcript), "--project", str(project))
+    assert again.returncode == 6 and b"Traceback" not in again.stderr, again.stderr
+    assert b"Error: the archive" in again.stderr and b"damaged" in again.stderr

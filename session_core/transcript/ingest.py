@@ -25,6 +25,7 @@ import sqlite3
 
 from ..base.clock import utc_stamp
 from ..store import codec, entries, files, frames, meta, sessions, usage
+from ..store.connection import translate
 from . import layout
 from .digest import Digest, could_hold_message, digest_of, fold, save_digest
 from .index import Batch, IndexBuilder, titles_and_usage
@@ -105,7 +106,10 @@ def _nothing_new(db: Database, fd: int, path: str, report: IngestReport) -> bool
     so a writer that archived more meanwhile shows as a record that differs, never as a file
     that looks unchanged."""
     size = os.fstat(fd).st_size
-    record = files.at_path(db.conn, path)
+    try:
+        record = files.at_path(db.conn, path)
+    except sqlite3.Error as exc:  # a damaged archive says so as ours, as under the lock
+        raise translate(exc, db.path) from exc
     if record is None or size != record.size or not _unchanged_prefix(fd, record, size):
         return False
     report.session_uuid, report.kind = record.session_uuid, record.kind
