@@ -4,6 +4,7 @@ process), and the one ``git status`` of a session start, which must answer or gi
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -139,31 +140,50 @@ def test_a_check_not_needed_is_stopped_and_reaped(tmp_path: Path,
 @pytest.mark.parametrize("needed", [True, False])
 def test_a_child_of_git_holding_its_output_never_holds_the_session_start(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, needed: bool) -> None:
-    """A wrapper around git (or a launcher) whose child keeps the pipe open: stopping git
-    stops the child too, and neither waiting for the answer nor cancelling waits for it."""
+    """A wrapper around git whose child keeps the pipe open: neither waiting for the answer
+    nor cancelling waits for that child, and git itself is reaped."""
     pids = tmp_path / "pids"
     _fake_git(tmp_path, f"sleep 30 &\necho $! > '{pids}'\nwait", monkeypatch)
     check = DirtyCheck(tmp_path)
+    process = check._process
+    assert process is not None
     deadline = time.monotonic() + 5
     while not pids.exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     started = time.monotonic()
-    if needed:
-        assert check.result(timeout=0.3) is None
-    else:
+    try:
+        if needed:
+            assert check.result(timeout=0.3) is None
+        else:
+            check.cancel()
+        assert time.monotonic() - started < 3
+        assert process.returncode is not None
+    finally:
+        os.kill(int(pids.read_text()), signal.SIGKILL)
+
+
+def test_what_a_finished_git_left_running_is_left_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A daemon git starts to outlive it (fsmonitor) survives a check that is not needed."""
+    pids = tmp_path / "pids"
+    _fake_git(tmp_path, f"sleep 30 >/dev/null 2>&1 &\necho $! > '{pids}'", monkeypatch)
+    check = DirtyCheck(tmp_path)
+    process = check._process
+    assert process is not None
+    os.waitid(os.P_PID, process.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped yet
+    daemon = int(pids.read_text())
+    try:
         check.cancel()
-    assert time.monotonic() - started < 3
-    child = int(pids.read_text())
-    deadline = time.monotonic() + 3
-    while _alive(child) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not _alive(child)
+        time.sleep(0.3)  # a kill, had there been one, has landed by now
+        assert _running(daemon)
+    finally:
+        os.kill(daemon, signal.SIGKILL)
 
 
-def _alive(pid: int) -> bool:
-    """Running (a zombie left for init to reap counts as gone)."""
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a killed orphan may wait for a reaper that never comes)."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False

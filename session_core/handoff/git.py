@@ -94,9 +94,10 @@ class DirtyCheck:
     git's start-up and scan cost SessionStart little extra. ``subprocess`` is imported here,
     once per session start, not by the modules every hook loads.
 
-    git runs in a process group of its own, and stopping it kills the group and closes our end
-    of the pipe before reaping: a wrapper script, a launcher (Git for Windows' ``cmd\\git``) or
-    any child of git that keeps the pipe open can never hold SessionStart past its timeout."""
+    Stopping git kills it if it still runs and closes our end of the pipe before reaping it:
+    a wrapper script or any child of git that keeps the pipe open cannot hold SessionStart
+    past its timeout, and what git started to outlive it (an fsmonitor daemon) is left alone.
+    POSIX; on Windows (untested) ``communicate``'s reader thread may still wait on the pipe."""
 
     def __init__(self, project: str | os.PathLike[str]) -> None:
         import subprocess
@@ -105,7 +106,7 @@ class DirtyCheck:
         try:
             self._process = subprocess.Popen(
                 ["git", "-C", os.fspath(project), *_GIT_STATUS], stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         except OSError:  # no git on PATH
             self._process = None
 
@@ -132,17 +133,9 @@ class DirtyCheck:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """Kill git and whatever it started, then reap it without reading the pipe to its end."""
-    if process.returncode is None:  # not reaped yet: its pid, and group id, are still git's
-        try:
-            if hasattr(os, "killpg"):
-                import signal
-
-                os.killpg(process.pid, signal.SIGKILL)
-            else:
-                process.kill()
-        except OSError:  # the group is gone already
-            pass
+    """Kill git if it still runs, then reap it without reading the pipe to its end."""
+    if process.poll() is None:
+        process.kill()
     if process.stdout is not None:
         process.stdout.close()
     process.wait()
