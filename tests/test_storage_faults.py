@@ -120,3 +120,28 @@ def test_a_damaged_index_of_files_is_reported_by_an_import_of_an_unchanged_file(
     again = run_cli("import", str(transcript), "--project", str(project))
     assert again.returncode == 6 and b"Traceback" not in again.stderr, again.stderr
     assert b"Error: the archive" in again.stderr and b"damaged" in again.stderr
+
+
+def test_an_early_commit_that_fails_is_left_for_the_end_of_the_event(project: Path) -> None:
+    """SessionStart commits before it waits for git only so that other hooks need not wait:
+    if that commit fails, the handoff goes on (the event's last commit reports the failure);
+    a commit the event needs (the session's own save) still fails loudly."""
+    from session_core.base.errors import DatabaseError
+    from session_core.base.settings import Settings
+    from session_core.hook.run import HookContext
+
+    with open_archive(project):
+        pass  # the schema, so the hook's archive opens without creating one
+    ctx = HookContext("SessionStart", {}, str(project), Settings(), time.monotonic() + 8)
+    db = ctx.archive().db
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    with db.write() as conn:  # a row COMMIT refuses: its file does not exist
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        conn.execute("INSERT INTO digests VALUES (9999, 0, 0, x'00', 1)")
+    ctx.commit(tolerate_failure=True)  # warned, not raised
+    with db.write() as conn:
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        conn.execute("INSERT INTO digests VALUES (9999, 0, 0, x'00', 1)")
+    with pytest.raises(DatabaseError):
+        ctx.commit()
+    ctx.close()

@@ -26,17 +26,15 @@ def previous_session(conn: sqlite3.Connection, own_session: str) -> sessions.Ses
     return sessions.latest_with_prompt(conn, own_session)
 
 
-def previous_session_note(db: Database, previous: sessions.SessionRow, settings: Settings,
-                          dirty_check: DirtyCheck | None, deadline: float,
+def previous_session_note(db: Database, previous: sessions.SessionRow, digest: Digest,
+                          settings: Settings, dirty_check: DirtyCheck | None, deadline: float,
                           saved_recently: bool) -> str:
-    """startup / clear. ``dirty_check`` was started before (it runs while the archive is read);
-    its answer is awaited until a quarter of what is left before ``deadline``, 1 s at most.
-    ``saved_recently``: the hooks saved that session minutes ago, so, if it never ended, it
-    may still be open in another terminal."""
-    digest = session_digest(db, previous.session_id, previous.uuid,
-                            settings.max_indexed_line_bytes)
+    """startup / clear, from the previous session's :func:`session_digest` (taken first, so
+    that what it wrote can be committed before this waits for git). ``dirty_check`` was
+    started before (it runs while the archive is read); its answer is awaited until a quarter
+    of what is left before ``deadline``, 1 s at most. ``saved_recently``: the hooks saved that
+    session minutes ago, so, if it never ended, it may still be open in another terminal."""
     known = state.get(db.conn, previous.uuid)
-    db.commit_held()  # what the event wrote so far: other sessions' hooks never wait on git
     dirty = None if dirty_check is None else dirty_check.result(
         timeout=max(0.1, min(1.0, (deadline - time.monotonic()) / 4)))
     ended = known is not None and known.ended_at is not None

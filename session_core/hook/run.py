@@ -14,6 +14,7 @@ import time
 from _thread import start_new_thread
 
 from ..base import locations
+from ..base.errors import SessionCoreError
 from ..base.settings import Settings, load_settings
 from . import log
 from .registry import EVENTS, Handler, handlers_for
@@ -57,10 +58,7 @@ class HookContext:
         if self._archive is None:
             from ..store.archive import open_archive
 
-            wait_ms = int(max(0.05, self.remaining() - _SQLITE_MARGIN_S) * 1000)
-            settings = self.settings
-            if wait_ms < settings.busy_timeout_ms:
-                settings = settings.replace(busy_timeout_ms=max(50, wait_ms))
+            settings = self.settings.replace(busy_timeout_ms=self._lock_wait_ms())
             self._archive = open_archive(self.project, settings, upgrade=False)
             self._archive.db.hold_commits()  # one commit for the event: see close()
             self.used_archive = True
@@ -75,12 +73,28 @@ class HookContext:
         """Worth a log line, not a failure (e.g. a transcript Claude Code has not written yet)."""
         log.log("WARN", self.event, message)
 
-    def commit(self) -> None:
+    def _lock_wait_ms(self) -> int:
+        """The busy timeout: the setting, or less when less of the budget is left."""
+        wait_ms = int(max(0.05, self.remaining() - _SQLITE_MARGIN_S) * 1000)
+        return max(50, min(wait_ms, self.settings.busy_timeout_ms))
+
+    def commit(self, tolerate_failure: bool = False) -> None:
         """Commit what the event's handlers wrote so far (one transaction, one sync for the
         event; a process ended at the budget before this loses it, and the next event
-        catches the transcript up again)."""
-        if self._archive is not None:
-            self._archive.db.commit_held()
+        catches the transcript up again). The next write takes the lock again, waiting no
+        longer than what is left of the budget. ``tolerate_failure``: a commit made only so
+        that others need not wait; if it fails, say so and leave it to :meth:`close`."""
+        if self._archive is None:
+            return
+        db = self._archive.db
+        try:
+            db.commit_held()
+        except SessionCoreError as exc:
+            if not tolerate_failure:
+                raise
+            self.warn(f"early commit failed, left for the end of the event: {exc.message}")
+            return
+        db.set_busy_timeout(self._lock_wait_ms())
 
     def close(self) -> None:
         if self.dirty_check is not None:

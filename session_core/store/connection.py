@@ -128,6 +128,13 @@ class Database:
                     self.conn.execute("ROLLBACK")
                 raise translate(exc, self.path) from exc
 
+    def set_busy_timeout(self, ms: int) -> None:
+        """How long the next lock wait may last (a hook: no longer than its budget allows)."""
+        try:
+            self.conn.execute(f"PRAGMA busy_timeout = {int(ms)}")
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+
     def user_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 

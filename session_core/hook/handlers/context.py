@@ -45,8 +45,11 @@ def _previous_session_note(ctx: HookContext) -> str:
     previous = notes.previous_session(db.conn, ctx.session_id or "")
     if previous is None:
         return ""
+    digest = notes.session_digest(db, previous.session_id, previous.uuid,
+                                  ctx.settings.max_indexed_line_bytes)
+    ctx.commit(tolerate_failure=True)  # other sessions' hooks never wait on our git status
     dirty_check, ctx.dirty_check = ctx.dirty_check, None
-    return notes.previous_session_note(db, previous, ctx.settings, dirty_check,
+    return notes.previous_session_note(db, previous, digest, ctx.settings, dirty_check,
                                        ctx.deadline,
                                        saved_recently(ctx.archive_dir, previous.uuid))
 
