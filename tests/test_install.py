@@ -366,7 +366,7 @@ def settings_plan_run(suite: Suite, project: Path, shared: bool = False,
                       statusline: bool = False, uninstall: bool = False) -> SettingsPlan:
     """One install or uninstall of the settings file alone (no venv, hooks or wiring check)."""
     target = Target(project, shared)
-    records = InstallRecords.load(suite.state)
+    records = InstallRecords.load(suite.state, suite_in_use=False)
     if uninstall:
         plan = plan_uninstall_of(suite, target, records)
     else:
@@ -727,14 +727,15 @@ def test_what_claude_code_writes_to_the_settings_during_the_install_is_kept(
 
 def test_a_purge_without_install_records_keeps_the_suite_other_projects_use(
         installed: Installed) -> None:
-    """The records say which projects run their hooks from the suite; when they are lost,
-    the last purge cannot know it is the last, and keeps the suite."""
-    project = make_project(installed.root, "records lost", FOREIGN)
-    assert session_core(installed, "install", str(project)).returncode == 0
+    """The records say which projects run their hooks from the suite; once they were lost,
+    no purge can know it is the last (not even after an install wrote new records), and
+    the suite stays."""
     state = Suite(installed.data).state
     kept = state.with_name("kept-aside.json")
     state.rename(kept)
+    project = make_project(installed.root, "records lost", FOREIGN)
     try:
+        assert session_core(installed, "install", str(project)).returncode == 0
         done = session_core(installed, "uninstall", str(project), "--purge", "--yes")
         assert done.returncode == 0, done.stderr
         assert "were missing or damaged" in done.stdout

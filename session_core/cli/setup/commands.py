@@ -61,7 +61,7 @@ def preflight(args: argparse.Namespace, suite: Suite, target: Target) -> str:
         confirm_shared(suite, target, args.yes, args.dry_run)
     source = Path(args.source).resolve() if args.source else None
     plan_install(suite, target, load_template(suite, source), args.statusline,
-                 InstallRecords.load(suite.state))
+                 InstallRecords.load(suite.state, suite.hooks.is_dir()))
     return line
 
 
@@ -76,7 +76,7 @@ def install(args: argparse.Namespace, prelude: list[str] | None = None) -> int:
                                "run install.py from a checkout of session-core (it builds the"
                                " suite, then installs)")
     template = load_template(suite, source)
-    records = InstallRecords.load(suite.state)
+    records = InstallRecords.load(suite.state, suite.hooks.is_dir())
     plan = plan_install(suite, target, template, args.statusline, records)
     new_folder = not target.settings.parent.exists()
     lines = ignores.needed(target.project, not target.shared and plan.new is not None
@@ -220,7 +220,7 @@ def link_command(suite: Suite, dry: bool) -> list[str]:
 def uninstall(args: argparse.Namespace) -> int:
     suite = Suite.default()
     target = Target(resolve_project(args.project), args.shared)
-    records = InstallRecords.load(suite.state)
+    records = InstallRecords.load(suite.state, suite.hooks.is_dir())
     plan = plan_uninstall(suite, target, records)
     if args.dry_run:
         show_dry_run(plan, [planned(plan, suite), *(

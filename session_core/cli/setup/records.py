@@ -17,29 +17,37 @@ from ...base.fs import ensure_private_dir, write_atomic
 
 
 class InstallRecords:
-    def __init__(self, path: Path, data: dict[str, Any], complete: bool = True) -> None:
+    def __init__(self, path: Path, data: dict[str, Any]) -> None:
         self.path = path
         self.data = data
-        self.complete = complete
-        """False when the file was missing or unreadable: other projects may be installed
-        that these records do not know."""
         self.data.setdefault("settings", {})
         self.data.setdefault("projects", {})
 
     @classmethod
-    def load(cls, path: Path) -> InstallRecords:
-        complete = True
+    def load(cls, path: Path, suite_in_use: bool) -> InstallRecords:
+        """``suite_in_use``: an earlier install put the suite's hooks in place, so records
+        that are missing now were lost, not never written."""
+        lost = False
         try:
             data = json.loads(path.read_bytes())
         except FileNotFoundError:
-            data, complete = {}, False
+            data, lost = {}, suite_in_use
         except ValueError:
             print(f"warning: {path} is not valid JSON; starting a new one", file=sys.stderr)
-            data, complete = {}, False
+            data, lost = {}, True
         if not isinstance(data, dict) or not isinstance(data.get("settings", {}), dict) \
                 or not isinstance(data.get("projects", {}), dict):
-            data, complete = {}, False
-        return cls(path, data, complete)
+            data, lost = {}, True
+        records = cls(path, data)
+        if lost:
+            records.data["complete"] = False  # saved: a later install cannot make them whole
+        return records
+
+    @property
+    def complete(self) -> bool:
+        """False once records were lost: other projects may run hooks from the suite that
+        these records do not know."""
+        return self.data.get("complete") is not False
 
     def settings(self, settings: Path) -> dict[str, Any] | None:
         record = self.data["settings"].get(str(settings))
@@ -81,7 +89,7 @@ class InstallRecords:
             if self.path.read_bytes() == data:
                 return
         except FileNotFoundError:
-            if not self.data["settings"] and not self.data["projects"]:
+            if not self.data["settings"] and not self.data["projects"] and self.complete:
                 return
         ensure_private_dir(self.path.parent)
         write_atomic(self.path, data)
