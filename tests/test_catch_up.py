@@ -268,3 +268,31 @@ def _running(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_session_start_cut_off_in_its_catch_up_keeps_what_it_finished(world: World) -> None:
+    """SessionStart (resume) saves its own transcript, then catches up open sessions newest
+    first; a large one the budget cuts off loses only its own work: the session's own save
+    and the sessions caught up before it are committed."""
+    config = world.project / ".claude" / "session-core.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('{"hook_budget_ms": 900}')
+    lines = recent(FIXTURE.read_bytes()).splitlines(keepends=True)
+    small = world.transcript.with_name(f"{NEW}.jsonl")
+    large = world.transcript.with_name(f"{OTHER}.jsonl")
+    for session, path in ((NEW, small), (OTHER, large)):  # both open, nothing archived yet
+        fire(world, "UserPromptSubmit", session, path, prompt="carry on")
+    _large_transcript(large, 60)
+    os.utime(large, (time.time() - 60, time.time() - 60))  # older: caught up last
+    small.write_bytes(recent(FIXTURE.read_bytes()).replace(SESSION.encode(), NEW.encode()))
+    world.transcript.write_bytes(b"".join(lines[:10]))
+    fire(world, "Stop", SESSION, world.transcript)
+    world.transcript.write_bytes(b"".join(lines))  # the resumed session's own new lines
+    set_full_pass(world, 60)
+    run = run_target(HOOK_TARGETS_BY_EVENT["SessionStart"],
+                     encode(payload(world, hook_event_name="SessionStart", source="resume")),
+                     world)
+    check_contract(run, "time budget")  # the scenario: cut off inside the large one
+    assert archived_size(world, world.transcript) == world.transcript.stat().st_size
+    assert archived_size(world, small) == small.stat().st_size
+    assert archived_size(world, large) is None

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -172,3 +173,31 @@ def test_loose_file_whose_first_lines_name_no_session_is_filed_under_the_right_o
     sessions = [s for (s,) in archive.db.conn.execute("SELECT uuid FROM sessions")]
     assert sessions == ["55604662-cf2a-4331-851a-ec234028f8ca"]
     assert _export(archive, "55604662") == path.read_bytes()
+
+
+def test_a_file_as_archived_is_checked_without_waiting_for_the_lock(project: Path,
+                                                                   tmp_path: Path) -> None:
+    """Hooks save on every event, mostly finding nothing new: that check takes no write lock,
+    so it neither waits for another writer nor makes one wait."""
+    import sqlite3
+
+    from session_core.base.errors import BusyError
+    from session_core.base.settings import Settings
+
+    transcript = tmp_path / "session.jsonl"
+    transcript.write_bytes((FIXTURES / "short.jsonl").read_bytes())
+    quick = Settings().replace(busy_timeout_ms=100)
+    with open_archive(project, quick) as archive:
+        ingest_file(archive.db, transcript, archive.settings)
+        other = sqlite3.connect(archive.db.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        try:
+            report = ingest_file(archive.db, transcript, archive.settings)
+            assert report.pending_bytes == 0 and report.session_uuid is not None
+            with open(transcript, "ab") as handle:
+                handle.write(b'{"type":"user"}\n')
+            with pytest.raises(BusyError):  # something new: that does wait for the lock
+                ingest_file(archive.db, transcript, archive.settings)
+        finally:
+            other.execute("ROLLBACK")
+            other.close()

@@ -442,6 +442,22 @@ def test_one_projects_uninstall_never_takes_another_projects_copy(tmp_path: Path
     assert (b / ".claude" / "settings.local.json").read_bytes() == theirs
 
 
+def test_a_copy_another_projects_file_still_owns_is_never_taken(tmp_path: Path) -> None:
+    """Project A's own pre-install copy is gone; B's holds the same settings. B still has its
+    file, so the copy is B's: uninstalling A leaves it, and B gets its exact bytes back."""
+    suite = Suite(tmp_path / "data")
+    a, b = tmp_path / "A", tmp_path / "B"
+    for project in (b, a):
+        (project / ".claude").mkdir(parents=True)
+        (project / ".claude" / "settings.local.json").write_bytes(b"{}")
+        settings_plan_run(suite, project)
+    suite.backup_of(a / ".claude" / "settings.local.json").unlink()
+    settings_plan_run(suite, a, uninstall=True)
+    assert json.loads((a / ".claude" / "settings.local.json").read_bytes()) == {}
+    settings_plan_run(suite, b, uninstall=True)
+    assert (b / ".claude" / "settings.local.json").read_bytes() == b"{}"
+
+
 def test_shared_asks_first_and_says_why(installed: Installed) -> None:
     project = make_project(installed.root, "shared asked", FOREIGN)
     before = snapshot(project)
