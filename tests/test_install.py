@@ -734,6 +734,7 @@ def test_what_claude_code_writes_to_the_settings_during_the_install_is_kept(
     finally:
         real.replace(cli)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("check: SessionStart hook ok") == 1  # ours did not change
     after = settings_of(project)
     assert after["permissions"] == {"allow": ["Bash(ls)"]}
     assert "SessionStart run.py" in our_commands(after, installed.data)

@@ -99,8 +99,10 @@ def install(args: argparse.Namespace, prelude: list[str] | None = None) -> int:
     say(upgrade_other_projects(suite, target, records))
     say(check_wiring(suite, parse_quietly(plan.new), target))  # a broken hook never goes live
     if read_bytes(target.settings) != plan.old:  # Claude Code wrote to it meanwhile
-        plan = plan_install(suite, target, template, args.statusline, records)
-        say(check_wiring(suite, parse_quietly(plan.new), target))
+        checked, plan = parse_quietly(plan.new), plan_install(suite, target, template,
+                                                               args.statusline, records)
+        if _wiring(parse_quietly(plan.new)) != _wiring(checked):
+            say(check_wiring(suite, parse_quietly(plan.new), target))
     apply_settings(plan, suite, records)
     records.save()
     say([describe(plan, suite, uninstall=False), *plan.notes, *link_command(suite, False)])
@@ -111,6 +113,12 @@ def install(args: argparse.Namespace, prelude: list[str] | None = None) -> int:
     say(f"Done: session-core archives every Claude Code session of {target.project} from the"
         f" next one on, into {target.archive}.")
     return ExitCode.OK
+
+
+def _wiring(settings: object) -> object:
+    """What the wiring check runs of a settings value: its hooks and its status line."""
+    return (settings.get("hooks"), settings.get("statusLine")) \
+        if isinstance(settings, dict) else None
 
 
 def _add_ignores(target: Target, lines: list[ignores.IgnoreLine],

@@ -398,6 +398,8 @@ def rewrite(text: str, new: object) -> str:
             raise AssertionError("jsonedit bug: the edited text does not hold the new value")
     except RecursionError:
         raise JSONEditError("JSON nested too deeply") from None
+    except JSONEditError:
+        raise
     except ValueError as exc:  # json.dumps(allow_nan=False) of a part written anew
         raise JSONEditError(f"cannot write {exc}") from None
     return result

@@ -48,9 +48,9 @@ def render(value: JSON) -> bytes:
     try:
         text = json.dumps(value, indent=2, ensure_ascii=False, allow_nan=False)
     except ValueError:
-        raise ConfigError("the settings file holds a number too large for JSON to write back"
-                          " (such as 1e400)", "write it as a smaller number or as a string,"
-                          " then run again") from None
+        raise ConfigError("the settings file holds a number JSON cannot write back (NaN,"
+                          " Infinity, or one past a float such as 1e400)", "write it as a"
+                          " finite number or as a string, then run again") from None
     return (text + "\n").encode("utf-8")
 
 
