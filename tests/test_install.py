@@ -709,7 +709,7 @@ def test_an_update_upgrades_the_archives_of_every_installed_project(installed: I
     with sqlite3.connect(archive) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] > 2
     again = session_core(installed, "install", str(newer))
-    assert "upgrade:" not in again.stdout
+    assert "Upgraded" not in again.stdout
     for project in (older, newer):
         assert session_core(installed, "uninstall", str(project)).returncode == 0
 

@@ -30,6 +30,10 @@ from .settings_file import (
 )
 from .suite import WINDOWS, Suite, Target, load_template, sync_suite
 
+OTHER_ARCHIVE_TIMEOUT_S = 300
+"""How long the install waits for one other project's archive to open (a backup and an
+upgrade of a large archive take a while; a lock or a dead mount must not hang the install)."""
+
 
 def say(lines: str | list[str]) -> None:
     for line in [lines] if isinstance(lines, str) else lines:
@@ -87,16 +91,17 @@ def install(args: argparse.Namespace, prelude: list[str] | None = None) -> int:
             *first, sync_suite(suite, source, True),
             *(f"exclude: would add {entry.line} to {entry.file}" for entry in lines),
             f"import: would run session-core import --project {target.project}",
+            *_other_archives_plan(suite, target, records),
             "check: would run the SessionStart hook and the status line once", planned(plan, suite),
             *link_command(suite, True), *plan.notes])
         return ExitCode.OK
     say([*first, sync_suite(suite, source, False)])
+    say(upgrade_other_projects(suite, target, records))  # their hooks refuse old archives
     if new_folder:
         records.created_folder(target.project, target.settings.parent)
     say(_add_ignores(target, lines, records))
     records.save()  # what was added so far is known, even if a later step fails
     say(import_transcripts(suite, target.project))
-    say(upgrade_other_projects(suite, target, records))
     say(check_wiring(suite, parse_quietly(plan.new), target))  # a broken hook never goes live
     if read_bytes(target.settings) != plan.old:  # Claude Code wrote to it meanwhile
         checked, plan = parse_quietly(plan.new), plan_install(suite, target, template,
@@ -156,14 +161,20 @@ def upgrade_other_projects(suite: Suite, target: Target, records: InstallRecords
     suite is updated, every other project it is installed in would stop saving until someone
     ran a command there: each archive is opened here once, by ``status``, which backs up,
     upgrades and finishes the upgrade when one is due, and does nothing otherwise."""
+    others = _other_archives(suite, target, records)
+    if others:
+        say(f"upgrade: opening the archives of {len(others)} other installed project(s)")
     said = []
-    for project in installed_projects(suite, records):
-        archive = Target(project, False).archive / locations.ARCHIVE_NAME
-        if project == target.project or not archive.is_file():
-            continue
+    for project, archive in others:
         try:
             done = subprocess.run([str(suite.cli), "status", "--project", str(project)],
-                                  cwd=project, capture_output=True, text=True, check=False)
+                                  cwd=project, capture_output=True, text=True, check=False,
+                                  timeout=OTHER_ARCHIVE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            said.append(f"warning: {archive} was still busy after {OTHER_ARCHIVE_TIMEOUT_S} s"
+                        f" (locked, or a long upgrade)\nTry: {suite.cli} status --project"
+                        f" {project}")
+            continue
         except OSError as exc:
             said.append(f"warning: could not check {archive}: {exc.strerror}")
             continue
@@ -174,6 +185,23 @@ def upgrade_other_projects(suite: Suite, target: Target, records: InstallRecords
             said += [f"upgrade: {line}" for line in done.stderr.splitlines()
                      if line.startswith(("Upgraded ", "Finished the upgrade", "warning: "))]
     return said
+
+
+def _other_archives(suite: Suite, target: Target,
+                    records: InstallRecords) -> list[tuple[Path, Path]]:
+    """(project, archive file) of every other installed project that has an archive."""
+    found = []
+    for project in installed_projects(suite, records):
+        archive = Target(project, False).archive / locations.ARCHIVE_NAME
+        if project != target.project and archive.is_file():
+            found.append((project, archive))
+    return found
+
+
+def _other_archives_plan(suite: Suite, target: Target, records: InstallRecords) -> list[str]:
+    others = _other_archives(suite, target, records)
+    return [f"upgrade: would open the archives of {len(others)} other installed project(s)"
+            " (an earlier version's are backed up and upgraded)"] if others else []
 
 
 def import_transcripts(suite: Suite, project: Path) -> str:
