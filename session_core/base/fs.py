@@ -144,3 +144,26 @@ def read_json_object(path: StrPath) -> dict[str, object]:
     except (OSError, ValueError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def remove_files_named(folder: StrPath, pattern: str) -> bool:
+    """Delete the files (not folders) of ``folder`` whose whole name matches ``pattern``, a
+    regular expression, then the folder if that empties it; True if the folder is gone. For
+    folders that may hold a user's own files beside ours: theirs stay, and so does the folder.
+    """
+    import re  # only the CLI cleans up: re stays off the hook path
+
+    ours = re.compile(pattern)
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return True
+    for name in names:
+        path = os.path.join(folder, name)
+        if ours.fullmatch(name) and (os.path.islink(path) or not os.path.isdir(path)):
+            os.unlink(path)
+    try:
+        os.rmdir(folder)
+    except OSError:
+        return False
+    return True

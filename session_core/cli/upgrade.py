@@ -11,22 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
 from typing import TYPE_CHECKING
 
 from ..base import locations
 from ..base.errors import BusyError
+from ..base.fs import remove_files_named
 from ..store import meta
 from ..store.archive import Archive, open_archive
 
 if TYPE_CHECKING:
     from ..base.fs import StrPath
-
-_LEGACY_DIGEST = re.compile(r"[0-9A-Za-z_-]+\.json|\..+\.tmp")
-"""The files versions before schema v3 kept in ``digests/``: one per session, named by its id,
-and their temporary twins."""
-
 
 def open_for_command(project: StrPath | None) -> Archive:
     """:func:`open_archive` (it backs up, then upgrades an old archive), upgrade finished."""
@@ -64,15 +59,8 @@ def finish_upgrade(archive: Archive) -> None:
 
 
 def _drop_legacy_digests(folder: str) -> None:
-    """Only the old digest files, then the folder if that empties it: in a folder the user
-    named (``SESSION_CORE_DATA_DIR``) a ``digests/`` may hold their own files."""
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return
-    for name in names:
-        if _LEGACY_DIGEST.fullmatch(name):
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.join(folder, name))
-    with contextlib.suppress(OSError):  # not empty: it holds files that are not ours
-        os.rmdir(folder)
+    """Only the old digest files (``base.locations.ARCHIVE_FOLDER_FILES``), then the folder if
+    that empties it: in a folder the user named (``SESSION_CORE_DATA_DIR``) a ``digests/`` may
+    hold their own files."""
+    with contextlib.suppress(OSError):
+        remove_files_named(folder, locations.ARCHIVE_FOLDER_FILES[locations.LEGACY_DIGESTS_DIR])

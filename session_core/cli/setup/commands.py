@@ -5,7 +5,6 @@ what each step tells the user."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from ...base import locations
 from ...base.errors import ExitCode, SessionCoreError, UsageError
+from ...base.fs import remove_files_named
 from . import ignores
 from .checks import ask, check_claude, check_wiring, confirm_shared, tail
 from .records import InstallRecords
@@ -143,17 +143,19 @@ def _add_ignores(target: Target, lines: list[ignores.IgnoreLine],
 
 def installed_projects(suite: Suite, records: InstallRecords) -> list[Path]:
     """The projects whose settings file the records know and that still holds our hooks."""
+    found = [path.parent.parent for path in records.settings_files() if _holds_ours(suite, path)]
+    return list(dict.fromkeys(found))
+
+
+def _holds_ours(suite: Suite, settings: Path) -> bool:
+    """The settings file is readable JSON and wires hooks from this suite."""
     from .ours import holds_ours
 
-    found = []
-    for path in records.settings_files():
-        try:
-            value = json.loads(path.read_bytes())
-        except (OSError, ValueError):
-            continue
-        if holds_ours(value, suite.hook_prefixes()):
-            found.append(path.parent.parent)
-    return list(dict.fromkeys(found))
+    try:
+        value = json.loads(settings.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return holds_ours(value, suite.hook_prefixes())
 
 
 def upgrade_other_projects(suite: Suite, target: Target, records: InstallRecords) -> list[str]:
@@ -353,24 +355,11 @@ def _delete_archive(target: Target) -> str:
 
 def _delete_our_files(folder: Path) -> bool:
     """True if anything of the user's is left."""
-    import re
-
     for sub, pattern in locations.ARCHIVE_FOLDER_FILES.items():
-        place = folder / sub if sub else folder
-        if place.is_symlink() or not place.is_dir():
-            continue
-        ours = re.compile(pattern)
-        for entry in place.iterdir():
-            if ours.fullmatch(entry.name) and (entry.is_symlink() or not entry.is_dir()):
-                entry.unlink()
-        if sub:
-            with contextlib.suppress(OSError):  # not empty: the user's files stay
-                place.rmdir()
-    try:
-        folder.rmdir()
-    except OSError:
-        return True
-    return False
+        place = folder / sub
+        if sub and not place.is_symlink() and place.is_dir():
+            remove_files_named(place, pattern)
+    return not remove_files_named(folder, locations.ARCHIVE_FOLDER_FILES[""])
 
 
 def _installed_anywhere(suite: Suite, records: InstallRecords) -> bool:
@@ -403,14 +392,8 @@ def _suite_parts(suite: Suite) -> tuple[Path | None, list[Path]]:
 
 
 def _other_file_note(suite: Suite, target: Target) -> list[str]:
-    from .ours import holds_ours
-
     other = target.other()
-    try:
-        settings = json.loads(other.settings.read_bytes())
-    except (OSError, ValueError):
-        return []
-    if holds_ours(settings, suite.hook_prefixes()):
+    if _holds_ours(suite, other.settings):
         flag = "" if target.shared else " --shared"
         return [f"note: {other.settings} has session-core entries too; run uninstall{flag} to"
                 " remove them"]
