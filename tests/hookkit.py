@@ -285,3 +285,13 @@ def export(world: World) -> bytes:
     result = run_cli("export", SESSION, "--project", str(world.project), env=world.env)
     assert result.returncode == 0, result.stderr
     return result.stdout
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie: a process its parent has not reaped yet, or a killed orphan
+    waiting for a reaper that never comes (a container's init), is as good as gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -32,6 +32,7 @@ from .hookkit import (
     make_world,
     payload,
     run_target,
+    running,
 )
 
 OTHER = "0f0e0d0c-0b0a-4909-8807-060504030201"
@@ -250,7 +251,7 @@ def test_other_sessions_can_save_while_session_start_waits_for_git(world: World,
             time.sleep(0.005)
         with sqlite3.connect(world.archive_db, timeout=5) as conn:
             conn.execute("BEGIN IMMEDIATE")
-            git_running = _running(int(started.read_text()))  # SessionStart still waits
+            git_running = running(int(started.read_text()))  # SessionStart still waits
             conn.execute("ROLLBACK")
         assert git_running
     finally:
@@ -260,14 +261,6 @@ def test_other_sessions_can_save_while_session_start_waits_for_git(world: World,
         hook.wait(timeout=30)
     assert hook.returncode == 0 and b"Previous session" in out
 
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (one its parent has not reaped yet is as good as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_a_session_start_cut_off_in_its_catch_up_keeps_what_it_finished(world: World) -> None:

@@ -13,6 +13,8 @@ import pytest
 
 from session_core.handoff.git import DirtyCheck, read_head
 
+from .hookkit import running
+
 GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org",
        "-c", "init.defaultBranch=main"]
 
@@ -175,15 +177,7 @@ def test_what_a_finished_git_left_running_is_left_alone(
     try:
         check.cancel()
         time.sleep(0.3)  # a kill, had there been one, has landed by now
-        assert _running(daemon)
+        assert running(daemon)
     finally:
         os.kill(daemon, signal.SIGKILL)
 
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (a killed orphan may wait for a reaper that never comes)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
