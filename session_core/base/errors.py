@@ -7,6 +7,10 @@ Distinct exit codes let scripts tell "the archive is from a newer version" from 
 
 from __future__ import annotations
 
+RECOVER_HINT = ("run 'session-core recover': it moves the damaged archive aside (nothing is"
+                " deleted) and rebuilds it from backups, what is still readable, and transcripts")
+"""The one advice for damage, wherever it is met (reading commands, hooks, the status line)."""
+
 
 class ExitCode:
     """The CLI's exit codes (README, "Commands"). Plain ints: hooks import this module, and
@@ -23,6 +27,7 @@ class ExitCode:
     BAD_CONFIG = 8
     BUSY = 9
     BAD_QUERY = 10
+    NOT_OURS = 11
 
 
 class SessionCoreError(Exception):

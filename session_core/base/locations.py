@@ -24,6 +24,8 @@ USER_CONFIG_ENV = "SESSION_CORE_USER_CONFIG"
 ARCHIVE_NAME = "archive.db"
 BACKUPS_DIR = "backups"
 LIVE_DIR = "live"
+QUARANTINE_DIR = "quarantine"
+"""Damaged archives moved aside (never deleted), one folder per move: ``<time>/archive.db``."""
 HEALTH_NAME = "health.json"
 LEGACY_DIGESTS_DIR = "digests"
 """Where versions before schema v3 kept handoff digests (now rows of the archive)."""
@@ -61,6 +63,20 @@ def archive_dir(project: StrPath, cwd: StrPath | None = None) -> str:
 
 def archive_path(project: StrPath) -> str:
     return os.path.join(archive_dir(project), ARCHIVE_NAME)
+
+
+def earlier_copies(archive: StrPath) -> list[str]:
+    """Backups and quarantined copies of the archive at ``archive``: while any exist, a missing
+    or empty archive is lost data to recover, not a first run."""
+    folder = os.path.dirname(os.fspath(archive))
+    found = []
+    for sub in (BACKUPS_DIR, QUARANTINE_DIR):
+        try:
+            found += [os.path.join(folder, sub, name) for name in os.listdir(
+                os.path.join(folder, sub)) if not name.startswith(".")]
+        except OSError:
+            continue
+    return found
 
 
 def project_config_path(project: StrPath) -> str:

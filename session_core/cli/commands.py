@@ -132,18 +132,6 @@ def cmd_search(archive: Archive, args: argparse.Namespace) -> int:
     return ExitCode.OK
 
 
-def cmd_verify(archive: Archive, args: argparse.Namespace) -> int:
-    from ..store.verify import verify_archive
-
-    problems = verify_archive(archive)
-    for problem in problems:
-        print(problem)
-    if problems:
-        return ExitCode.BAD_DATABASE
-    print(f"ok: {archive.db.path} passed integrity_check and every frame checksum")
-    return ExitCode.OK
-
-
 def cmd_backup(archive: Archive, args: argparse.Namespace) -> int:
     from ..store.backup import backup_database
 

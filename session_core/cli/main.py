@@ -10,17 +10,17 @@ from collections.abc import Callable, Sequence
 
 from .. import __version__
 from ..base import locations
-from ..base.errors import ExitCode, NotFoundError, SessionCoreError, UsageError
+from ..base.errors import RECOVER_HINT, ExitCode, NotFoundError, SessionCoreError, UsageError
 from ..base.settings import load_settings
 from ..store.archive import Archive
 from ..transcript.layout import check_transcript_path
-from . import commands
+from . import commands, health
 from .setup import options
 from .upgrade import open_for_command
 
 ArchiveCommand = Callable[[Archive, argparse.Namespace], int]
 
-NEEDS_AN_ARCHIVE = frozenset({"list", "show", "export", "restore", "status", "search", "verify",
+NEEDS_AN_ARCHIVE = frozenset({"list", "show", "export", "restore", "status", "search",
                               "backup"})
 """Commands that read an existing archive and never create one (a typo in --project would
 litter an empty archive): every command but ``import``, ``install`` and ``uninstall``."""
@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--project", metavar="DIR", help="project directory (default: cwd)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, func: ArchiveCommand, text: str) -> argparse.ArgumentParser:
+    def add(name: str, func: ArchiveCommand | Callable[[argparse.Namespace], int],
+            text: str) -> argparse.ArgumentParser:
         command = sub.add_parser(name, parents=[common], help=text, description=text)
         command.set_defaults(func=func)
         return command
@@ -71,8 +72,19 @@ def build_parser() -> argparse.ArgumentParser:
     se = add("search", commands.cmd_search, "full-text search of prompts, replies and tool use")
     se.add_argument("query")
     se.add_argument("--limit", type=_count, default=20)
-    add("verify", commands.cmd_verify, "check the database and every compressed frame")
+    ver = add("verify", health.cmd_verify, "check everything: the file, its schema, SQLite's"
+              " integrity, the full-text index, every frame, the index against the frames")
+    ver.add_argument("--quick", action="store_true",
+                     help="the cheap part: header, schema, quick_check, the full-text index")
     add("backup", commands.cmd_backup, "write a verified backup beside the archive")
+    bks = add("backups", health.cmd_backups, "list backups: time, age, size, sessions, state")
+    bks.add_argument("--json", action="store_true")
+    rec = add("recover", health.cmd_recover, "rebuild the archive from everything that still"
+              " holds it: backups, quarantined and damaged archives, transcripts on disk")
+    rec.add_argument("--dry-run", action="store_true", help="say what would be done; change"
+                     " nothing")
+    rec.add_argument("--from", dest="from_backup", metavar="BACKUP",
+                     help="the backup to start from (default: the newest verified one)")
     options.add_setup_commands(sub)
     return parser
 
@@ -82,13 +94,21 @@ def _require_archive(project: str | None) -> None:
     root = locations.project_root(project)
     load_settings(root)  # a settings mistake is the first thing to report
     where = locations.archive_path(root)
+    if not os.path.exists(where) and locations.earlier_copies(where):
+        raise NotFoundError(f"no archive at {where}, but backups or quarantined copies of it"
+                            " exist: it was deleted or moved", RECOVER_HINT)
     if not os.path.exists(where):
         raise NotFoundError(f"no archive at {where}",
                             "run 'session-core import' in the project first, or fix --project")
 
 
+OPENS_ITS_OWN = frozenset({"verify", "backups", "recover"})
+"""Commands that read the archive file as it is found (``cli.health``), never creating or
+migrating it."""
+
+
 def _run(args: argparse.Namespace) -> int:
-    if args.command in options.SETUP_COMMANDS:
+    if args.command in options.SETUP_COMMANDS or args.command in OPENS_ITS_OWN:
         return int(args.func(args))
     if args.command == "import" and args.paths:
         if args.all:
@@ -110,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except BrokenPipeError:
         return ExitCode.OK
+    except UnicodeDecodeError as exc:  # text in the archive that damage made unreadable
+        print(f"Error: the archive is damaged (stored text is not UTF-8: {exc.reason})\n"
+              f"Try: {RECOVER_HINT}", file=sys.stderr)
+        return int(ExitCode.BAD_DATABASE)
     except OSError as exc:  # e.g. an --output path that cannot be written
         print(f"Error: {exc}\nTry: check the path and its permissions", file=sys.stderr)
         return int(ExitCode.FAILURE)

@@ -31,3 +31,20 @@ def last_reply(conn: sqlite3.Connection, session_uuid: str) -> tuple[str, str] |
         return None
     at, blob, length = row
     return str(at), codec.decompress(blob, length).decode("utf-8", "replace")
+
+
+def merge_turns(conn: sqlite3.Connection,
+                turns: list[tuple[str, str | None, str, str, bytes, int]]) -> int:
+    """Turns read from an old archive (session, prompt id, role, time, compressed text, raw
+    length) that this one does not hold yet; returns how many were added."""
+    added = 0
+    for session_uuid, prompt_id, role, when, blob, length in turns:
+        present = conn.execute(
+            "SELECT 1 FROM chat_turns WHERE session_uuid = ? AND role = ? AND at = ?"
+            " AND text_len = ? AND text = ?", (session_uuid, role, when, length, blob)).fetchone()
+        if present is None:
+            conn.execute("INSERT INTO chat_turns(session_uuid, prompt_id, role, at, text,"
+                         " text_len) VALUES (?, ?, ?, ?, ?, ?)",
+                         (session_uuid, prompt_id, role, when, blob, length))
+            added += 1
+    return added

@@ -10,7 +10,7 @@ import os
 import sys
 from _thread import get_ident
 
-from ..base.errors import CorruptBlobError
+from ..base.errors import RECOVER_HINT, CorruptBlobError
 
 TYPE_CHECKING = False  # the name, not typing's: avoiding that import is the point of _load_zstd
 if TYPE_CHECKING:
@@ -96,12 +96,11 @@ def decompress(frame: bytes, expected_len: int) -> bytes:
         out: bytes = decompressor.decompress(frame, max_output_size=max(expected_len, 1))
     except _zstd.ZstdError as exc:
         raise CorruptBlobError(
-            f"a stored frame failed to decompress ({exc})",
-            "run 'session-core verify' to list damaged sessions; restore them from a backup",
+            f"the archive is damaged: a stored frame failed to decompress ({exc})", RECOVER_HINT,
         ) from exc
     if len(out) != expected_len:
         raise CorruptBlobError(
-            f"a stored frame holds {len(out)} bytes, expected {expected_len}",
-            "run 'session-core verify' to list damaged sessions",
+            f"the archive is damaged: a stored frame holds {len(out)} bytes, expected"
+            f" {expected_len}", RECOVER_HINT,
         )
     return out

@@ -15,7 +15,8 @@ import os
 import sqlite3
 import time
 
-from ..base.errors import BusyError, DatabaseError
+from ..base import locations
+from ..base.errors import RECOVER_HINT, BusyError, DatabaseError
 from ..base.fs import ensure_private_dir, make_private_file
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
@@ -26,12 +27,12 @@ APPLICATION_ID = 0x53434F52  # "SCOR"
 BATCH_SECONDS = 0.5
 MAX_DEFERRED_ROWS = 50_000
 SQLITE_HEADER = b"SQLite format 3\x00"
-DAMAGED_HINT = ("move it aside, then 'session-core import' rebuilds it from the transcripts"
-                " Claude Code still has (verified backups are in .claude/session-core/backups/)")
 
 
 def _check_file_is_sqlite(path: str) -> None:
-    """Refuse a file that is not SQLite before sqlite3 guesses; a 0-byte file counts as new."""
+    """Refuse a file that is not SQLite before sqlite3 guesses. A 0-byte file counts as new
+    (a process killed between creating and writing it), unless backups or quarantined copies
+    say there was an archive here: then its contents are lost, not yet written."""
     try:
         with open(path, "rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
@@ -39,9 +40,35 @@ def _check_file_is_sqlite(path: str) -> None:
         return
     except OSError as exc:
         raise DatabaseError(f"cannot read archive {path}: {exc}", "check its permissions") from exc
+    if not header and locations.earlier_copies(path):
+        raise DatabaseError(f"the archive {path} is damaged: it is empty (0 bytes), and backups"
+                            " of it exist", RECOVER_HINT)
     if header and header != SQLITE_HEADER:
         raise DatabaseError(
-            f"{path} is not a SQLite database (it may be damaged or overwritten)", DAMAGED_HINT)
+            f"the archive {path} is damaged: it is not a SQLite database (overwritten?)",
+            RECOVER_HINT)
+
+
+def open_read_only(path: str, immutable: bool = False) -> sqlite3.Connection:
+    """A connection that never creates, upgrades or writes the file: checks and listings of
+    archives and backups, which must leave a damaged file as it was found and work on a full
+    disk. ``immutable``: a file nothing writes (a backup): not even ``-wal``/``-shm`` files
+    appear beside it."""
+    uri = "file:" + path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    flags = "?mode=ro&immutable=1" if immutable else "?mode=ro"
+    conn = sqlite3.connect(uri + flags, uri=True, isolation_level=None)
+    conn.text_factory = decode_leniently  # damage must be reported, not crash the check
+    return conn
+
+
+READ_ERRORS = (sqlite3.Error, UnicodeDecodeError)
+"""What reading a damaged file may raise: SQLite's errors, and its error messages or text
+values that damage made invalid UTF-8 (decoded by ``sqlite3`` before we see them)."""
+
+
+def decode_leniently(raw: bytes) -> str:
+    """Text of a file that may be damaged: a flipped bit is a finding, not a crash."""
+    return raw.decode("utf-8", "replace")
 
 
 def translate(exc: sqlite3.Error, path: str) -> DatabaseError:
@@ -53,7 +80,7 @@ def translate(exc: sqlite3.Error, path: str) -> DatabaseError:
             "retry in a moment; raise 'busy_timeout_ms' in .claude/session-core.json if it recurs",
         )
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return DatabaseError(f"the archive {path} is damaged ({text})", DAMAGED_HINT)
+        return DatabaseError(f"the archive {path} is damaged ({text})", RECOVER_HINT)
     if "disk" in text or "full" in text:
         return DatabaseError(f"cannot write the archive {path} ({text})", "free disk space")
     return DatabaseError(f"archive {path}: {text}", "run 'session-core status' for details")

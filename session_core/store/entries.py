@@ -114,3 +114,36 @@ def counts(conn: sqlite3.Connection, session_id: int) -> tuple[int, int, int]:
 
 def count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])
+
+
+def fingerprints(conn: sqlite3.Connection) -> tuple[dict[bytes, int], dict[bytes, str]]:
+    """Per entry key, a hash of everything the index says of it (its row's facts and every
+    word position of its text), and the session it is filed under. Keys, not row ids: two
+    archives built from the same bytes in another order agree on these, so ``verify`` can
+    compare an archive's index with one derived again from its frames."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # pragma: no cover - CPython always has it
+        from hashlib import blake2b
+
+    def number(*parts: object) -> int:
+        return int.from_bytes(blake2b(repr(parts).encode(), digest_size=16).digest(), "big")
+
+    keys: dict[int, bytes] = {}
+    found: dict[bytes, int] = {}
+    sessions: dict[bytes, str] = {}
+    for row_id, key, uuid, role, kind, ts, tools, sidechain in conn.execute(
+            "SELECT e.id, e.key, s.uuid, e.role, e.kind, e.ts, e.tools, e.sidechain"
+            " FROM entries e JOIN sessions s ON s.id = e.session_id"):
+        key = bytes(key)
+        keys[row_id], sessions[key] = key, uuid
+        found[key] = number(role, kind, ts, tools, sidechain)
+    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.entries_words"
+                 " USING fts5vocab(main, entries_fts, instance)")
+    try:
+        for term, doc, offset in conn.execute("SELECT term, doc, offset FROM temp.entries_words"):
+            key = keys.get(doc, b"missing:%d" % doc)
+            found[key] = (found.get(key, 0) + number(term, offset)) % (1 << 128)
+    finally:
+        conn.execute("DROP TABLE temp.entries_words")
+    return found, sessions

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..base.errors import DatabaseError
+from ..base.errors import RECOVER_HINT, DatabaseError
 from . import codec
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from ..base.settings import Settings
     from .files import FileRecord
 
-_REIMPORT = "run 'session-core import' on the transcript again if Claude Code still has it"
 
 
 def append(conn: sqlite3.Connection, file_id: int, generation: int, offset: int, raw_len: int,
@@ -51,21 +50,23 @@ def read(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
     ):
         if offset >= stop:
             if end is None:
-                raise DatabaseError(f"archive of {record.path} holds bytes past its recorded"
-                                    f" size {record.size}", _REIMPORT)
+                raise DatabaseError(f"the archive is damaged: its copy of {record.path} holds"
+                                    f" bytes past its recorded size {record.size}", RECOVER_HINT)
             break
         if offset != (start if expected is None else expected) and not (
                 expected is None and offset < start):
             at = start if expected is None else expected
-            raise DatabaseError(f"archive of {record.path} has a gap at byte {at}", _REIMPORT)
+            raise DatabaseError(f"the archive is damaged: its copy of {record.path} has a gap"
+                                f" at byte {at}", RECOVER_HINT)
         data = codec.decompress(frame, raw_len)
         yield data[max(0, start - offset):stop - offset]
         expected = offset + raw_len
     if start < stop and (expected is None or expected < stop):
-        raise DatabaseError(f"archive of {record.path} ends before byte {stop}", _REIMPORT)
+        raise DatabaseError(f"the archive is damaged: its copy of {record.path} ends before"
+                            f" byte {stop}", RECOVER_HINT)
     if end is None and expected is not None and expected != record.size:
-        raise DatabaseError(f"archive of {record.path} ends at {expected}, expected"
-                            f" {record.size}", _REIMPORT)
+        raise DatabaseError(f"the archive is damaged: its copy of {record.path} ends at"
+                            f" {expected}, expected {record.size}", RECOVER_HINT)
 
 
 def read_lines(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
@@ -152,3 +153,10 @@ def every_frame(conn: sqlite3.Connection) -> list[FrameRef]:
 
 def frame_data(conn: sqlite3.Connection, chunk_id: int) -> bytes:
     return bytes(conn.execute("SELECT data FROM chunks WHERE id = ?", (chunk_id,)).fetchone()[0])
+
+
+def generation_sizes(conn: sqlite3.Connection, file_id: int) -> dict[int, int]:
+    """Raw bytes kept per generation of a file (recovery compares them with what was known)."""
+    return {int(gen): int(total) for gen, total in conn.execute(
+        "SELECT generation, sum(raw_len) FROM chunks WHERE file_id = ? GROUP BY generation",
+        (file_id,))}

@@ -83,3 +83,21 @@ def save_compact_summary(conn: sqlite3.Connection, session_uuid: str, summary: s
         "INSERT INTO session_state(session_uuid, compact_summary) VALUES (?, ?)"
         " ON CONFLICT(session_uuid) DO UPDATE SET compact_summary = excluded.compact_summary",
         (session_uuid, blob))
+
+
+def merge_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int:
+    """Rows read from an old archive (all eight columns): a session's row is taken when this
+    archive has none for it or an older one (by ``last_event_at``). Returns rows taken."""
+    taken = 0
+    for row in rows:
+        cursor = conn.execute(
+            "INSERT INTO session_state(session_uuid, git_branch, git_commit, last_event,"
+            " last_event_at, end_reason, ended_at, compact_summary) VALUES (?,?,?,?,?,?,?,?)"
+            " ON CONFLICT(session_uuid) DO UPDATE SET git_branch = excluded.git_branch,"
+            " git_commit = excluded.git_commit, last_event = excluded.last_event,"
+            " last_event_at = excluded.last_event_at, end_reason = excluded.end_reason,"
+            " ended_at = excluded.ended_at,"
+            " compact_summary = coalesce(excluded.compact_summary, compact_summary)"
+            " WHERE coalesce(last_event_at, '') < coalesce(excluded.last_event_at, '')", row)
+        taken += cursor.rowcount
+    return taken

@@ -72,18 +72,23 @@ class IngestReport:
 
 
 def ingest_file(db: Database, file: StrPath, settings: Settings,
-                digest_catch_up: int | None = None) -> IngestReport:
+                digest_catch_up: int | None = None,
+                archived_as: str | None = None) -> IngestReport:
     """Archive whatever is new in ``file`` and index its complete records, streaming: frames
     and batches are written as they are read, so memory stays bounded on any file.
 
     ``digest_catch_up``: when the session's saved digest is behind the archived bytes (an
     archive from before digests), fold at most this many archived bytes to bring it up to date,
     else leave it for the next reader; hooks on a tight budget pass a limit.
+
+    ``archived_as``: the path the bytes are archived under, when ``file`` is a copy (recovery
+    writes what it salvaged from an old archive to a temporary file).
     """
-    path = os.path.abspath(file)
-    layout.check_transcript_path(path)
+    source = os.path.abspath(file)
+    layout.check_transcript_path(source)
+    path = os.path.abspath(archived_as) if archived_as else source
     report = IngestReport(path)
-    with open(path, "rb") as handle:
+    with open(source, "rb") as handle:
         fd = handle.fileno()
         if _nothing_new(db, fd, path, report):
             return report  # no write lock taken: a parallel session's hook need not wait

@@ -1,0 +1,88 @@
+"""The commands that look after the archive itself: ``verify``, ``backups``, ``recover``.
+
+They open the archive file their own way (read-only, or not at all until they know what it
+is), never through :func:`~.upgrade.open_for_command`, which would create or migrate it: a
+damaged, emptied or foreign file must be reported as it was found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import json
+import os
+import time
+
+from ..base import locations
+from ..base.errors import RECOVER_HINT, ExitCode, NotFoundError
+from ..base.settings import load_settings
+from ..store.backup import list_backups
+from ..store.verify import DAMAGED, HEALTHY, MISSING, NOT_OURS, check_file
+
+EXIT_CODES = {HEALTHY: ExitCode.OK, DAMAGED: ExitCode.BAD_DATABASE, NOT_OURS: ExitCode.NOT_OURS}
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    root = locations.project_root(args.project)
+    settings = load_settings(root)
+    path = locations.archive_path(root)
+    report = check_file(path, quick=args.quick)
+    if report.state == MISSING:
+        raise NotFoundError(f"no archive at {path}",
+                            "run 'session-core import' in the project first, or fix --project")
+    if report.state == HEALTHY and not args.quick:
+        from ..transcript.recheck import index_findings
+
+        work = os.path.join(os.path.dirname(path), f".verify-{os.getpid()}")
+        for finding in index_findings(path, settings, work):
+            report.add(finding)
+    for finding in report.findings:
+        print(finding.render())
+    if report.state == HEALTHY:
+        what = ("header, schema, quick_check and the full-text index" if args.quick else
+                "integrity_check, the full-text index, every frame and the index against"
+                " the archived lines")
+        print(f"ok: {path} passed {what}")
+    elif report.state == DAMAGED:
+        print(f"Try: {RECOVER_HINT}")
+    return int(EXIT_CODES[report.state])
+
+
+def cmd_backups(args: argparse.Namespace) -> int:
+    root = locations.project_root(args.project)
+    load_settings(root)
+    backups = list_backups(locations.archive_path(root))
+    if args.json:
+        print(json.dumps([{"path": b.path, "taken": b.stamp, "label": b.label,
+                           "size_bytes": b.size, "sessions": b.sessions,
+                           "verified": b.usable, "problem": b.problem} for b in backups],
+                         indent=2))
+        return ExitCode.OK
+    if not backups:
+        print("No backups yet. 'session-core backup' takes one.")
+        return ExitCode.OK
+    print(f"{'TAKEN (UTC)':19}  {'AGE':>6}  {'SIZE':>10}  {'SESSIONS':>8}  STATE     FILE")
+    for b in backups:
+        taken = time.strptime(b.stamp[:15], "%Y%m%dT%H%M%S")
+        age = _age(time.time() - calendar.timegm(taken))
+        state = "verified" if b.usable else "DAMAGED "
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S', taken):19}  {age:>6}  {b.size:>10,}"
+              f"  {b.sessions:>8}  {state}  {os.path.basename(b.path)}")
+        if b.problem:
+            print(f"{'':51}{b.problem}")
+    return ExitCode.OK
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{max(0, int(seconds))}s"
+
+
+def cmd_recover(args: argparse.Namespace) -> int:
+    from .recover import recover
+
+    text, verified = recover(args.project, args.from_backup, args.dry_run)
+    print(text)
+    return int(ExitCode.OK if verified else ExitCode.BAD_DATABASE)

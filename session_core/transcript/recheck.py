@@ -1,0 +1,67 @@
+"""The index derived again from the archived bytes, and compared with the one the archive has.
+
+The index (entries and their words) is derived data: every row can be made again from the
+frames. ``verify`` does exactly that into a scratch archive, through the same salvage-and-merge
+path ``recover`` uses, and compares the two entry by entry, so a damaged index block that
+SQLite's and FTS5's own checks accept still shows (as search results silently lost or wrong).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from ..store import entries
+from ..store.connection import Database, open_read_only
+from ..store.migrations import migrate
+from ..store.salvage import Salvage
+from ..store.verify import INDEX_COMMANDS, Finding
+from .merge import merge_archive
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..base.settings import Settings
+
+
+def index_findings(archive_path: str, settings: Settings, work_dir: str) -> list[Finding]:
+    """Entries whose index differs from what their archived lines give (none: it matches)."""
+    os.makedirs(work_dir, mode=0o700, exist_ok=True)
+    try:
+        rebuilt = Database(os.path.join(work_dir, "rederived.db"))
+        try:
+            migrate(rebuilt)
+            with Salvage(archive_path, os.path.join(work_dir, "salvage")) as salvage:
+                merge_archive(rebuilt, salvage, settings, work_dir)
+            expected, expected_sessions = entries.fingerprints(rebuilt.conn)
+        finally:
+            rebuilt.close()
+        conn = open_read_only(archive_path)
+        try:
+            actual, actual_sessions = entries.fingerprints(conn)
+        finally:
+            conn.close()
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return _compare(expected, expected_sessions, actual, actual_sessions)
+
+
+def _compare(expected: dict[bytes, int], expected_sessions: dict[bytes, str],
+             actual: dict[bytes, int], actual_sessions: dict[bytes, str]) -> list[Finding]:
+    missing = [key for key in expected if key not in actual]
+    extra = [key for key in actual if key not in expected]
+    differ = [key for key in expected if key in actual and actual[key] != expected[key]]
+    findings = []
+    if missing:
+        findings.append(Finding(f"{len(missing)} message(s) of the archived bytes are missing"
+                                " from the index", INDEX_COMMANDS,
+                                {expected_sessions[key] for key in missing}))
+    if differ:
+        findings.append(Finding(f"the index of {len(differ)} message(s) differs from their"
+                                " archived lines", INDEX_COMMANDS,
+                                {actual_sessions.get(key, expected_sessions[key])
+                                 for key in differ}))
+    if extra:
+        findings.append(Finding(f"{len(extra)} indexed message(s) have no archived line",
+                                INDEX_COMMANDS,
+                                {actual_sessions[key] for key in extra if key in actual_sessions}))
+    return findings

@@ -1,0 +1,171 @@
+"""``verify`` sees every kind of damage, names what it affects, and tells an archive of another
+program apart; no single flipped bit gives silently wrong output while it says healthy."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from session_core.base import locations
+from session_core.base.errors import SessionCoreError
+from session_core.base.settings import Settings
+from session_core.cli.export import export_session
+from session_core.store import entries
+from session_core.store.connection import READ_ERRORS, open_read_only
+from session_core.store.verify import HEALTHY, check_file
+from session_core.transcript.recheck import index_findings
+
+from .conftest import FIXTURES, SHARED, run_cli
+
+TRANSCRIPTS = [FIXTURES / "short.jsonl", FIXTURES / "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl",
+               SHARED / "marot-spotter" / "tool_heavy.jsonl"]
+QUERIES = ("retry", "the", "file", "error OR test", "fetch_user")
+
+
+def _imported(project: Path) -> Path:
+    assert run_cli("import", *map(str, TRANSCRIPTS), "--project", str(project)).returncode == 0
+    archive = Path(locations.archive_path(project))
+    with sqlite3.connect(archive) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return archive
+
+
+def _verify(project: Path, *flags: str) -> tuple[int, str]:
+    result = run_cli("verify", *flags, "--project", str(project))
+    assert b"Traceback" not in result.stderr, result.stderr
+    return result.returncode, result.stdout.decode()
+
+
+def test_a_healthy_archive_passes_and_says_what_was_checked(project: Path) -> None:
+    _imported(project)
+    code, text = _verify(project)
+    assert code == 0 and "against the archived lines" in text, text
+
+
+def test_an_index_row_that_disagrees_with_its_line_is_found_and_named(project: Path) -> None:
+    archive = _imported(project)
+    with sqlite3.connect(archive) as conn:
+        (uuid,) = conn.execute("SELECT s.uuid FROM entries e JOIN sessions s"
+                               " ON s.id = e.session_id WHERE e.role = 'user' LIMIT 1").fetchone()
+        conn.execute("UPDATE entries SET role = 'assistant' WHERE id = (SELECT e.id FROM entries"
+                     " e JOIN sessions s ON s.id = e.session_id WHERE s.uuid = ? AND"
+                     " e.role = 'user' LIMIT 1)", (uuid,))
+    assert _verify(project, "--quick")[0] == 0  # SQLite's checks see nothing wrong
+    code, text = _verify(project)
+    assert code == 6 and "differs from their archived lines" in text and uuid in text, text
+    assert "search, show, list" in text and "session-core recover" in text
+
+
+def test_words_the_full_text_index_holds_wrongly_are_found(project: Path) -> None:
+    """Consistent to FTS5's own check, wrong to a search: only the derived index shows it."""
+    archive = _imported(project)
+    with sqlite3.connect(archive) as conn:
+        conn.execute("INSERT INTO entries_fts(rowid, text) VALUES"
+                     " ((SELECT min(id) FROM entries), 'zebraword')")
+    assert _verify(project, "--quick")[0] == 0
+    assert _verify(project)[0] == 6
+
+
+def test_an_entry_pointing_past_its_file_is_found(project: Path) -> None:
+    archive = _imported(project)
+    with sqlite3.connect(archive) as conn:
+        conn.execute("UPDATE entries SET offset = offset + 100000000"
+                     " WHERE id = (SELECT max(id) FROM entries)")
+    code, text = _verify(project)
+    assert code == 6 and "point outside their archived file" in text, text
+
+
+def test_a_database_of_another_program_is_not_ours(project: Path) -> None:
+    archive = Path(locations.archive_path(project))
+    archive.parent.mkdir(parents=True)
+    with sqlite3.connect(archive) as conn:
+        conn.execute("PRAGMA application_id = 1234")
+        conn.execute("CREATE TABLE notes (x)")
+    code, text = _verify(project)
+    assert code == 11 and "another program" in text, text
+
+
+def test_an_emptied_archive_is_damaged_not_new(project: Path) -> None:
+    _imported(project).write_bytes(b"")
+    code, text = _verify(project)
+    assert code == 6 and "empty" in text, text
+
+
+def _outputs(archive: Path) -> tuple[dict[str, bytes | None], dict[str, list[tuple[object, ...]]]]:
+    """Every session's export and every query's hits, as a user would get them (None, or no
+    hits list, where the command fails with an error)."""
+    exports: dict[str, bytes | None] = {}
+    hits: dict[str, list[tuple[object, ...]]] = {}
+    try:
+        conn = open_read_only(str(archive))
+    except READ_ERRORS:
+        return exports, hits
+    try:
+        uuids = [u for (u,) in conn.execute("SELECT uuid FROM sessions")]
+        for uuid in uuids:
+            out = _Sink()
+            try:
+                export_session(conn, uuid, out)  # type: ignore[arg-type]
+                exports[uuid] = bytes(out.data)
+            except (SessionCoreError, *READ_ERRORS):
+                exports[uuid] = None
+        for query in QUERIES:
+            with contextlib.suppress(SessionCoreError, *READ_ERRORS):
+                hits[query] = [(h.session, h.role, h.kind, h.ts)
+                               for h in entries.search(conn, query, 1000)]
+    except READ_ERRORS:
+        pass
+    finally:
+        conn.close()
+    return exports, hits
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.data = bytearray()
+
+    def write(self, block: bytes) -> int:
+        self.data += block
+        return len(block)
+
+
+@pytest.mark.slow
+def test_no_single_bit_flip_gives_silently_wrong_output(project: Path, tmp_path: Path) -> None:
+    """200 flips, each in a fresh copy: either verify says damaged, or every export and
+    search gives exactly what the undamaged archive gives."""
+    pristine = _imported(project)
+    good_exports, good_hits = _outputs(pristine)
+    rng = random.Random(2026)
+    size = pristine.stat().st_size
+    silent: list[int] = []
+    caught = 0
+    for flip in range(200):
+        copy = tmp_path / f"flip-{flip}.db"
+        shutil.copyfile(pristine, copy)
+        at = rng.randrange(size)
+        with open(copy, "r+b") as handle:
+            handle.seek(at)
+            byte = handle.read(1)[0]
+            handle.seek(at)
+            handle.write(bytes([byte ^ (1 << rng.randrange(8))]))
+        report = check_file(str(copy))
+        if report.state == HEALTHY:
+            findings = index_findings(str(copy), Settings(), str(tmp_path / f"work-{flip}"))
+            healthy = not findings
+        else:
+            healthy = False
+        if healthy:
+            exports, hits = _outputs(copy)
+            if exports != good_exports or hits != good_hits:
+                silent.append(at)
+        else:
+            caught += 1
+        for leftover in tmp_path.glob(f"flip-{flip}.db*"):
+            leftover.unlink()
+    assert not silent, f"flips at bytes {silent} gave wrong output while verify said healthy"
+    assert 0 < caught < 200, caught  # damage was met, and so were harmless flips (free space)
