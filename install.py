@@ -33,6 +33,7 @@ if sys.version_info < (3, 10):  # noqa: UP036 - any python3 may run this file
 sys.path.insert(0, str(REPO))  # this checkout's installer code: standard library only
 
 from session_core.base.errors import SessionCoreError  # noqa: E402
+from session_core.base.fs import OWNER_ONLY_WRITES, restrict_umask  # noqa: E402
 from session_core.cli.setup import commands, options  # noqa: E402
 from session_core.cli.setup.suite import Suite, Target  # noqa: E402
 
@@ -146,6 +147,7 @@ def install(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    restrict_umask(OWNER_ONLY_WRITES)  # the venv and hooks Claude Code runs: no one else writes
     args = parse_args(argv)
     try:
         return commands.uninstall(args) if args.uninstall else install(args)

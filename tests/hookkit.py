@@ -200,7 +200,7 @@ class Run:
 
 
 def run_target(target: Target, stdin: bytes, world: World, *, argv_event: str | None = "",
-               keep_open: bool = False) -> Run:
+               keep_open: bool = False, umask: int = -1) -> Run:
     """Spawn the target in the project, feed ``stdin``, close it (``keep_open``: never).
 
     ``argv_event`` replaces the template's event argument; None passes no argument at all.
@@ -211,7 +211,7 @@ def run_target(target: Target, stdin: bytes, world: World, *, argv_event: str | 
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out, stderr=err,
-                                env=world.env, cwd=world.project)
+                                env=world.env, cwd=world.project, umask=umask)
         try:
             if keep_open:
                 assert proc.stdin is not None

@@ -41,6 +41,7 @@ from .hookkit import (
     LOCK_HOLD_S,
     LOCK_HOLDER,
     SCRIPTS,
+    STATUS,
     TWENTY_MB,
     Run,
     Target,
@@ -305,3 +306,16 @@ def test_one_failing_handler_costs_only_its_own_writes(world: World) -> None:
     with sqlite3.connect(world.archive_db) as conn:
         assert conn.execute("SELECT count(*) FROM chat_turns").fetchone()[0] == 0
         assert conn.execute("SELECT count(*) FROM session_state").fetchone()[0] == 1
+
+
+def test_at_umask_000_everything_a_hook_creates_is_private(world: World) -> None:
+    """Transcripts hold code, paths and secrets: no file or folder of ours is readable, let
+    alone writable, by others, whatever the user's umask."""
+    for target in (*HOOK_TARGETS, STATUS):
+        run_target(target, encode(payload(world)), world, umask=0)
+    assert world.archive_db.exists()
+    created = [world.archive_db.parent, *world.archive_db.parent.rglob("*"), world.log_path,
+               world.log_path.parent]
+    loose = [f"{path} {path.stat().st_mode & 0o777:o}" for path in created
+             if path.exists() and path.stat().st_mode & 0o077]
+    assert not loose, loose

@@ -55,10 +55,10 @@ class Installed:
         return self.home / ".local" / "share" / "session-core"
 
 
-def run_install(env: dict[str, str], *args: str,
-                stdin: str = "") -> subprocess.CompletedProcess[str]:
+def run_install(env: dict[str, str], *args: str, stdin: str = "",
+                umask: int = -1) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, str(INSTALL), *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=900, check=False)
+                          capture_output=True, text=True, timeout=900, check=False, umask=umask)
 
 
 def make_project(root: Path, name: str, settings: bytes | None = None, git: bool = True) -> Path:
@@ -92,7 +92,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
         folder = home / ".claude" / "projects" / re.sub(r"[^A-Za-z0-9]", "-", str(project))
         folder.mkdir(parents=True)
         shutil.copy(SAMPLE, folder / SAMPLE.name)
-    first = run_install(env, str(project))
+    first = run_install(env, str(project), umask=0)  # the loosest umask a user may have
     assert first.returncode == 0, first.stdout + first.stderr
     return Installed(root, home, env, project, first)
 
@@ -149,6 +149,17 @@ def test_first_install_merges_ours_beside_theirs(installed: Installed) -> None:
     out = installed.first.stdout
     assert "check: SessionStart hook ok" in out and "characters of handoff" in out
     assert re.search(r"import: (Imported|No transcripts)", out)
+
+
+def test_nothing_installed_is_writable_by_others_even_at_umask_000(
+        installed: Installed) -> None:
+    """Any local user who could change the hook scripts or the venv could run code as you."""
+    loose = [str(path) for path in [installed.data, *installed.data.rglob("*")]
+             if not path.is_symlink() and path.lstat().st_mode & 0o022]
+    assert not loose, loose[:10]
+    archive = installed.project / ".claude" / "session-core"
+    private = [str(path) for path in [archive, *archive.rglob("*")] if path.lstat().st_mode & 0o077]
+    assert not private, private
 
 
 def test_command_is_linked(installed: Installed) -> None:

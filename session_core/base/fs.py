@@ -23,6 +23,19 @@ NEW_FILE_MODE = 0o644
 """A file of the user's that we create (a settings file): readable, writable by its owner only."""
 
 
+OWNER_ONLY_WRITES = 0o022
+"""The umask bits the CLI and the installer add: what they create (the venv, the hook scripts,
+the command's link) is writable by its owner only, even for a user whose umask is 000."""
+PRIVATE = 0o077
+"""The umask bits the hooks add: everything they create is the user's alone."""
+
+
+def restrict_umask(bits: int) -> None:
+    """Add ``bits`` to the process's umask (never loosen it): files created by anything we run,
+    SQLite's ``-wal``/``-shm`` and pip's files included, get no more than that allows."""
+    os.umask(os.umask(0) | bits)
+
+
 def ensure_private_dir(path: StrPath) -> str:
     """Create ``path`` (and parents) and make the leaf 0700. An empty path (the folder of a bare
     file name) is the current directory."""

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..base.errors import ExitCode
+from ..base.errors import ExitCode, UsageError
 from ..base.fs import AtomicFile
 from ..store.archive import Archive
 from ..store.entries import search
@@ -22,7 +22,7 @@ from .backfill import (
     ingest_paths,
     project_transcripts,
 )
-from .export import export_session, restore_session
+from .export import check_output_target, export_session, restore_session
 from .progress import ProgressBar
 from .render import render_session, render_sessions, render_status, status_data
 from .upgrade import open_for_command
@@ -100,9 +100,12 @@ def cmd_show(archive: Archive, args: argparse.Namespace) -> int:
 def cmd_export(archive: Archive, args: argparse.Namespace) -> int:
     with archive.db.read() as conn:
         if args.output:  # a temporary file first: a failed export never clobbers the target
+            check_output_target(args.output)
             with AtomicFile(args.output) as out:
                 export_session(conn, args.session, out)
         else:
+            if sys.stdout is None:  # started with stdout closed: nowhere to write
+                raise UsageError("standard output is closed", "name a file with -o FILE")
             export_session(conn, args.session, sys.stdout.buffer)
             sys.stdout.buffer.flush()
     return ExitCode.OK

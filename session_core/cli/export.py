@@ -8,14 +8,16 @@ different file is never overwritten.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import BinaryIO
 
-from ..base.errors import ConflictError, DatabaseError
+from ..base.errors import ConflictError, DatabaseError, InputError
 from ..base.fs import AtomicFile
 from ..store import files, frames, sessions
-from ..transcript.layout import restore_path
+from ..transcript.layout import is_plain_name, restore_path
 
 
 def export_session(conn: sqlite3.Connection, ref: str, out: BinaryIO) -> int:
@@ -27,6 +29,20 @@ def export_session(conn: sqlite3.Connection, ref: str, out: BinaryIO) -> int:
         out.write(block)
         written += len(block)
     return written
+
+
+def check_output_target(path: str) -> None:
+    """``export -o`` writes a regular file or a new one: never through a symlink (it would be
+    replaced, not followed) nor into a device, a FIFO or a folder."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(info.st_mode):
+        what = ("a symbolic link" if stat.S_ISLNK(info.st_mode) else
+                "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file")
+        raise InputError(f"{path} is {what}; export writes regular files only",
+                         "name a new file, or a regular file to replace")
 
 
 class RestoreResult:
@@ -69,6 +85,16 @@ def _write_verified(conn: sqlite3.Connection, record: files.FileRecord, target: 
                             "move it aside and run restore again") from exc
 
 
+def _inside(folder: Path, rel: str) -> Path:
+    """``folder / rel``, refused unless every part of ``rel`` is a plain name (an archived
+    path is data: it must never lead a restore out of its target folder)."""
+    parts = rel.split("/")
+    if not all(is_plain_name(part) for part in parts):
+        raise InputError(f"archived path {rel[:120]!r} would leave {folder}; nothing restored",
+                         "export the session with 'session-core export ID -o FILE' instead")
+    return folder.joinpath(*parts)
+
+
 def restore_session(conn: sqlite3.Connection, ref: str, folder: Path) -> list[RestoreResult]:
     """Put every file of a session back under ``folder`` (Claude Code's project folder).
 
@@ -85,7 +111,7 @@ def restore_session(conn: sqlite3.Connection, ref: str, folder: Path) -> list[Re
             chosen[rel] = record
     plan: list[tuple[files.FileRecord, Path, bool]] = []
     for rel, record in sorted(chosen.items()):
-        target = folder / rel
+        target = _inside(folder, rel)
         exists = target.exists()
         if exists and (target.is_dir() or _digest_of_file(target) != _archived_digest(conn,
                                                                                        record)):

@@ -11,9 +11,10 @@ from collections.abc import Callable, Sequence
 from .. import __version__
 from ..base import locations
 from ..base.errors import RECOVER_HINT, ExitCode, NotFoundError, SessionCoreError, UsageError
+from ..base.fs import OWNER_ONLY_WRITES, restrict_umask
 from ..base.settings import load_settings
 from ..store.archive import Archive
-from ..transcript.layout import check_transcript_path
+from ..transcript.layout import check_named_transcript
 from . import commands, health
 from .setup import options
 from .upgrade import open_for_command
@@ -114,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.all:
             raise UsageError("--all and transcript paths exclude each other", "use one")
         for path in args.paths:  # refuse before the archive is even created
-            check_transcript_path(path)
+            check_named_transcript(path)
     if args.command in NEEDS_AN_ARCHIVE:
         _require_archive(args.project)
     with open_for_command(args.project) as archive:
@@ -122,6 +123,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restrict_umask(OWNER_ONLY_WRITES)
     args = build_parser().parse_args(argv)
     try:
         return _run(args)

@@ -15,6 +15,7 @@ from _thread import start_new_thread
 
 from ..base import locations
 from ..base.errors import SessionCoreError
+from ..base.fs import PRIVATE, restrict_umask
 from ..base.settings import Settings, load_settings
 from . import log
 from .registry import EVENTS, Handler, handlers_for
@@ -245,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of every hook script; the exit code is 0 whatever happens."""
     started = time.monotonic()
     try:
+        restrict_umask(PRIVATE)
         run(sys.argv[1:] if argv is None else argv, started)
     except BaseException as exc:  # the contract is exit 0, always
         log.log("ERROR", "hook", f"unexpected {type(exc).__name__}: {exc}")

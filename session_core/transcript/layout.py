@@ -211,6 +211,19 @@ def check_transcript_path(path: str) -> None:
         )
 
 
+def check_named_transcript(path: str) -> None:
+    """A file someone named on the command line: besides :func:`check_transcript_path`, its
+    first line must be a JSON object, as every transcript line is (``/etc/passwd`` is text but
+    no transcript). An empty file is a transcript not written yet."""
+    check_transcript_path(path)
+    with open(path, "rb") as handle:
+        sample = handle.read(SNIFF_BYTES)
+    start = sample.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if start and not start.startswith(b"{"):
+        raise InputError(f"{path} is not a Claude Code transcript (its first line is not a JSON"
+                         " object)", "name a .jsonl transcript from ~/.claude/projects/")
+
+
 def looks_binary(sample: bytes) -> bool:
     """NUL bytes or mostly undecodable bytes; one damaged line in a transcript is not binary."""
     if b"\x00" in sample:
@@ -223,11 +236,24 @@ def looks_binary(sample: bytes) -> bool:
 
 # --- where a file goes back to ----------------------------------------------------------------
 
+MAX_NAME = 200
+
+
+def is_plain_name(text: str) -> bool:
+    """One path component: no separator, no NUL, not ``.``/``..``, not too long."""
+    return (0 < len(text) <= MAX_NAME and text not in (".", "..")
+            and not any(char in text for char in "/\\\x00"))
+
 
 def restore_path(kind: str, rel_path: str, session_uuid: str) -> str:
     """Where Claude Code looks for a file of this session, relative to its project folder:
     ``<session>.jsonl`` and ``<session>/subagents/...``, whatever the file was called when it
-    was imported (``claude --resume`` finds sessions by id)."""
+    was imported (``claude --resume`` finds sessions by id). The id comes from the transcript's
+    own records, so it is checked before it names a path: ``../../x`` must not escape."""
+    if not is_plain_name(session_uuid):
+        raise InputError(f"session id {session_uuid[:80]!r} cannot name a file (it has a path"
+                         " separator, NUL, or is too long)",
+                         "export it with 'session-core export ID -o FILE' instead")
     name = rel_path.rsplit("/", 1)[-1]
     if kind == "session":
         return session_uuid + TRANSCRIPT_SUFFIX
