@@ -34,6 +34,11 @@ SPEC: dict[str, tuple[object, object, dict[str, int]]] = {
     # Below the template's shortest timeout (10 s): past it Claude Code kills the hook unlogged.
     "hook_budget_ms": (int, 8000, {"ge": 200, "le": 9000}),
     "session_end_budget_ms": (int, 1200, {"ge": 100, "le": 1400}),
+    "backup_interval_hours": (int, 24, {"ge": 0, "le": 24 * 365}),
+    "keep_last": (int, 5, {"ge": 1, "le": 1000}),
+    "keep_daily": (int, 7, {"ge": 0, "le": 1000}),
+    "keep_weekly": (int, 4, {"ge": 0, "le": 1000}),
+    "backup_dir": (str | None, None, {}),
 }
 SETTING_NAMES = tuple(SPEC)
 
@@ -75,6 +80,17 @@ class Settings:
     """Wall time one hook process may take, below the template's per-hook timeouts."""
     session_end_budget_ms: int
     """SessionEnd shares a 1.5 s budget in Claude Code; finish well inside it."""
+    backup_interval_hours: int
+    """A Stop or SessionEnd backs the archive up when the newest backup is this old (0: never
+    automatically); a backup that would not fit the hook's budget is left to the next one."""
+    keep_last: int
+    keep_daily: int
+    keep_weekly: int
+    """Retention: the newest ``keep_last``, and the newest of each of the last ``keep_daily``
+    days and ``keep_weekly`` weeks; never the last backup holding a session no newer one does."""
+    backup_dir: str | None
+    """Where backups go (default: ``backups/`` in the archive's folder); ``~`` expanded, relative
+    to the project. Each project gets a folder of its own inside it."""
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in SETTING_NAMES}

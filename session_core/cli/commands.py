@@ -138,5 +138,5 @@ def cmd_search(archive: Archive, args: argparse.Namespace) -> int:
 def cmd_backup(archive: Archive, args: argparse.Namespace) -> int:
     from ..store.backup import backup_database
 
-    print(backup_database(archive.db))
+    print(backup_database(archive.db, settings=archive.settings))
     return ExitCode.OK

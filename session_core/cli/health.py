@@ -50,8 +50,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_backups(args: argparse.Namespace) -> int:
     root = locations.project_root(args.project)
-    load_settings(root)
-    backups = list_backups(locations.archive_path(root))
+    backups = list_backups(locations.archive_path(root), load_settings(root))
     if args.json:
         print(json.dumps([{"path": b.path, "taken": b.stamp, "label": b.label,
                            "size_bytes": b.size, "sessions": b.sessions,

@@ -14,6 +14,7 @@ from ..base.errors import RECOVER_HINT, ExitCode, NotFoundError, SessionCoreErro
 from ..base.fs import OWNER_ONLY_WRITES, restrict_umask
 from ..base.settings import load_settings
 from ..store.archive import Archive
+from ..store.backup import newest_stamp
 from ..transcript.layout import check_named_transcript
 from . import commands, health
 from .setup import options
@@ -93,9 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _require_archive(project: str | None) -> None:
     """Reading commands never create an archive."""
     root = locations.project_root(project)
-    load_settings(root)  # a settings mistake is the first thing to report
+    settings = load_settings(root)  # a settings mistake is the first thing to report
     where = locations.archive_path(root)
-    if not os.path.exists(where) and locations.earlier_copies(where):
+    if not os.path.exists(where) and (locations.earlier_copies(where)
+                                      or newest_stamp(where, settings)):
         raise NotFoundError(f"no archive at {where}, but backups or quarantined copies of it"
                             " exist: it was deleted or moved", RECOVER_HINT)
     if not os.path.exists(where):

@@ -71,7 +71,7 @@ class Outcome:
 def make_plan(project: str, settings: Settings, from_backup: str | None) -> Plan:
     archive = locations.archive_path(project)
     report = check_file(archive)  # the full check: quick_check misses damage recover must see
-    backups = list_backups(archive)
+    backups = list_backups(archive, settings)
     usable = [b for b in backups if b.usable]
     if from_backup is not None:
         chosen = [b for b in backups if b.path == os.path.abspath(from_backup)
@@ -118,7 +118,8 @@ def _run(plan: Plan, settings: Settings, outcome: Outcome, work: str) -> None:
     sources = list(plan.sources)
     if plan.state == HEALTHY:
         with open_archive(plan.project, settings) as healthy:
-            outcome.before_backup = backup_database(healthy.db, label="pre-recover")
+            outcome.before_backup = backup_database(healthy.db, label="pre-recover",
+                                                    settings=settings)
     elif plan.moves_aside:
         staged = os.path.join(work, "base.db")
         if plan.base is not None:  # staged first: the archive is missing for a moment only

@@ -18,7 +18,7 @@ class Handler:
         """``module:function`` under ``session_core.hook.handlers``."""
 
 
-GIT, LOADER, CONTEXT, SAVER, CHAT, LIVE = 1, 2, 2, 3, 3, 9
+GIT, LOADER, CONTEXT, SAVER, CHAT, BACKUP, LIVE = 1, 2, 2, 3, 3, 8, 9
 
 HANDLERS: tuple[Handler, ...] = (
     # First: the handoff's one ``git status`` runs while the archive is brought up to date.
@@ -32,6 +32,8 @@ HANDLERS: tuple[Handler, ...] = (
     Handler("chat_manager", "Stop", CHAT, "chat:save_reply"),
     Handler("session_saver", "SubagentStop", SAVER, "saver:save"),
     Handler("session_saver", "SessionEnd", SAVER, "saver:end"),
+    # After the saves (committed first), when one is due and fits the budget.
+    *(Handler("backup", event, BACKUP, "backup:take_if_due") for event in ("Stop", "SessionEnd")),
     # Last, once per run: what the status line shows, after every save of the event.
     *(Handler("live_state", event, LIVE, "live_state:update")
       for event in ("SessionStart", "UserPromptSubmit", "Stop", "SubagentStop", "PreCompact",

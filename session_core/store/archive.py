@@ -58,7 +58,7 @@ def open_archive(project: str | os.PathLike[str] | None = None, settings: Settin
                 f"run 'session-core status --project {root}' once (it backs up, then upgrades)")
         from .migrations import migrate
 
-        migrate(db)
+        migrate(db, settings=settings)
     except BaseException:
         db.close()
         raise

@@ -1,7 +1,12 @@
-"""Backups that are safe to take while hooks write: SQLite's online backup API in one step.
+"""Backups that are safe to take while hooks write, kept by a retention that never drops the
+only copy of a session.
 
-Written to a temporary file, verified, synced, then renamed into place and the directory synced
-(``base.fs.publish``), so a crash never leaves a half-written file under a backup's name.
+SQLite's online backup API in one step into a temporary file, made self-contained (no WAL),
+verified with ``integrity_check``, synced, renamed into place, the directory synced
+(``base.fs.publish``): a crash never leaves a half-written file under a backup's name, and a
+damaged archive is never backed up at all (the check fails), so it cannot rotate good backups
+away. Retention keeps the newest few of each label, the newest of each recent day and week, and
+any backup that holds a session no newer backup holds.
 """
 
 from __future__ import annotations
@@ -11,27 +16,41 @@ import sqlite3
 import time
 
 from ..base.clock import file_stamp
-from ..base.errors import DatabaseError
+from ..base.errors import RECOVER_HINT, DatabaseError
 from ..base.fs import ensure_private_dir, publish, temp_path
 from ..base.locations import BACKUPS_DIR
 from .connection import APPLICATION_ID, READ_ERRORS, Database, open_read_only
 
-KEEP_BACKUPS = 5
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..base.settings import Settings
+
+AUTO = "auto"
+"""The label of the backups hooks take when one is due."""
 STALE_TEMP_SECONDS = 3600
 """A backup's temp file this old belongs to a process that died (killed at a hook's budget)."""
+KEEP_BACKUPS = 5
+"""Without settings (the tests' default), as many of each label as ``keep_last``'s default."""
 
 
-def backups_folder(archive_path: str) -> str:
-    return os.path.join(os.path.dirname(archive_path), BACKUPS_DIR)
+def backups_folder(archive_path: str, backup_dir: str | None = None) -> str:
+    """``backups/`` beside the archive, or, with ``backup_dir`` set, a folder named after the
+    archive's folder inside it (several projects may share one ``backup_dir``)."""
+    if not backup_dir:
+        return os.path.join(os.path.dirname(archive_path), BACKUPS_DIR)
+    folder = os.path.dirname(os.path.abspath(archive_path))
+    name = "".join(char if char.isalnum() else "-" for char in folder)
+    return os.path.join(os.path.expanduser(backup_dir), name[-200:])
 
 
-def backup_dir(db: Database) -> str:
-    return ensure_private_dir(backups_folder(db.path))
+def _folder_for(archive_path: str, settings: Settings | None) -> str:
+    return backups_folder(archive_path, settings.backup_dir if settings else None)
 
 
-def backup_database(db: Database, label: str = "manual") -> str:
-    """Copy the live archive (WAL included) to ``backups/``; returns the new file's path."""
-    folder = backup_dir(db)
+def backup_database(db: Database, label: str = "manual",
+                    settings: Settings | None = None) -> str:
+    """Copy the live archive (WAL included) into its backups folder; returns the new file."""
+    folder = ensure_private_dir(_folder_for(db.path, settings))
     final = os.path.join(folder, f"archive-{file_stamp()}-{label}.db")
     temp = final[:-3] + ".tmp"
     try:
@@ -43,48 +62,46 @@ def backup_database(db: Database, label: str = "manual") -> str:
         finally:
             dest.close()
         if status != "ok":
-            raise DatabaseError(f"backup failed its integrity check: {status}")
+            raise DatabaseError(f"the archive {db.path} is damaged (a backup of it failed"
+                                f" integrity_check: {status}); no backup was kept",
+                                RECOVER_HINT)
         os.chmod(temp, 0o600)
         publish(temp, final, durable=True)
     except (OSError, sqlite3.Error) as exc:
+        raise DatabaseError(f"cannot write backup {final}: {exc}", "free disk space") from exc
+    finally:
         if os.path.exists(temp):
             os.unlink(temp)
-        raise DatabaseError(f"cannot write backup {final}: {exc}", "free disk space") from exc
-    _prune(folder)
+    prune(folder, settings)
     return final
+
+
+def newest_stamp(archive_path: str, settings: Settings | None) -> str | None:
+    """The time stamp of the newest backup's name, without opening any (hooks ask this)."""
+    try:
+        names = os.listdir(_folder_for(archive_path, settings))
+    except OSError:
+        return None
+    stamps = [_stamp(name) for name in names if name.startswith("archive-")
+              and name.endswith(".db")]
+    return max(stamps, default=None)
+
+
+def backup_due(archive_path: str, settings: Settings, now: float | None = None) -> bool:
+    if settings.backup_interval_hours == 0:
+        return False
+    newest = newest_stamp(archive_path, settings)
+    due_after = file_stamp((time.time() if now is None else now)
+                           - settings.backup_interval_hours * 3600)
+    return newest is None or newest < due_after
+
+
+def _stamp(name: str) -> str:
+    return name[len("archive-"):].split("-", 1)[0]
 
 
 def _label(name: str) -> str:
     return name[:-3].split("-", 2)[-1]  # archive-<stamp>-<label>.db
-
-
-def _prune(folder: str) -> None:
-    """Keep the newest few of each label (pre-migration copies never push out manual ones) and
-    drop temp files that a killed backup left behind."""
-    names = sorted(os.listdir(folder))
-    by_label: dict[str, list[str]] = {}
-    for name in names:
-        if name.startswith("archive-") and name.endswith(".db"):
-            by_label.setdefault(_label(name), []).append(name)
-    for backups in by_label.values():
-        for old in backups[:-KEEP_BACKUPS]:
-            _remove(os.path.join(folder, old))
-    now = time.time()
-    for name in names:
-        if name.startswith("archive-") and ".tmp" in name:
-            path = os.path.join(folder, name)
-            try:
-                if now - os.stat(path).st_mtime > STALE_TEMP_SECONDS:
-                    os.unlink(path)
-            except OSError:
-                pass
-
-
-def _remove(path: str) -> None:
-    try:  # noqa: SIM105 - contextlib is kept off the hook path
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 class BackupInfo:
@@ -96,7 +113,7 @@ class BackupInfo:
     def __init__(self, path: str) -> None:
         self.path = path
         name = os.path.basename(path)
-        self.stamp = name[len("archive-"):].split("-", 1)[0]
+        self.stamp = _stamp(name)
         self.label = _label(name)
         self.size = os.path.getsize(path)
         self.sessions, self.problem = check_backup(path)
@@ -125,10 +142,23 @@ def check_backup(path: str) -> tuple[int, str | None]:
         conn.close()
 
 
-def list_backups(archive_path: str) -> list[BackupInfo]:
-    """Every backup of the archive, newest first (names sort by time)."""
-    folder = backups_folder(archive_path)
+def _sessions_in(path: str) -> set[str] | None:
+    """The sessions with files in a backup; None if it cannot be read (it is then kept)."""
     try:
+        conn = open_read_only(path, immutable=True)
+        try:
+            return {uuid for (uuid,) in conn.execute(
+                "SELECT DISTINCT s.uuid FROM files f JOIN sessions s ON s.id = f.session_id")}
+        finally:
+            conn.close()
+    except READ_ERRORS:
+        return None
+
+
+def list_backups(archive_path: str, settings: Settings | None = None) -> list[BackupInfo]:
+    """Every backup of the archive, newest first (names sort by time)."""
+    try:
+        folder = _folder_for(archive_path, settings)
         names = os.listdir(folder)
     except FileNotFoundError:
         return []
@@ -152,3 +182,81 @@ def restore_backup(backup: str, archive_path: str) -> None:
             os.unlink(temp)
         raise DatabaseError(f"cannot restore {backup} to {archive_path}: {exc}",
                             "free disk space, then run 'session-core recover' again") from exc
+
+
+def prune(folder: str, settings: Settings | None = None) -> list[str]:
+    """Apply retention to ``folder``; returns the names removed. Also drops temp files a
+    killed backup left behind."""
+    names = sorted((name for name in os.listdir(folder)
+                    if name.startswith("archive-") and name.endswith(".db")),
+                   key=_stamp, reverse=True)
+    keep = _kept_by_policy(names, settings)
+    held: set[str] = set()
+    removed = []
+    for name in names:  # newest first: what newer kept backups hold is known by then
+        sessions = _sessions_in(os.path.join(folder, name))
+        if name in keep or sessions is None or not sessions <= held:
+            held |= sessions or set()
+            continue
+        _remove(os.path.join(folder, name))
+        removed.append(name)
+    _drop_stale_temps(folder)
+    return removed
+
+
+def _kept_by_policy(names: list[str], settings: Settings | None) -> set[str]:
+    """``names`` newest first: the newest ``keep_last`` of each label (pre-migration copies
+    never push out manual ones), and the newest of each of the last ``keep_daily`` days and
+    ``keep_weekly`` ISO weeks."""
+    per_label = settings.keep_last if settings else KEEP_BACKUPS
+    daily = settings.keep_daily if settings else 0
+    weekly = settings.keep_weekly if settings else 0
+    keep: set[str] = set()
+    labels: dict[str, int] = {}
+    for name in names:
+        labels[_label(name)] = labels.get(_label(name), 0) + 1
+        if labels[_label(name)] <= per_label:
+            keep.add(name)
+    for period, count in ((_day, daily), (_week, weekly)):
+        seen: list[str] = []
+        for name in names:
+            when = period(_stamp(name))
+            if when not in seen:
+                seen.append(when)
+                if len(seen) <= count:
+                    keep.add(name)
+    return keep
+
+
+def _day(stamp: str) -> str:
+    return stamp[:8]
+
+
+def _week(stamp: str) -> str:
+    import datetime  # sqlite3 has loaded it already
+
+    try:
+        parsed = time.strptime(stamp[:8], "%Y%m%d")
+    except ValueError:
+        return stamp
+    iso = datetime.date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday).isocalendar()
+    return f"{iso[0]}-{iso[1]:02d}"
+
+
+def _drop_stale_temps(folder: str) -> None:
+    now = time.time()
+    for name in os.listdir(folder):
+        if name.startswith("archive-") and ".tmp" in name:
+            path = os.path.join(folder, name)
+            try:
+                if now - os.stat(path).st_mtime > STALE_TEMP_SECONDS:
+                    os.unlink(path)
+            except OSError:
+                pass
+
+
+def _remove(path: str) -> None:
+    try:  # noqa: SIM105 - contextlib is kept off the hook path
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -12,6 +12,10 @@ from ..base.errors import DatabaseError, NewerSchemaError
 from .archive import LATEST_VERSION as _OPENED_AT
 from .connection import APPLICATION_ID, Database
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..base.settings import Settings
+
 
 class Migration:
     __slots__ = ("name", "statements", "version")
@@ -183,7 +187,8 @@ def _row_counts(db: Database) -> dict[str, int]:
     return {t: db.conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
 
 
-def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS,
+            settings: Settings | None = None) -> int:
     """Bring the archive to the latest schema; returns the version it ends at."""
     latest = migrations[-1].version
     current = db.user_version()
@@ -199,7 +204,7 @@ def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int
     if current > 0:
         from .backup import backup_database  # only for an upgrade: hooks never migrate
 
-        backup_database(db, label=f"pre-migrate-v{current}")
+        backup_database(db, label=f"pre-migrate-v{current}", settings=settings)
     before = _row_counts(db) if current > 0 else {}
     for migration in migrations:
         with db.write() as conn:
