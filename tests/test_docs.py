@@ -32,7 +32,9 @@ def test_the_settings_table_is_the_settings() -> None:
     documented = {row[0].strip("`"): row[1] for row in table_after("## Settings")}
     assert set(documented) == set(SPEC)
     for name, (_, default, _) in SPEC.items():
-        assert documented[name] == ("unset" if default is None else str(default)), name
+        shown = "unset" if default is None else ("true" if default else "false") \
+            if isinstance(default, bool) else str(default)  # as the JSON file spells it
+        assert documented[name] == shown, name
 
 
 def test_the_exit_code_table_is_the_exit_codes() -> None:

@@ -154,8 +154,13 @@ def test_malformed_input(world: World, name: str, target: Target) -> None:
         case.setup(world)
     run = run_target(target, case.stdin(world), world, keep_open=case.keep_open)
     check_contract(run, _cause(case, target))
-    if name == "garbage-archive":
-        assert world.archive_db.read_bytes() == GARBAGE, "a damaged archive must be left alone"
+    if name == "garbage-archive" and target.status_line:
+        assert world.archive_db.read_bytes() == GARBAGE, "the status line never touches it"
+    elif name == "garbage-archive":  # auto_recover: moved aside intact, and saving goes on
+        kept = list((world.archive_db.parent / "quarantine").glob("*/archive.db"))
+        assert [path.read_bytes() for path in kept] == [GARBAGE], "never changed or deleted"
+        assert world.archive_db.read_bytes().startswith(b"SQLite format 3\x00")
+        assert "session-core recover" in status_line(world)
     if name == "broken-transcript-line" and not target.status_line \
             and target.event != "PostCompact":
         assert export(world) == world.transcript.read_bytes(), "every byte kept, bad line too"
@@ -234,8 +239,16 @@ def test_stop_archives_the_transcript_byte_for_byte(world: World) -> None:
     assert "msgs saved" in status_line(world)
 
 
+def _no_auto_recover(world: World) -> None:
+    """Damage left in place (``auto_recover`` off): hook runs fail, and say so."""
+    config = world.project / ".claude" / "session-core.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('{"auto_recover": false}')
+
+
 def test_status_line_warns_after_a_failed_run_and_clears_after_a_good_one(world: World) -> None:
     stop = HOOK_TARGETS_BY_EVENT["Stop"]
+    _no_auto_recover(world)
     _garbage_archive(world)
     check_contract(run_target(stop, encode(payload(world)), world), r"not a SQLite database")
     line = status_line(world)
@@ -263,6 +276,7 @@ def test_a_prompt_catches_up_what_stop_missed(world: World) -> None:
 def test_a_run_that_never_opens_the_archive_keeps_the_warning(world: World) -> None:
     """PostCompact without a summary touches nothing: it must not clear a damaged archive's
     warning, or the status line would go green over a broken archive."""
+    _no_auto_recover(world)
     _garbage_archive(world)
     stop = next(t for t in ALL_TARGETS if t.event == "Stop")
     run_target(stop, encode(payload(world)), world)

@@ -99,5 +99,13 @@ class BusyError(DatabaseError):
     exit_code = ExitCode.BUSY
 
 
-class CorruptBlobError(DatabaseError):
+class DamagedError(DatabaseError):
+    """The archive's contents are damaged (not merely locked, full or foreign): the hooks set
+    it aside and keep saving (``auto_recover``), commands say ``session-core recover``."""
+
+    def __init__(self, message: str, hint: str | None = RECOVER_HINT) -> None:
+        super().__init__(message, hint)
+
+
+class CorruptBlobError(DamagedError):
     """A stored zstd frame failed its checksum or length check."""

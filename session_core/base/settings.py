@@ -39,6 +39,8 @@ SPEC: dict[str, tuple[object, object, dict[str, int]]] = {
     "keep_daily": (int, 7, {"ge": 0, "le": 1000}),
     "keep_weekly": (int, 4, {"ge": 0, "le": 1000}),
     "backup_dir": (str | None, None, {}),
+    "check_interval_hours": (int, 24, {"ge": 0, "le": 24 * 365}),
+    "auto_recover": (bool, True, {}),
 }
 SETTING_NAMES = tuple(SPEC)
 
@@ -91,6 +93,12 @@ class Settings:
     backup_dir: str | None
     """Where backups go (default: ``backups/`` in the archive's folder); ``~`` expanded, relative
     to the project. Each project gets a folder of its own inside it."""
+    check_interval_hours: int
+    """A Stop runs ``quick_check`` and the full-text index's check when the last ran this long
+    ago (0: never), if it fits the budget."""
+    auto_recover: bool
+    """A hook that finds the archive damaged moves it aside, starts again from the newest
+    backup and keeps saving; ``session-core recover`` then merges what the old file held."""
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in SETTING_NAMES}

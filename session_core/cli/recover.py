@@ -22,6 +22,7 @@ from ..base import locations
 from ..base.errors import DatabaseError, NotFoundError
 from ..base.fs import fsync_dir
 from ..base.settings import Settings, load_settings
+from ..hook.log import clear_recover_pending
 from ..store import files, sessions
 from ..store.archive import open_archive
 from ..store.backup import BackupInfo, backup_database, list_backups, restore_backup
@@ -149,6 +150,8 @@ def _run(plan: Plan, settings: Settings, outcome: Outcome, work: str) -> None:
             mark_merged(item)
     final = check_file(plan.archive)
     outcome.verified = [finding.render() for finding in final.findings]
+    if not outcome.verified:
+        clear_recover_pending(plan.project)
 
 
 def _account(conn: sqlite3.Connection, outcome: Outcome) -> None:

@@ -32,6 +32,10 @@ def live_file(archive_dir: str, session_id: str) -> str:
     return os.path.join(archive_dir, LIVE_DIR, f"{name}.json")
 
 
+RECOVER_PENDING = "recover_pending"
+"""Key of ``health.json`` set when a hook set a damaged archive aside; ``recover`` clears it."""
+
+
 def health_file(archive_dir: str) -> str:
     return os.path.join(archive_dir, HEALTH_NAME)
 

@@ -16,7 +16,7 @@ from ..base.clock import utc_stamp
 from ..base.fs import ensure_private_dir, read_json_object, write_atomic
 from ..base.jsonlite import dumps
 from ..base.text import clip
-from .live import health_file
+from .live import RECOVER_PENDING, health_file
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
@@ -51,6 +51,27 @@ def log(level: str, event: str, message: str) -> None:
 
 def read_health(project: StrPath) -> dict[str, object]:
     return read_json_object(health_file(locations.archive_dir(project)))
+
+
+def mark_recover_pending(project: StrPath, folder: str, reason: str,
+                         restored: str | None) -> None:
+    """Say, until ``session-core recover`` ran, that an archive was set aside."""
+    try:
+        where = locations.archive_dir(project)
+        health = read_json_object(health_file(where))
+        health[RECOVER_PENDING] = {"at": time.time(), "quarantine": folder,
+                                   "reason": clip(reason, _ERROR_CHARS), "restored": restored}
+        ensure_private_dir(where)
+        write_atomic(health_file(where), dumps(health).encode())
+    except OSError:
+        pass
+
+
+def clear_recover_pending(project: StrPath) -> None:
+    where = locations.archive_dir(project)
+    health = read_json_object(health_file(where))
+    if health.pop(RECOVER_PENDING, None) is not None:
+        write_atomic(health_file(where), dumps(health).encode())
 
 
 def record_health(project: StrPath, event: str, failure: str | None, proven: bool = True) -> None:

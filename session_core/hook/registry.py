@@ -18,7 +18,7 @@ class Handler:
         """``module:function`` under ``session_core.hook.handlers``."""
 
 
-GIT, LOADER, CONTEXT, SAVER, CHAT, BACKUP, LIVE = 1, 2, 2, 3, 3, 8, 9
+CHECK, GIT, LOADER, CONTEXT, SAVER, CHAT, BACKUP, LIVE = 0, 1, 2, 2, 3, 3, 8, 9
 
 HANDLERS: tuple[Handler, ...] = (
     # First: the handoff's one ``git status`` runs while the archive is brought up to date.
@@ -28,6 +28,8 @@ HANDLERS: tuple[Handler, ...] = (
     Handler("chat_manager", "UserPromptSubmit", CHAT, "chat:save_prompt"),
     Handler("session_saver", "PreCompact", SAVER, "saver:save"),
     Handler("context_manager", "PostCompact", CONTEXT, "context:after_compact"),
+    # First at a Stop, when due: damage it finds is set aside before the save (auto_recover).
+    Handler("check", "Stop", CHECK, "check:check_if_due"),
     Handler("session_saver", "Stop", SAVER, "saver:save"),
     Handler("chat_manager", "Stop", CHAT, "chat:save_reply"),
     Handler("session_saver", "SubagentStop", SAVER, "saver:save"),

@@ -14,7 +14,7 @@ import time
 from _thread import start_new_thread
 
 from ..base import locations
-from ..base.errors import SessionCoreError
+from ..base.errors import DamagedError, SessionCoreError
 from ..base.fs import PRIVATE, restrict_umask
 from ..base.settings import Settings, load_settings
 from . import log
@@ -46,6 +46,8 @@ class HookContext:
         self.dirty_check: DirtyCheck | None = None
         """SessionStart's ``git status``, started first so it runs while the others work."""
         self._archive: Archive | None = None
+        self._opened: tuple[int, int] | None = None
+        """The file the archive was opened from (device, inode): only that one is set aside."""
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -58,8 +60,10 @@ class HookContext:
         """Open once per process; a lock wait never outlasts what is left of the budget."""
         if self._archive is None:
             from ..store.archive import open_archive
+            from .setaside import identity
 
             settings = self.settings.replace(busy_timeout_ms=self._lock_wait_ms())
+            self._opened = identity(locations.archive_path(self.project))
             self._archive = open_archive(self.project, settings, upgrade=False)
             self._archive.db.hold_commits()  # one commit for the event: see close()
             self.used_archive = True
@@ -96,6 +100,23 @@ class HookContext:
             self.warn(f"early commit failed, left for the end of the event: {exc.message}")
             return
         db.set_busy_timeout(self._lock_wait_ms())
+
+    def set_aside(self, damage: DamagedError) -> None:
+        """The archive is damaged: drop what this event wrote to it (uncommitted), move it
+        aside and let the next :meth:`archive` open its successor (``hook.setaside``)."""
+        from .setaside import set_aside
+
+        if self.dirty_check is not None:
+            self.dirty_check.cancel()
+            self.dirty_check = None
+        if self._archive is not None:
+            try:  # noqa: SIM105 - contextlib is kept off the hook path
+                self._archive.close()
+            except Exception:
+                pass
+            self._archive = None
+        set_aside(self.project, self.settings, damage, self._opened, self.remaining())
+        self.context.clear()  # the handlers run again and say it again
 
     def close(self) -> None:
         if self.dirty_check is not None:
@@ -160,7 +181,26 @@ class _Watchdog:
         os._exit(0)
 
 
-def _run_handler(ctx: HookContext, handler: Handler) -> str | None:
+def _run_handlers(ctx: HookContext) -> list[str]:
+    """The event's handlers in order; failures are returned. Damage met by any of them
+    (``auto_recover``): the archive is set aside and every handler runs again, once, against
+    its successor, so this event's save is not lost."""
+    failures: list[str] = []
+    for attempt in (1, 2):
+        failures = []
+        for handler in handlers_for(ctx.event):
+            failure, error = _run_handler(ctx, handler)
+            if isinstance(error, DamagedError) and attempt == 1 and ctx.settings.auto_recover:
+                ctx.set_aside(error)
+                break
+            if failure:
+                failures.append(failure)
+        else:
+            return failures
+    return failures
+
+
+def _run_handler(ctx: HookContext, handler: Handler) -> tuple[str | None, Exception | None]:
     """Run one handler; its failure is logged and returned, never raised."""
     module_name, function_name = handler.target.split(":")
     try:
@@ -172,8 +212,8 @@ def _run_handler(ctx: HookContext, handler: Handler) -> str | None:
     except Exception as exc:  # isolation: one handler's bug must not stop the next
         summary = f"{handler.name} failed: {type(exc).__name__}: {exc}"
         log.log("ERROR", ctx.event, summary + " | " + _where(exc))
-        return summary
-    return None
+        return summary, exc
+    return None, None
 
 
 def _where(exc: BaseException) -> str:
@@ -220,10 +260,7 @@ def run(argv: list[str], started: float) -> None:
         deadline = started + _budget_seconds(event, settings)
         watchdog.arm(deadline)
         ctx = HookContext(event, payload, project, settings, deadline)
-        for handler in handlers_for(event):
-            failure = _run_handler(ctx, handler)
-            if failure:
-                failures.append(failure)
+        failures += _run_handlers(ctx)
         if ctx.context and event == "SessionStart":
             emit_context(event, "\n\n".join(ctx.context))
     except Exception as exc:  # payload, settings: nothing ran, say why

@@ -16,10 +16,10 @@ import sqlite3
 import time
 
 from ..base.clock import file_stamp
-from ..base.errors import RECOVER_HINT, DatabaseError
+from ..base.errors import RECOVER_HINT, DamagedError, DatabaseError
 from ..base.fs import ensure_private_dir, publish, temp_path
 from ..base.locations import BACKUPS_DIR
-from .connection import APPLICATION_ID, READ_ERRORS, Database, open_read_only
+from .connection import APPLICATION_ID, READ_ERRORS, Database, open_read_only, translate
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -62,12 +62,16 @@ def backup_database(db: Database, label: str = "manual",
         finally:
             dest.close()
         if status != "ok":
-            raise DatabaseError(f"the archive {db.path} is damaged (a backup of it failed"
+            raise DamagedError(f"the archive {db.path} is damaged (a backup of it failed"
                                 f" integrity_check: {status}); no backup was kept",
                                 RECOVER_HINT)
         os.chmod(temp, 0o600)
         publish(temp, final, durable=True)
-    except (OSError, sqlite3.Error) as exc:
+    except sqlite3.Error as exc:
+        if "disk" in str(exc) or "full" in str(exc):
+            raise DatabaseError(f"cannot write backup {final}: {exc}", "free disk space") from exc
+        raise translate(exc, db.path) from exc
+    except OSError as exc:
         raise DatabaseError(f"cannot write backup {final}: {exc}", "free disk space") from exc
     finally:
         if os.path.exists(temp):
@@ -110,13 +114,13 @@ class BackupInfo:
 
     __slots__ = ("label", "path", "problem", "sessions", "size", "stamp")
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, checked: bool = True) -> None:
         self.path = path
         name = os.path.basename(path)
         self.stamp = _stamp(name)
         self.label = _label(name)
         self.size = os.path.getsize(path)
-        self.sessions, self.problem = check_backup(path)
+        self.sessions, self.problem = check_backup(path) if checked else (0, None)
 
     @property
     def usable(self) -> bool:
@@ -155,14 +159,16 @@ def _sessions_in(path: str) -> set[str] | None:
         return None
 
 
-def list_backups(archive_path: str, settings: Settings | None = None) -> list[BackupInfo]:
-    """Every backup of the archive, newest first (names sort by time)."""
+def list_backups(archive_path: str, settings: Settings | None = None,
+                 checked: bool = True) -> list[BackupInfo]:
+    """Every backup of the archive, newest first (names sort by time). ``checked=False``: not
+    opened (a hook checks only the one it would use)."""
     try:
         folder = _folder_for(archive_path, settings)
         names = os.listdir(folder)
     except FileNotFoundError:
         return []
-    found = [BackupInfo(os.path.join(folder, name)) for name in names
+    found = [BackupInfo(os.path.join(folder, name), checked) for name in names
              if name.startswith("archive-") and name.endswith(".db")]
     return sorted(found, key=lambda info: info.stamp, reverse=True)
 

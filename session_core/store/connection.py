@@ -16,7 +16,7 @@ import sqlite3
 import time
 
 from ..base import locations
-from ..base.errors import RECOVER_HINT, BusyError, DatabaseError
+from ..base.errors import RECOVER_HINT, BusyError, DamagedError, DatabaseError
 from ..base.fs import ensure_private_dir, make_private_file
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
@@ -41,10 +41,10 @@ def _check_file_is_sqlite(path: str) -> None:
     except OSError as exc:
         raise DatabaseError(f"cannot read archive {path}: {exc}", "check its permissions") from exc
     if not header and locations.earlier_copies(path):
-        raise DatabaseError(f"the archive {path} is damaged: it is empty (0 bytes), and backups"
+        raise DamagedError(f"the archive {path} is damaged: it is empty (0 bytes), and backups"
                             " of it exist", RECOVER_HINT)
     if header and header != SQLITE_HEADER:
-        raise DatabaseError(
+        raise DamagedError(
             f"the archive {path} is damaged: it is not a SQLite database (overwritten?)",
             RECOVER_HINT)
 
@@ -80,7 +80,7 @@ def translate(exc: sqlite3.Error, path: str) -> DatabaseError:
             "retry in a moment; raise 'busy_timeout_ms' in .claude/session-core.json if it recurs",
         )
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return DatabaseError(f"the archive {path} is damaged ({text})", RECOVER_HINT)
+        return DamagedError(f"the archive {path} is damaged ({text})", RECOVER_HINT)
     if "disk" in text or "full" in text:
         return DatabaseError(f"cannot write the archive {path} ({text})", "free disk space")
     return DatabaseError(f"archive {path}: {text}", "run 'session-core status' for details")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ..base.errors import RECOVER_HINT, DatabaseError
+from ..base.errors import RECOVER_HINT, DamagedError
 from . import codec
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
@@ -50,22 +50,22 @@ def read(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
     ):
         if offset >= stop:
             if end is None:
-                raise DatabaseError(f"the archive is damaged: its copy of {record.path} holds"
+                raise DamagedError(f"the archive is damaged: its copy of {record.path} holds"
                                     f" bytes past its recorded size {record.size}", RECOVER_HINT)
             break
         if offset != (start if expected is None else expected) and not (
                 expected is None and offset < start):
             at = start if expected is None else expected
-            raise DatabaseError(f"the archive is damaged: its copy of {record.path} has a gap"
+            raise DamagedError(f"the archive is damaged: its copy of {record.path} has a gap"
                                 f" at byte {at}", RECOVER_HINT)
         data = codec.decompress(frame, raw_len)
         yield data[max(0, start - offset):stop - offset]
         expected = offset + raw_len
     if start < stop and (expected is None or expected < stop):
-        raise DatabaseError(f"the archive is damaged: its copy of {record.path} ends before"
+        raise DamagedError(f"the archive is damaged: its copy of {record.path} ends before"
                             f" byte {stop}", RECOVER_HINT)
     if end is None and expected is not None and expected != record.size:
-        raise DatabaseError(f"the archive is damaged: its copy of {record.path} ends at"
+        raise DamagedError(f"the archive is damaged: its copy of {record.path} ends at"
                             f" {expected}, expected {record.size}", RECOVER_HINT)
 
 
