@@ -212,7 +212,7 @@ def half_open_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
 
 @pytest.mark.parametrize("target", ALL_TARGETS, ids=lambda t: t.id)
 def test_archive_locked_by_another_writer(locked_runs: dict[str, Run], target: Target) -> None:
-    check_contract(locked_runs[target.id], None if target.status_line else r"locked|budget")
+    check_contract(locked_runs[target.id], None if target.status_line else r"locked|budget|busy")
 
 
 @pytest.mark.parametrize("target", ALL_TARGETS, ids=lambda t: t.id)
@@ -333,3 +333,20 @@ def test_at_umask_000_everything_a_hook_creates_is_private(world: World) -> None
     loose = [f"{path} {path.stat().st_mode & 0o777:o}" for path in created
              if path.exists() and path.stat().st_mode & 0o077]
     assert not loose, loose
+
+
+def test_subagent_stop_archives_the_agents_meta_json_too(world: World) -> None:
+    """Claude Code keeps an agent's type and description beside its transcript; once the
+    session's transcripts are deleted, only the archive has them."""
+    agents = world.transcript.with_suffix("") / "subagents"
+    agents.mkdir(parents=True)
+    agent = agents / "agent-a1b2c3.jsonl"
+    agent.write_bytes(FIXTURE.read_bytes().splitlines(keepends=True)[0])
+    meta = agents / "agent-a1b2c3.meta.json"
+    meta.write_text('{"agentType": "Explore", "description": "look around"}')
+    run = run_target(HOOK_TARGETS_BY_EVENT["SubagentStop"],
+                     encode(payload(world, agent_transcript_path=str(agent))), world)
+    check_contract(run, None)
+    with isolated(world.env), open_archive(world.project) as archive:
+        kinds = dict(archive.db.conn.execute("SELECT path, kind FROM files").fetchall())
+    assert kinds.get(str(meta)) == "sidecar" and kinds.get(str(agent)) == "subagent", kinds

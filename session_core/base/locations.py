@@ -27,10 +27,12 @@ LIVE_DIR = "live"
 QUARANTINE_DIR = "quarantine"
 """Damaged archives moved aside (never deleted), one folder per move: ``<time>/archive.db``."""
 HEALTH_NAME = "health.json"
+SPOOL_NAME = "spool.jsonl"
 LEGACY_DIGESTS_DIR = "digests"
 """Where versions before schema v3 kept handoff digests (now rows of the archive)."""
 ARCHIVE_FOLDER_FILES = {
-    "": r"archive\.db(-wal|-shm|-journal)?|health\.json|\.health\.json\.\d+\.tmp",
+    "": r"archive\.db(-wal|-shm|-journal|\.set-aside\.lock)?|health\.json|\.health\.json\.\d+\.tmp"
+        r"|spool\.jsonl",
     BACKUPS_DIR: r"archive-.+\.(db|tmp)",
     LIVE_DIR: r"[0-9A-Za-z_-]+\.json|\..+\.json\.\d+\.tmp",
     LEGACY_DIGESTS_DIR: r"[0-9A-Za-z_-]+\.json|\..+\.tmp",

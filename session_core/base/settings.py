@@ -33,6 +33,7 @@ SPEC: dict[str, tuple[object, object, dict[str, int]]] = {
     "handoff_chars": (int, 4000, {"ge": 200, "le": 9000}),
     # Below the template's shortest timeout (10 s): past it Claude Code kills the hook unlogged.
     "hook_budget_ms": (int, 8000, {"ge": 200, "le": 9000}),
+    "hook_lock_wait_ms": (int, 200, {"ge": 0, "le": 9000}),
     "session_end_budget_ms": (int, 1200, {"ge": 100, "le": 1400}),
     "backup_interval_hours": (int, 24, {"ge": 0, "le": 24 * 365}),
     "keep_last": (int, 5, {"ge": 1, "le": 1000}),
@@ -80,6 +81,10 @@ class Settings:
     """Most characters the SessionStart handoff may inject (Claude Code files away >10,000)."""
     hook_budget_ms: int
     """Wall time one hook process may take, below the template's per-hook timeouts."""
+    hook_lock_wait_ms: int
+    """How long a hook waits for another writer's lock before it spools what only its payload
+    carries and leaves the transcript to the next save: a busy archive never makes the user
+    wait."""
     session_end_budget_ms: int
     """SessionEnd shares a 1.5 s budget in Claude Code; finish well inside it."""
     backup_interval_hours: int

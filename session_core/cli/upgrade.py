@@ -28,10 +28,24 @@ def open_for_command(project: StrPath | None) -> Archive:
     archive = open_archive(project)
     try:
         finish_upgrade(archive)
+        _drain_spool(archive)
     except BaseException:
         archive.close()
         raise
     return archive
+
+
+def _drain_spool(archive: Archive) -> None:
+    """What hooks spooled while the archive was busy goes in before the command reads it."""
+    from ..store import spool
+
+    if not spool.pending(archive.db.path):
+        return
+    try:
+        spool.drain(archive.db, archive.settings.compression_level)
+    except BusyError:
+        print(f"warning: {archive.db.path} is busy; spooled turns are written by the next"
+              " command or hook", file=sys.stderr)
 
 
 def finish_upgrade(archive: Archive) -> None:

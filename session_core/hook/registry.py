@@ -18,7 +18,7 @@ class Handler:
         """``module:function`` under ``session_core.hook.handlers``."""
 
 
-CHECK, GIT, LOADER, CONTEXT, SAVER, CHAT, BACKUP, LIVE = 0, 1, 2, 2, 3, 3, 8, 9
+CHECK, GIT, LOADER, CONTEXT, SAVER, CHAT, DRAIN, BACKUP, LIVE = 0, 1, 2, 2, 3, 3, 7, 8, 9
 
 HANDLERS: tuple[Handler, ...] = (
     # First: the handoff's one ``git status`` runs while the archive is brought up to date.
@@ -34,6 +34,10 @@ HANDLERS: tuple[Handler, ...] = (
     Handler("chat_manager", "Stop", CHAT, "chat:save_reply"),
     Handler("session_saver", "SubagentStop", SAVER, "saver:save"),
     Handler("session_saver", "SessionEnd", SAVER, "saver:end"),
+    # After the saves: what hooks spooled while another writer held the archive.
+    *(Handler("drain", event, DRAIN, "drain:drain_spool") for event in (
+        "SessionStart", "UserPromptSubmit", "Stop", "SubagentStop", "PreCompact", "PostCompact",
+        "SessionEnd")),
     # After the saves (committed first), when one is due and fits the budget.
     *(Handler("backup", event, BACKUP, "backup:take_if_due") for event in ("Stop", "SessionEnd")),
     # Last, once per run: what the status line shows, after every save of the event.

@@ -14,7 +14,7 @@ import time
 from _thread import start_new_thread
 
 from ..base import locations
-from ..base.errors import DamagedError, SessionCoreError
+from ..base.errors import BusyError, DamagedError, SessionCoreError
 from ..base.fs import PRIVATE, restrict_umask
 from ..base.settings import Settings, load_settings
 from . import log
@@ -46,6 +46,9 @@ class HookContext:
         self.dirty_check: DirtyCheck | None = None
         """SessionStart's ``git status``, started first so it runs while the others work."""
         self._archive: Archive | None = None
+        self.busy = False
+        """Another writer held the lock past ``hook_lock_wait_ms``: the rest of the event
+        spools instead of waiting again."""
         self._opened: tuple[int, int] | None = None
         """The file the archive was opened from (device, inode): only that one is set aside."""
 
@@ -79,9 +82,30 @@ class HookContext:
         log.log("WARN", self.event, message)
 
     def _lock_wait_ms(self) -> int:
-        """The busy timeout: the setting, or less when less of the budget is left."""
+        """The busy timeout: ``hook_lock_wait_ms``, or less when less of the budget is left;
+        none at all once the event met a busy archive."""
+        if self.busy:
+            return 0
         wait_ms = int(max(0.05, self.remaining() - _SQLITE_MARGIN_S) * 1000)
-        return max(50, min(wait_ms, self.settings.busy_timeout_ms))
+        return max(0, min(wait_ms, self.settings.hook_lock_wait_ms,
+                          self.settings.busy_timeout_ms))
+
+    def note_busy(self, what: str) -> None:
+        """The archive is busy: say so once (a warning, not a failure) and stop waiting."""
+        if not self.busy:
+            self.warn(f"archive busy (another writer holds it): {what}; caught up later")
+        self.busy = True
+        if self._archive is not None:
+            try:  # noqa: SIM105 - contextlib is kept off the hook path
+                self._archive.db.set_busy_timeout(0)
+            except SessionCoreError:
+                pass
+
+    def spool(self, item: dict[str, Any]) -> None:
+        """Keep what only the payload carries for the next run that gets the lock."""
+        from ..store.spool import append
+
+        append(locations.archive_path(self.project), item)
 
     def commit(self, tolerate_failure: bool = False) -> None:
         """Commit what the event's handlers wrote so far (one transaction, one sync for the
@@ -190,6 +214,9 @@ def _run_handlers(ctx: HookContext) -> list[str]:
         failures = []
         for handler in handlers_for(ctx.event):
             failure, error = _run_handler(ctx, handler)
+            if isinstance(error, BusyError):
+                ctx.note_busy(f"{handler.name} skipped")
+                continue
             if isinstance(error, DamagedError) and attempt == 1 and ctx.settings.auto_recover:
                 ctx.set_aside(error)
                 break
@@ -211,7 +238,8 @@ def _run_handler(ctx: HookContext, handler: Handler) -> tuple[str | None, Except
         function(ctx)
     except Exception as exc:  # isolation: one handler's bug must not stop the next
         summary = f"{handler.name} failed: {type(exc).__name__}: {exc}"
-        log.log("ERROR", ctx.event, summary + " | " + _where(exc))
+        if not isinstance(exc, BusyError):  # busy: a warning (HookContext.note_busy)
+            log.log("ERROR", ctx.event, summary + " | " + _where(exc))
         return summary, exc
     return None, None
 

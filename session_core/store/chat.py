@@ -17,6 +17,18 @@ def add(conn: sqlite3.Connection, session_uuid: str, prompt_id: str | None, role
         (session_uuid, prompt_id, role, when, codec.compress(raw, level), len(raw)))
 
 
+def add_unless_present(conn: sqlite3.Connection, session_uuid: str, prompt_id: str | None,
+                       role: str, when: str, text: str, level: int) -> int:
+    """A spooled turn, unless a drain that died before emptying the spool added it already;
+    returns 1 if it was added."""
+    raw = text.encode("utf-8", "replace")
+    if conn.execute("SELECT 1 FROM chat_turns WHERE session_uuid = ? AND role = ? AND at = ?"
+                    " AND text_len = ?", (session_uuid, role, when, len(raw))).fetchone():
+        return 0
+    add(conn, session_uuid, prompt_id, role, when, text, level)
+    return 1
+
+
 def count(conn: sqlite3.Connection, session_uuid: str) -> int:
     return int(conn.execute("SELECT count(*) FROM chat_turns WHERE session_uuid = ?",
                             (session_uuid,)).fetchone()[0])

@@ -55,13 +55,16 @@ def record_event(conn: sqlite3.Connection, session_uuid: str, event: str, when: 
          head_read, head_read))
 
 
-def mark_open(conn: sqlite3.Connection, session_uuid: str, event: str, when: str) -> None:
-    """The session is active and has not ended (again, if it was resumed)."""
+def mark_open(conn: sqlite3.Connection, session_uuid: str, event: str, when: str,
+              only_if_newer: bool = False) -> None:
+    """The session is active and has not ended (again, if it was resumed). ``only_if_newer``:
+    a mark spooled while the archive was busy never undoes a later event (its end)."""
     conn.execute(
         "INSERT INTO session_state(session_uuid, last_event, last_event_at) VALUES (?, ?, ?)"
         " ON CONFLICT(session_uuid) DO UPDATE SET last_event = excluded.last_event,"
-        " last_event_at = excluded.last_event_at, end_reason = NULL, ended_at = NULL",
-        (session_uuid, event, when))
+        " last_event_at = excluded.last_event_at, end_reason = NULL, ended_at = NULL"
+        + (" WHERE coalesce(last_event_at, '') < excluded.last_event_at" if only_if_newer
+           else ""), (session_uuid, event, when))
 
 
 def maybe_unfinished(conn: sqlite3.Connection, since: str) -> list[str]:

@@ -7,6 +7,8 @@ conversation itself). PostCompact keeps the compaction summary. No history, no o
 
 from __future__ import annotations
 
+from ...base.clock import utc_stamp
+from ...base.errors import BusyError
 from ...handoff import notes
 from ...handoff.git import DirtyCheck, read_head
 from ...store import state
@@ -59,5 +61,10 @@ def after_compact(ctx: HookContext) -> None:
     summary, session = text_field(ctx.payload, "compact_summary"), ctx.session_id
     if summary is None or session is None:
         return
-    with ctx.archive().db.write() as conn:
-        state.save_compact_summary(conn, session, summary, ctx.settings.compression_level)
+    try:
+        with ctx.archive().db.write() as conn:
+            state.save_compact_summary(conn, session, summary, ctx.settings.compression_level)
+    except BusyError:
+        ctx.note_busy("the compaction summary was spooled")
+        ctx.spool({"kind": "compact_summary", "session": session, "at": utc_stamp(),
+                   "text": summary})

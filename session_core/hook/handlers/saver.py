@@ -8,13 +8,15 @@ is folded by the same ingest, from the records it parsed (``transcript.ingest``)
 
 from __future__ import annotations
 
+import os
+
 from ...base.clock import utc_stamp
 from ...handoff.git import read_head
 from ...store import state
 from ...transcript.ingest import compact_file
 from ..run import HookContext
 from ..stdio import text_field
-from .common import save_transcript
+from .common import save_file, save_transcript
 
 _COMPACT_NEEDS_S = 0.3
 """Merging a session's small frames at SessionEnd is skipped when less than this is left."""
@@ -23,7 +25,11 @@ _COMPACT_NEEDS_S = 0.3
 def save(ctx: HookContext) -> None:
     save_transcript(ctx)
     if ctx.event == "SubagentStop":
-        save_transcript(ctx, "agent_transcript_path")
+        report = save_transcript(ctx, "agent_transcript_path")
+        if report is not None:  # its .meta.json (agent type, description) beside it
+            meta_file = report.path.removesuffix(".jsonl") + ".meta.json"
+            if meta_file != report.path and os.path.isfile(meta_file):
+                save_file(ctx, meta_file)
     _remember_git(ctx)
 
 
