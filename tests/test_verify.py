@@ -169,3 +169,29 @@ def test_no_single_bit_flip_gives_silently_wrong_output(project: Path, tmp_path:
             leftover.unlink()
     assert not silent, f"flips at bytes {silent} gave wrong output while verify said healthy"
     assert 0 < caught < 200, caught  # damage was met, and so were harmless flips (free space)
+
+
+def test_frames_in_the_wrong_order_are_never_exported(project: Path, tmp_path: Path) -> None:
+    """Two frames of equal length swapped: each decompresses with its checksum and the file
+    still runs from byte 0 to its size; only the content hash tells, and export refuses."""
+    config = project / ".claude" / "session-core.json"
+    config.parent.mkdir(parents=True)
+    config.write_text('{"frame_bytes": 65536}')
+    line = b'{"type":"user","sessionId":"11111111-2222-4333-8444-555555555555","n":"%s"}\n'
+    transcript = tmp_path / "even.jsonl"
+    transcript.write_bytes(b"".join(line % str(n).zfill(920 - len(line)).encode()
+                                    for n in range(300)))
+    assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
+    archive = Path(locations.archive_path(project))
+    with sqlite3.connect(archive) as conn:
+        rows = conn.execute("SELECT id, raw_len, data, raw_hash FROM chunks ORDER BY offset"
+                            ).fetchall()
+        assert len(rows) >= 3 and rows[0][1] == rows[1][1], [r[1] for r in rows]
+        (a, _, data_a, hash_a), (b, _, data_b, hash_b) = rows[0], rows[1]
+        conn.execute("UPDATE chunks SET data = ?, raw_hash = ? WHERE id = ?", (data_b, hash_b, a))
+        conn.execute("UPDATE chunks SET data = ?, raw_hash = ? WHERE id = ?", (data_a, hash_a, b))
+    exported = run_cli("export", "11111111", "--project", str(project))
+    assert exported.returncode == 6 and b"damaged" in exported.stderr, exported.stderr
+    assert b"session-core recover" in exported.stderr
+    code, text = _verify(project)
+    assert code == 6 and "content hash" in text, text

@@ -48,9 +48,29 @@ def _drain_spool(archive: Archive) -> None:
               " command or hook", file=sys.stderr)
 
 
+def _finish_hashes(archive: Archive) -> None:
+    """Schema v4: hash the frames archived before it (one transaction per file)."""
+    if meta.get(archive.db.conn, meta.HASHES_PENDING) is None:
+        return
+    from ..store.frames import fill_hashes
+
+    try:
+        done, problems = fill_hashes(archive.db)
+    except BusyError:
+        print(f"warning: {archive.db.path} is busy; the next command finishes its upgrade"
+              " (hashing archived frames)", file=sys.stderr)
+        return
+    with archive.db.write() as conn:
+        meta.delete(conn, meta.HASHES_PENDING)
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    print(f"Hashed the archived frames of {done} file(s) in {archive.db.path}.", file=sys.stderr)
+
+
 def finish_upgrade(archive: Archive) -> None:
-    """Fold every digest the archive lacks, then drop the digest files the old code kept
-    beside it; says so on stderr (stdout stays the command's own)."""
+    """Hash the frames and fold every digest the archive lacks, then drop the digest files
+    the old code kept beside it; says so on stderr (stdout stays the command's own)."""
+    _finish_hashes(archive)
     if meta.get(archive.db.conn, meta.DIGESTS_PENDING) is None:
         return
     from ..transcript.digest import refresh_digests

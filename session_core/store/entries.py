@@ -121,13 +121,10 @@ def fingerprints(conn: sqlite3.Connection) -> tuple[dict[bytes, int], dict[bytes
     word position of its text), and the session it is filed under. Keys, not row ids: two
     archives built from the same bytes in another order agree on these, so ``verify`` can
     compare an archive's index with one derived again from its frames."""
-    try:
-        from _blake2 import blake2b
-    except ImportError:  # pragma: no cover - CPython always has it
-        from hashlib import blake2b
+    from ..base.hashing import hash16
 
     def number(*parts: object) -> int:
-        return int.from_bytes(blake2b(repr(parts).encode(), digest_size=16).digest(), "big")
+        return int.from_bytes(hash16(repr(parts).encode()), "big")
 
     keys: dict[int, bytes] = {}
     found: dict[bytes, int] = {}

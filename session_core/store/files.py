@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 _SELECT = (
     "SELECT f.id, f.path, f.session_id, s.uuid, f.kind, f.project_folder, f.rel_path,"
-    " f.generation, f.committed, f.size, f.head_hash, f.tail_hash, f.bad_lines, f.ingested_at"
+    " f.generation, f.committed, f.size, f.head_hash, f.tail_hash, f.bad_lines, f.ingested_at,"
+    " f.content_hash"
     " FROM files f JOIN sessions s ON s.id = f.session_id"
 )
 
@@ -27,14 +28,15 @@ class FileRecord:
     """One row of ``files`` (with its session's uuid); ingest updates the progress fields in
     place before :func:`record_ingest` writes them back."""
 
-    __slots__ = ("bad_lines", "committed", "file_id", "generation", "head_hash", "ingested_at",
-                 "kind", "path", "project_folder", "rel_path", "session_id", "session_uuid",
-                 "size", "tail_hash")
+    __slots__ = ("bad_lines", "committed", "content_hash", "file_id", "generation", "head_hash",
+                 "ingested_at", "kind", "path", "project_folder", "rel_path", "session_id",
+                 "session_uuid", "size", "tail_hash")
 
     def __init__(self, row: tuple[Any, ...]) -> None:
         (self.file_id, self.path, self.session_id, self.session_uuid, self.kind,
          self.project_folder, self.rel_path, self.generation, self.committed, self.size,
-         self.head_hash, self.tail_hash, self.bad_lines, self.ingested_at) = row  # _SELECT order
+         self.head_hash, self.tail_hash, self.bad_lines, self.ingested_at,
+         self.content_hash) = row  # _SELECT order
 
     file_id: int
     path: str
@@ -52,6 +54,9 @@ class FileRecord:
     tail_hash: bytes | None
     bad_lines: int
     ingested_at: str | None
+    content_hash: bytes | None
+    """Of the current generation (``frames.content_hash``); None until computed (an archive
+    from before schema v4 whose upgrade has not finished)."""
 
     @property
     def line_mode(self) -> bool:
@@ -121,6 +126,11 @@ def record_ingest(conn: sqlite3.Connection, record: FileRecord, new_bad_lines: i
          new_bad_lines, when, record.file_id))
     record.bad_lines += new_bad_lines
     record.ingested_at = when
+
+
+def set_content_hash(conn: sqlite3.Connection, record: FileRecord, value: bytes | None) -> None:
+    conn.execute("UPDATE files SET content_hash = ? WHERE id = ?", (value, record.file_id))
+    record.content_hash = value
 
 
 def archived_sizes(conn: sqlite3.Connection) -> dict[str, int]:

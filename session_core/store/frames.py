@@ -10,7 +10,8 @@ from __future__ import annotations
 import sqlite3
 
 from ..base.errors import RECOVER_HINT, DamagedError
-from . import codec
+from ..base.hashing import hash16, hash16_of
+from . import codec, files
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
@@ -18,15 +19,33 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ..base.settings import Settings
+    from .connection import Database
     from .files import FileRecord
 
 
 
-def append(conn: sqlite3.Connection, file_id: int, generation: int, offset: int, raw_len: int,
+def append(conn: sqlite3.Connection, file_id: int, generation: int, offset: int, raw: bytes,
            frame: bytes) -> None:
+    """One frame: ``raw`` bytes at ``offset``, stored compressed as ``frame``, with their hash."""
     conn.execute(
-        "INSERT INTO chunks(file_id, generation, offset, raw_len, data) VALUES (?,?,?,?,?)",
-        (file_id, generation, offset, raw_len, frame))
+        "INSERT INTO chunks(file_id, generation, offset, raw_len, data, raw_hash)"
+        " VALUES (?,?,?,?,?,?)", (file_id, generation, offset, len(raw), frame, hash16(raw)))
+
+
+def content_hash(conn: sqlite3.Connection, record: FileRecord) -> bytes | None:
+    """The hash of the current generation's frame hashes in offset order and its size: what
+    :func:`read` checks a whole file against. None while any frame's hash is unknown."""
+    hashes = [row[0] for row in conn.execute(
+        "SELECT raw_hash FROM chunks WHERE file_id = ? AND generation = ? ORDER BY offset",
+        (record.file_id, record.generation))]
+    if any(value is None for value in hashes):
+        return None
+    return hash16_of([*map(bytes, hashes), record.size.to_bytes(8, "big")])
+
+
+def seal(conn: sqlite3.Connection, record: FileRecord) -> None:
+    """Record the file's content hash after its frames changed (an ingest, a repack)."""
+    files.set_content_hash(conn, record, content_hash(conn, record))
 
 
 def drop_from(conn: sqlite3.Connection, file_id: int, generation: int, offset: int) -> None:
@@ -43,8 +62,9 @@ def read(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
     frames end exactly at the recorded size: a frame past it is damage too."""
     stop = record.size if end is None else end
     expected: int | None = None
-    for offset, raw_len, frame in conn.execute(
-        "SELECT offset, raw_len, data FROM chunks WHERE file_id = ? AND generation = ?"
+    seen: list[bytes] | None = [] if start == 0 and end is None else None
+    for offset, raw_len, frame, raw_hash in conn.execute(
+        "SELECT offset, raw_len, data, raw_hash FROM chunks WHERE file_id = ? AND generation = ?"
         " AND offset + raw_len > ? ORDER BY offset",
         (record.file_id, record.generation, start),
     ):
@@ -59,6 +79,12 @@ def read(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
             raise DamagedError(f"the archive is damaged: its copy of {record.path} has a gap"
                                 f" at byte {at}", RECOVER_HINT)
         data = codec.decompress(frame, raw_len)
+        if raw_hash is not None and hash16(data) != raw_hash:
+            raise DamagedError(f"the archive is damaged: its copy of {record.path} at byte"
+                               f" {offset} differs from what was archived (content hash)",
+                               RECOVER_HINT)
+        if seen is not None:
+            seen.append(b"" if raw_hash is None else bytes(raw_hash))
         yield data[max(0, start - offset):stop - offset]
         expected = offset + raw_len
     if start < stop and (expected is None or expected < stop):
@@ -67,6 +93,11 @@ def read(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
     if end is None and expected is not None and expected != record.size:
         raise DamagedError(f"the archive is damaged: its copy of {record.path} ends at"
                             f" {expected}, expected {record.size}", RECOVER_HINT)
+    if seen is not None and record.content_hash is not None and all(seen) and \
+            hash16_of([*seen, record.size.to_bytes(8, "big")]) != record.content_hash:
+        raise DamagedError(f"the archive is damaged: its copy of {record.path} is not the one"
+                           " archived (its frames are not those the content hash names)",
+                           RECOVER_HINT)
 
 
 def read_lines(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
@@ -120,12 +151,17 @@ def _merge(conn: sqlite3.Connection, record: FileRecord, group: list[tuple[int, 
            level: int) -> None:
     """One frame for the consecutive frames of ``group`` (id, offset, raw length)."""
     parts = []
-    for chunk_id, _offset, raw_len in group:
-        frame = conn.execute("SELECT data FROM chunks WHERE id = ?", (chunk_id,)).fetchone()[0]
-        parts.append(codec.decompress(frame, raw_len))
+    for chunk_id, offset, raw_len in group:
+        frame, raw_hash = conn.execute("SELECT data, raw_hash FROM chunks WHERE id = ?",
+                                       (chunk_id,)).fetchone()
+        part = codec.decompress(frame, raw_len)
+        if raw_hash is not None and hash16(part) != raw_hash:
+            raise DamagedError(f"the archive is damaged: its copy of {record.path} at byte"
+                               f" {offset} differs from what was archived (content hash)")
+        parts.append(part)
     data = b"".join(parts)
     conn.executemany("DELETE FROM chunks WHERE id = ?", [(r[0],) for r in group])
-    append(conn, record.file_id, record.generation, group[0][1], len(data),
+    append(conn, record.file_id, record.generation, group[0][1], data,
            codec.compress(data, level))
 
 
@@ -160,3 +196,30 @@ def generation_sizes(conn: sqlite3.Connection, file_id: int) -> dict[int, int]:
     return {int(gen): int(total) for gen, total in conn.execute(
         "SELECT generation, sum(raw_len) FROM chunks WHERE file_id = ? GROUP BY generation",
         (file_id,))}
+
+
+def fill_hashes(db: Database) -> tuple[int, list[str]]:
+    """Hash the frames an archive from before schema v4 holds (one transaction per file), then
+    seal each file; returns (files done, problems). A frame that fails its checksum is left
+    unhashed and named: ``verify`` and ``recover`` deal with it."""
+    from . import files as files_table
+
+    problems: list[str] = []
+    todo = [row[0] for row in db.conn.execute(
+        "SELECT DISTINCT file_id FROM chunks WHERE raw_hash IS NULL")]
+    for file_id in todo:
+        with db.write() as conn:
+            for chunk_id, raw_len, frame in conn.execute(
+                    "SELECT id, raw_len, data FROM chunks WHERE file_id = ? AND raw_hash IS NULL",
+                    (file_id,)).fetchall():
+                try:
+                    raw = codec.decompress(frame, raw_len)
+                except DamagedError as exc:
+                    problems.append(f"frame #{chunk_id}: {exc.message}")
+                    continue
+                conn.execute("UPDATE chunks SET raw_hash = ? WHERE id = ?",
+                             (hash16(raw), chunk_id))
+            record = files_table.by_id(conn, file_id)
+            if record is not None:
+                seal(conn, record)
+    return len(todo), problems

@@ -10,6 +10,9 @@ FULL_CATCH_UP_AT = "full_catch_up_at"
 """When a catch-up over every transcript of the project's folder last finished (epoch s)."""
 CHECKED_AT = "checked_at"
 """When a Stop's scheduled ``quick_check`` and FTS check last passed (epoch s)."""
+HASHES_PENDING = "hashes_pending"
+"""Set by the schema v4 migration of an archive with frames: their hashes are still to be
+computed (``cli.upgrade``); until then those frames are checked by their zstd checksum only."""
 DIGESTS_PENDING = "digests_pending"
 """Set by the schema v3 migration of an archive that has files: its digests are still to be
 rebuilt (``cli.upgrade``); an upgrade cut short is finished while it is there."""

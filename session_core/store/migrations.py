@@ -154,10 +154,21 @@ SCHEMA_V3_DIGESTS = (
     "INSERT INTO meta(key, value) SELECT 'digests_pending', '1' WHERE EXISTS (SELECT 1 FROM files)",
 )
 
+SCHEMA_V4_CONTENT_HASHES = (
+    # Each frame's raw bytes hashed (BLAKE2b-16), and each file's content hash (of its current
+    # generation's frame hashes in order, and its size): export and restore check both, so
+    # damage to a frame, an offset or the order of frames can never hand out other bytes.
+    "ALTER TABLE chunks ADD COLUMN raw_hash BLOB",
+    "ALTER TABLE files ADD COLUMN content_hash BLOB",
+    # Frames already archived are hashed by the next command (cli.upgrade), which clears this.
+    "INSERT INTO meta(key, value) SELECT 'hashes_pending', '1' WHERE EXISTS (SELECT 1 FROM chunks)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", SCHEMA_V1),
     Migration(2, "hook suite state", SCHEMA_V2_HOOKS),
     Migration(3, "handoff digests in the archive", SCHEMA_V3_DIGESTS),
+    Migration(4, "content hashes of frames and files", SCHEMA_V4_CONTENT_HASHES),
 )
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 
 from ..base.errors import CorruptBlobError
+from ..base.hashing import hash16, hash16_of
 from .archive import LATEST_VERSION
 from .codec import decompress
 from .connection import APPLICATION_ID, READ_ERRORS, SQLITE_HEADER, open_read_only
@@ -146,12 +147,13 @@ def _check_frames(conn: sqlite3.Connection, report: Report) -> None:
     """Every frame decompresses with its checksum, and each generation's frames run from byte 0
     without gap or overlap; the current generation ends at the file's recorded size."""
     owners = _sessions_of_file(conn)
-    current = {fid: (gen, size) for fid, gen, size in conn.execute(
-        "SELECT id, generation, size FROM files")}
+    current = {fid: (gen, size, sealed) for fid, gen, size, sealed in conn.execute(
+        "SELECT id, generation, size, content_hash FROM files")}
     expected: dict[tuple[int, int], int] = {}
     broken: dict[tuple[int, int], str] = {}
-    for chunk_id, file_id, generation, offset, raw_len in conn.execute(
-            "SELECT id, file_id, generation, offset, raw_len FROM chunks"
+    hashes: dict[tuple[int, int], list[bytes | None]] = {}
+    for chunk_id, file_id, generation, offset, raw_len, raw_hash in conn.execute(
+            "SELECT id, file_id, generation, offset, raw_len, raw_hash FROM chunks"
             " ORDER BY file_id, generation, offset"):
         where = (file_id, generation)
         if where in broken:
@@ -162,16 +164,25 @@ def _check_frames(conn: sqlite3.Connection, report: Report) -> None:
             continue
         try:
             (blob,) = conn.execute("SELECT data FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
-            decompress(bytes(blob), raw_len)
+            raw = decompress(bytes(blob), raw_len)
         except CorruptBlobError:
             broken[where] = f"the frame at byte {offset} fails its checksum"
             continue
+        if raw_hash is not None and hash16(raw) != raw_hash:
+            broken[where] = f"the frame at byte {offset} differs from what was archived"
+            continue
+        hashes.setdefault(where, []).append(None if raw_hash is None else bytes(raw_hash))
         expected[where] = offset + raw_len
-    for file_id, (generation, size) in current.items():
-        if (file_id, generation) not in broken and expected.get((file_id, generation), 0) != size:
-            broken[(file_id, generation)] = (f"frames end at byte"
-                                             f" {expected.get((file_id, generation), 0)},"
-                                             f" the file was archived to {size}")
+    for file_id, (generation, size, sealed) in current.items():
+        where = (file_id, generation)
+        if where in broken:
+            continue
+        if expected.get(where, 0) != size:
+            broken[where] = (f"frames end at byte {expected.get(where, 0)}, the file was"
+                             f" archived to {size}")
+        elif sealed is not None and all(hashes.get(where, [])) and hash16_of(
+                [*(h for h in hashes.get(where, []) if h), size.to_bytes(8, "big")]) != sealed:
+            broken[where] = "its frames are not the ones its content hash names"
     for (file_id, generation), what in sorted(broken.items()):
         path, uuid = owners.get(file_id, (f"file #{file_id}", "?"))
         report.add(Finding(f"frame: archived bytes of {path} (generation {generation}): {what}",

@@ -128,6 +128,7 @@ def compact_file(db: Database, path: StrPath, settings: Settings) -> None:
         record = files.at_path(conn, os.path.abspath(path))
         if record is not None:
             frames.repack(conn, record, settings, force=True)
+            frames.seal(conn, record)
 
 
 def _new_file(conn: sqlite3.Connection, path: str) -> files.FileRecord:
@@ -200,7 +201,7 @@ class _Ingest:
                 for line_offset, line in splitter.feed(offset, data):
                     take_line(line_offset, line)
             frame = pending.result() if pending else codec.compress(data, level)
-            frames.append(self.conn, record.file_id, record.generation, offset, len(data), frame)
+            frames.append(self.conn, record.file_id, record.generation, offset, data, frame)
         self._write(self.builder.take())
         if splitter is None:
             return start + new_bytes, new_bytes
@@ -290,6 +291,7 @@ class _Ingest:
         files.record_ingest(conn, record, len(self.bad_lines), now)
         meta.put(conn, meta.LAST_INGEST, now)
         frames.repack(conn, record, self.settings)
+        frames.seal(conn, record)
         if report.pending_bytes:
             report.warn(f"{report.path}: {report.pending_bytes} bytes after the last newline are"
                         " archived and wait for their newline to be indexed")

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import os
 
-try:  # hashlib.blake2b is this object; importing hashlib also loads OpenSSL (see the ledger)
-    from _blake2 import blake2b
-except ImportError:  # not CPython
-    from hashlib import blake2b
+from ..base.hashing import hash16
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
@@ -26,7 +23,7 @@ _TYPE_WINDOW = 1024
 
 def line_hash(data: bytes) -> bytes:
     """16 bytes that fingerprint ``data`` (a line, or a file's first or last 4 KiB)."""
-    return blake2b(data, digest_size=16).digest()
+    return hash16(data)
 
 
 def pieces(fd: int, start: int, end: int, frame_bytes: int,

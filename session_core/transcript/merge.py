@@ -9,11 +9,11 @@ when they extend what it holds, or when they differ and the old archive saw the 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 
 from ..base.errors import SessionCoreError
+from ..base.hashing import blake2b
 from ..store import chat, files, frames, state
 from .ingest import ingest_file
 
@@ -93,7 +93,7 @@ def _worth_taking(conn: sqlite3.Connection, here: files.FileRecord, copy: str, l
 
 
 def _hash_of_copy(path: str, length: int) -> bytes:
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
     with open(path, "rb") as handle:
         left = length
         while left:
@@ -106,7 +106,7 @@ def _hash_of_copy(path: str, length: int) -> bytes:
 
 
 def _hash_of_archived(conn: sqlite3.Connection, record: files.FileRecord, length: int) -> bytes:
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
     if length:
         for block in frames.read(conn, record, 0, length):
             digest.update(block)
