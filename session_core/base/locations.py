@@ -28,11 +28,12 @@ QUARANTINE_DIR = "quarantine"
 """Damaged archives moved aside (never deleted), one folder per move: ``<time>/archive.db``."""
 HEALTH_NAME = "health.json"
 SPOOL_NAME = "spool.jsonl"
+FAILED_MARKER_NAME = "save-failed"
 LEGACY_DIGESTS_DIR = "digests"
 """Where versions before schema v3 kept handoff digests (now rows of the archive)."""
 ARCHIVE_FOLDER_FILES = {
     "": r"archive\.db(-wal|-shm|-journal|\.set-aside\.lock)?|health\.json|\.health\.json\.\d+\.tmp"
-        r"|spool\.jsonl",
+        r"|spool\.jsonl|save-failed",
     BACKUPS_DIR: r"archive-.+\.(db|tmp)",
     LIVE_DIR: r"[0-9A-Za-z_-]+\.json|\..+\.json\.\d+\.tmp",
     LEGACY_DIGESTS_DIR: r"[0-9A-Za-z_-]+\.json|\..+\.tmp",

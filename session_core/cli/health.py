@@ -31,14 +31,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise NotFoundError(f"no archive at {path}",
                             "run 'session-core import' in the project first, or fix --project")
     if report.state == HEALTHY and not args.quick:
+        import tempfile  # a private folder elsewhere: verify must work on a full disk
+
         from ..transcript.recheck import index_findings
 
-        work = os.path.join(os.path.dirname(path), f".verify-{os.getpid()}")
-        for finding in index_findings(path, settings, work):
-            report.add(finding)
+        work = tempfile.mkdtemp(prefix="session-core-verify-")
+        try:
+            for finding in index_findings(path, settings, work):
+                report.add(finding)
+        except OSError as exc:
+            print(f"note: the index was not compared with the frames ({exc})")
     for finding in report.findings:
         print(finding.render())
     if report.state == HEALTHY:
+        _remember_verified(root)
         what = ("header, schema, quick_check and the full-text index" if args.quick else
                 "integrity_check, the full-text index, every frame and the index against"
                 " the archived lines")
@@ -46,6 +52,22 @@ def cmd_verify(args: argparse.Namespace) -> int:
     elif report.state == DAMAGED:
         print(f"Try: {RECOVER_HINT}")
     return int(EXIT_CODES[report.state])
+
+
+def _remember_verified(project: str) -> None:
+    """For ``doctor``: when the archive last passed ``verify`` (best effort)."""
+    from ..base.fs import read_json_object, write_atomic
+    from ..base.jsonlite import dumps
+    from ..hook.live import health_file
+    from .doctor import VERIFIED_AT
+
+    path = health_file(locations.archive_dir(project))
+    try:
+        health = read_json_object(path)
+        health[VERIFIED_AT] = time.time()
+        write_atomic(path, dumps(health).encode())
+    except OSError:
+        pass
 
 
 def cmd_backups(args: argparse.Namespace) -> int:
@@ -77,6 +99,18 @@ def _age(seconds: float) -> str:
         if seconds >= size:
             return f"{int(seconds // size)}{unit}"
     return f"{max(0, int(seconds))}s"
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import diagnose
+
+    facts, problems = diagnose(args.project)
+    print("\n".join(facts))
+    for problem in problems:
+        print(f"Problem      {problem}")
+    if not problems:
+        print("All good.")
+    return int(ExitCode.FAILURE if problems else ExitCode.OK)
 
 
 def cmd_recover(args: argparse.Namespace) -> int:

@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("backup", commands.cmd_backup, "write a verified backup beside the archive")
     bks = add("backups", health.cmd_backups, "list backups: time, age, size, sessions, state")
     bks.add_argument("--json", action="store_true")
+    add("doctor", health.cmd_doctor, "what to know about the archive: permissions, git, hooks,"
+        " backups, verify, failures, and when Claude Code deletes its own copies")
     rec = add("recover", health.cmd_recover, "rebuild the archive from everything that still"
               " holds it: backups, quarantined and damaged archives, transcripts on disk")
     rec.add_argument("--dry-run", action="store_true", help="say what would be done; change"
@@ -105,7 +107,7 @@ def _require_archive(project: str | None) -> None:
                             "run 'session-core import' in the project first, or fix --project")
 
 
-OPENS_ITS_OWN = frozenset({"verify", "backups", "recover"})
+OPENS_ITS_OWN = frozenset({"verify", "backups", "recover", "doctor"})
 """Commands that read the archive file as it is found (``cli.health``), never creating or
 migrating it."""
 

@@ -14,7 +14,7 @@ import time
 
 from ..base.fs import ensure_private_dir, read_json_object, write_atomic
 from ..base.jsonlite import dumps
-from ..base.locations import HEALTH_NAME, LIVE_DIR
+from ..base.locations import FAILED_MARKER_NAME, HEALTH_NAME, LIVE_DIR
 
 RUNNING_SECONDS = 15 * 60
 """A session with no SessionEnd, saved this recently, may still be open in another terminal."""
@@ -34,6 +34,11 @@ def live_file(archive_dir: str, session_id: str) -> str:
 
 RECOVER_PENDING = "recover_pending"
 """Key of ``health.json`` set when a hook set a damaged archive aside; ``recover`` clears it."""
+
+
+def failed_marker(archive_dir: str) -> str:
+    """An empty file left when a hook failed and could not even write ``health.json``."""
+    return os.path.join(archive_dir, FAILED_MARKER_NAME)
 
 
 def health_file(archive_dir: str) -> str:

@@ -16,7 +16,7 @@ from ..base.clock import utc_stamp
 from ..base.fs import ensure_private_dir, read_json_object, write_atomic
 from ..base.jsonlite import dumps
 from ..base.text import clip
-from .live import RECOVER_PENDING, health_file
+from .live import RECOVER_PENDING, failed_marker, health_file
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ def record_health(project: StrPath, event: str, failure: str | None, proven: boo
         if failure is None:
             if not proven:
                 return
+            _remove_marker(folder)
             if failures == 0 and now - ok_at < 60:
                 return  # nothing new to say; spare a write on every event
             health.update(ok_at=now, failures=0)
@@ -95,5 +96,22 @@ def record_health(project: StrPath, event: str, failure: str | None, proven: boo
                           last_error=clip(f"{event}: {failure}", _ERROR_CHARS))
         ensure_private_dir(folder)
         write_atomic(health_file(folder), dumps(health).encode())
+    except OSError:
+        if failure is not None:
+            _leave_marker(folder)
+
+
+def _leave_marker(folder: str) -> None:
+    """A full disk: even ``health.json`` cannot be written. An empty file needs no data
+    block, only a directory entry, which usually still fits: the status line sees it."""
+    try:  # noqa: SIM105 - contextlib is kept off the hook path
+        os.close(os.open(failed_marker(folder), os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError:
+        pass
+
+
+def _remove_marker(folder: str) -> None:
+    try:  # noqa: SIM105 - contextlib is kept off the hook path
+        os.unlink(failed_marker(folder))
     except OSError:
         pass

@@ -18,7 +18,7 @@ from ..base.fs import read_json_object
 from ..base.locations import archive_dir
 from ..base.text import clip
 from ..handoff.git import read_head
-from .live import RECOVER_PENDING, health_file, read_live
+from .live import RECOVER_PENDING, failed_marker, health_file, read_live
 from .stdio import parse_payload, read_stdin
 
 _COLOURS = {"dim": "2", "green": "32", "yellow": "33", "red": "1;31", "cyan": "36"}
@@ -87,6 +87,9 @@ def _archive_segment(payload: dict[str, object], colour: bool, now: float) -> st
     if isinstance(health.get(RECOVER_PENDING), dict):
         return _paint("⚠ archive was damaged and set aside; saving goes on: run"
                       " 'session-core recover'", "red", colour)
+    if os.path.exists(failed_marker(folder)):
+        return _paint("⚠ archive: saves are failing and nothing can be written (disk full?);"
+                      " see 'session-core doctor'", "red", colour)
     failures = health.get("failures")
     if isinstance(failures, int) and failures > 0:
         error = clip(str(health.get("last_error", "see hooks.log")), 60)

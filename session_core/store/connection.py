@@ -49,6 +49,31 @@ def _check_file_is_sqlite(path: str) -> None:
             RECOVER_HINT)
 
 
+def _out_of_space(exc: sqlite3.Error) -> bool:
+    """What opening a WAL database says when its ``-shm`` cannot be created (a full disk)."""
+    text = str(exc)
+    return "disk I/O" in text or "full" in text or "unable to open" in text
+
+
+def _reader_without_shm(path: str) -> sqlite3.Connection:
+    """A reader that needs no ``-shm`` file, so a full disk can still be read. With nothing in
+    the WAL, the file is read as immutable; with a WAL to apply, in exclusive locking mode
+    (SQLite then keeps the WAL index in memory; writers wait while it reads)."""
+    uri = "file:" + path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+    try:
+        wal = os.path.getsize(path + "-wal")
+    except OSError:
+        wal = 0
+    if wal:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+    else:
+        conn = sqlite3.connect(uri + "?mode=ro&immutable=1", uri=True, isolation_level=None)
+    conn.text_factory = decode_leniently
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
+
+
 def open_read_only(path: str, immutable: bool = False) -> sqlite3.Connection:
     """A connection that never creates, upgrades or writes the file: checks and listings of
     archives and backups, which must leave a damaged file as it was found and work on a full
@@ -58,6 +83,14 @@ def open_read_only(path: str, immutable: bool = False) -> sqlite3.Connection:
     flags = "?mode=ro&immutable=1" if immutable else "?mode=ro"
     conn = sqlite3.connect(uri + flags, uri=True, isolation_level=None)
     conn.text_factory = decode_leniently  # damage must be reported, not crash the check
+    if not immutable:
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as exc:
+            if not _out_of_space(exc):
+                raise
+            conn.close()
+            return _reader_without_shm(path)
     return conn
 
 
@@ -81,8 +114,9 @@ def translate(exc: sqlite3.Error, path: str) -> DatabaseError:
         )
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return DamagedError(f"the archive {path} is damaged ({text})", RECOVER_HINT)
-    if "disk" in text or "full" in text:
-        return DatabaseError(f"cannot write the archive {path} ({text})", "free disk space")
+    if "disk" in text or "full" in text or "readonly" in text:
+        return DatabaseError(f"cannot write the archive {path} ({text}; is the disk full?)",
+                             "free disk space; nothing is lost: the next save catches up")
     return DatabaseError(f"archive {path}: {text}", "run 'session-core status' for details")
 
 
@@ -112,7 +146,10 @@ class Database:
             self.conn.execute("PRAGMA cache_size = -32768")
             app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
         except sqlite3.Error as exc:
-            raise translate(exc, path) from exc
+            if not _out_of_space(exc) or not os.path.exists(path):
+                raise translate(exc, path) from exc
+            self.conn = _reader_without_shm(path)  # a full disk: reading still works
+            app_id = self.conn.execute("PRAGMA application_id").fetchone()[0]
         if app_id not in (0, APPLICATION_ID):
             self.conn.close()
             raise DatabaseError(
