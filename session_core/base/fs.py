@@ -36,6 +36,34 @@ def restrict_umask(bits: int) -> None:
     os.umask(os.umask(0) | bits)
 
 
+def claim(path: StrPath, stale_seconds: float) -> bool:
+    """Take a lock file (``O_EXCL``): True if this process now holds it. One left by a process
+    that died (older than ``stale_seconds``) is taken over. Release it with :func:`release`."""
+    import time
+
+    for _ in range(2):
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            return True
+        except FileExistsError:
+            try:
+                if time.time() - os.stat(path).st_mtime < stale_seconds:
+                    return False
+                os.unlink(path)
+            except OSError:
+                return False
+        except OSError:
+            return False
+    return False
+
+
+def release(path: StrPath) -> None:
+    try:  # noqa: SIM105 - contextlib is kept off the hook path
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def ensure_private_dir(path: StrPath) -> str:
     """Create ``path`` (and parents) and make the leaf 0700. An empty path (the folder of a bare
     file name) is the current directory."""

@@ -27,13 +27,15 @@ LIVE_DIR = "live"
 QUARANTINE_DIR = "quarantine"
 """Damaged archives moved aside (never deleted), one folder per move: ``<time>/archive.db``."""
 HEALTH_NAME = "health.json"
-SPOOL_NAME = "spool.jsonl"
+SPOOL_PREFIX, SPOOL_SUFFIX = "spool-", ".jsonl"
+"""What a hook spools while the archive is busy: ``spool-<time>-<pid>.jsonl``, one per item."""
 FAILED_MARKER_NAME = "save-failed"
 LEGACY_DIGESTS_DIR = "digests"
 """Where versions before schema v3 kept handoff digests (now rows of the archive)."""
 ARCHIVE_FOLDER_FILES = {
     "": r"archive\.db(-wal|-shm|-journal|\.set-aside\.lock)?|health\.json|\.health\.json\.\d+\.tmp"
-        r"|spool\.jsonl|save-failed",
+        r"|spool-\d{8}T\d{12}Z-\d+\.jsonl|\.spool-.+\.tmp|save-failed"
+        r"|archive\.db\.(backup|check)\.lock",
     BACKUPS_DIR: r"archive-.+\.(db|tmp)",
     LIVE_DIR: r"[0-9A-Za-z_-]+\.json|\..+\.json\.\d+\.tmp",
     LEGACY_DIGESTS_DIR: r"[0-9A-Za-z_-]+\.json|\..+\.tmp",

@@ -18,6 +18,7 @@ import os
 import time
 
 from ..base import locations
+from ..base.fs import claim, release
 from ..store.archive import LATEST_VERSION
 from ..store.quarantine import move_aside
 from . import log
@@ -61,28 +62,14 @@ def set_aside(project: str, settings: Settings, damage: DamagedError, found: tup
                 " run 'session-core recover'")
         return folder
     finally:
-        try:  # noqa: SIM105 - contextlib is kept off the hook path
-            os.unlink(lock)
-        except OSError:
-            pass
+        release(lock)
 
 
 def _acquire(lock: str) -> bool:
     """Take the lock; if another hook holds it, wait (briefly) for it to finish and say no."""
-    for _ in range(2):
-        try:
-            os.close(os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-            return True
-        except FileExistsError:
-            try:
-                if time.time() - os.stat(lock).st_mtime < STALE_LOCK_S:
-                    _wait_for_release(lock)
-                    return False
-                os.unlink(lock)  # left by a hook killed half way
-            except OSError:
-                return False
-        except OSError:
-            return False
+    if claim(lock, STALE_LOCK_S):
+        return True
+    _wait_for_release(lock)
     return False
 
 

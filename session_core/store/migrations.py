@@ -7,6 +7,8 @@ step runs, and row counts of the tables a step keeps are compared after it.
 
 from __future__ import annotations
 
+import sqlite3
+
 from ..base.clock import utc_stamp
 from ..base.errors import DatabaseError, NewerSchemaError
 from .archive import LATEST_VERSION as _OPENED_AT
@@ -198,6 +200,25 @@ def _row_counts(db: Database) -> dict[str, int]:
     return {t: db.conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
 
 
+def _apply(db: Database, conn: sqlite3.Connection, migration: Migration) -> None:
+    """One step, unless it is applied already (re-read inside the lock: another process may
+    have migrated meanwhile)."""
+    now = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if now >= migration.version:
+        return
+    if now != migration.version - 1:
+        raise DatabaseError(
+            f"the archive {db.path} is at schema {now}, cannot apply step {migration.version}",
+            "restore the pre-migration backup from .claude/session-core/backups/",
+        )
+    for statement in migration.statements:
+        conn.execute(statement)
+    conn.execute("INSERT INTO migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                 (migration.version, migration.name, utc_stamp()))
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute(f"PRAGMA user_version = {migration.version}")
+
+
 def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS,
             settings: Settings | None = None) -> int:
     """Bring the archive to the latest schema; returns the version it ends at."""
@@ -217,26 +238,14 @@ def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS,
 
         backup_database(db, label=f"pre-migrate-v{current}", settings=settings)
     before = _row_counts(db) if current > 0 else {}
-    for migration in migrations:
-        with db.write() as conn:
-            # Re-read inside the lock: another process may have migrated meanwhile.
-            now = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if now >= migration.version:
-                continue
-            if now != migration.version - 1:
-                raise DatabaseError(
-                    f"the archive {db.path} is at schema {now}, cannot apply step"
-                    f" {migration.version}",
-                    "restore the pre-migration backup from .claude/session-core/backups/",
-                )
-            for statement in migration.statements:
-                conn.execute(statement)
-            conn.execute(
-                "INSERT INTO migrations(version, name, applied_at) VALUES (?, ?, ?)",
-                (migration.version, migration.name, utc_stamp()),
-            )
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute(f"PRAGMA user_version = {migration.version}")
+    if current == 0:  # a new archive: every step in one transaction, so no other process
+        with db.write() as conn:  # ever opens it half made (at an older schema)
+            for migration in migrations:
+                _apply(db, conn, migration)
+    else:
+        for migration in migrations:
+            with db.write() as conn:
+                _apply(db, conn, migration)
     after = _row_counts(db)
     lost = {t: (n, after.get(t, 0)) for t, n in before.items() if after.get(t, 0) < n}
     if lost:

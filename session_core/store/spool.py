@@ -1,12 +1,13 @@
-"""What a hook could not write because another process held the archive: kept in a small
-append-only file beside it (``spool.jsonl``) and drained into the tables by the next hook run
-or command that gets the lock.
+"""What a hook could not write because another process held the archive: kept in small files
+beside it (``spool-<time>-<pid>.jsonl``) and drained into the tables by the next hook run or
+command that gets the lock.
 
 Only what the payload alone carries is spooled: the prompt, the last reply, the compaction
 summary, the "session is open" mark. The transcript itself is on disk and is caught up by the
-next save. Appends and drains take an exclusive ``flock`` on the file, so a drain never
-truncates a line written while it read; a drain that dies after its commit and before the
-truncation leaves lines that the next drain recognises as already there.
+next save. Each spooled item is a file of its own, published whole (written, synced, renamed),
+so nothing needs a lock: a drain reads only complete files, writes them in one transaction,
+commits, and only then deletes them. A drain that dies before deleting leaves files the next
+drain recognises as already written.
 """
 
 from __future__ import annotations
@@ -14,66 +15,67 @@ from __future__ import annotations
 import os
 import sqlite3
 
+from ..base.clock import file_stamp
+from ..base.fs import write_atomic
 from ..base.jsonlite import dumps, loads
-from ..base.locations import SPOOL_NAME
+from ..base.locations import SPOOL_PREFIX, SPOOL_SUFFIX
 from . import chat, state
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from .connection import Database
 
-def spool_path(archive_path: str) -> str:
-    return os.path.join(os.path.dirname(archive_path), SPOOL_NAME)
-
 
 def append(archive_path: str, item: dict[str, object]) -> None:
-    """One line, written whole under the lock (``OSError`` if even that cannot be written)."""
-    import fcntl  # only when the archive is busy
+    """One item, as a file of its own (``OSError`` if even that cannot be written)."""
+    name = f"{SPOOL_PREFIX}{file_stamp()}-{os.getpid()}{SPOOL_SUFFIX}"
+    write_atomic(os.path.join(os.path.dirname(archive_path), name),
+                 (dumps(item) + "\n").encode(), durable=True)
 
-    fd = os.open(spool_path(archive_path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+def spooled(archive_path: str) -> list[str]:
+    """The spool files waiting, oldest first (one ``listdir`` of the archive's folder)."""
+    folder = os.path.dirname(archive_path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        os.write(fd, (dumps(item) + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(os.path.join(folder, name) for name in names
+                  if name.startswith(SPOOL_PREFIX) and name.endswith(SPOOL_SUFFIX))
 
 
 def pending(archive_path: str) -> bool:
-    try:
-        return os.path.getsize(spool_path(archive_path)) > 0
-    except OSError:
-        return False
+    return bool(spooled(archive_path))
 
 
 def drain(db: Database, compression_level: int) -> int:
-    """Write every spooled item into the archive (one transaction), then empty the file;
-    returns how many were new. The caller holds nothing: this takes the write lock."""
-    import fcntl
-
-    try:
-        fd = os.open(spool_path(db.path), os.O_RDWR)
-    except FileNotFoundError:
+    """Write every spooled item into the archive (one transaction, committed), then delete
+    the files; returns how many items were new."""
+    paths = spooled(db.path)
+    if not paths:
         return 0
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        data = b""
-        while block := os.read(fd, 1 << 20):
-            data += block
-        added = 0
-        with db.write() as conn:
+    added = 0
+    with db.write() as conn:
+        for path in paths:
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read()
+            except OSError:
+                continue
             for line in data.splitlines():
                 try:
                     item = loads(line)
                 except ValueError:
-                    continue  # a torn line of a process killed mid-write
+                    continue
                 if isinstance(item, dict):
                     added += _apply(conn, item, compression_level)
-        db.commit_held()  # a hook holds one transaction for its event: in before emptying
-        os.ftruncate(fd, 0)
-        return added
-    finally:
-        os.close(fd)
+    db.commit_held()  # a hook holds one transaction for its event: in before deleting
+    for path in paths:
+        try:  # noqa: SIM105 - contextlib is kept off the hook path
+            os.unlink(path)
+        except OSError:
+            pass
+    return added
 
 
 def _apply(conn: sqlite3.Connection, item: dict[str, object], level: int) -> int:

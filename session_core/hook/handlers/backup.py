@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import os
 
+from ...base.fs import claim, release
 from ...store.backup import AUTO, backup_database, backup_due
 from ..run import HookContext
 
+LOCK_SUFFIX = ".backup.lock"
+STALE_LOCK_S = 600.0
+"""Past the longest budget: a lock this old was left by a hook killed mid-backup."""
 BYTES_PER_SECOND = 50 << 20
 """A cautious rate for copy, integrity_check and fsync together (measured ~500 MB/s warm)."""
 MARGIN_S = 0.3
@@ -28,5 +32,11 @@ def take_if_due(ctx: HookContext) -> None:
         ctx.warn(f"a backup is due but would not fit this hook's budget ({size:,} bytes);"
                  " left to the next Stop or to 'session-core backup'")
         return
-    ctx.commit()
-    backup_database(db, AUTO, ctx.settings)
+    lock = db.path + LOCK_SUFFIX
+    if not claim(lock, STALE_LOCK_S):
+        return  # another hook is taking it right now
+    try:
+        ctx.commit()
+        backup_database(db, AUTO, ctx.settings)
+    finally:
+        release(lock)

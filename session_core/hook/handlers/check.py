@@ -12,10 +12,17 @@ import os
 import time
 
 from ...base.errors import DamagedError
+from ...base.fs import claim, release
 from ...store import meta
 from ...store.connection import translate
 from ..run import HookContext
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ...store.connection import Database
+
+LOCK_SUFFIX = ".check.lock"
+STALE_LOCK_S = 60.0
 BYTES_PER_SECOND = 100 << 20
 """A cautious rate for ``quick_check`` (it reads every page once)."""
 
@@ -35,6 +42,16 @@ def check_if_due(ctx: HookContext) -> None:
     if ctx.remaining() < 3 * size / BYTES_PER_SECOND + 1.0:  # the saves come after it
         ctx.warn(f"the archive check is due but left to a later Stop ({size:,} bytes)")
         return
+    lock = db.path + LOCK_SUFFIX
+    if not claim(lock, STALE_LOCK_S):
+        return  # another Stop is checking right now
+    try:
+        _check(db)
+    finally:
+        release(lock)
+
+
+def _check(db: Database) -> None:
     import sqlite3
 
     try:
