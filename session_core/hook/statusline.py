@@ -85,8 +85,7 @@ def _archive_segment(payload: dict[str, object], colour: bool, now: float) -> st
     folder = archive_dir(_project(payload))
     health = read_json_object(health_file(folder))
     if isinstance(health.get(RECOVER_PENDING), dict):
-        return _paint("⚠ archive was damaged and set aside; saving goes on: run"
-                      " 'session-core recover'", "red", colour)
+        return _paint("⚠ archive damaged, set aside: run session-core recover", "red", colour)
     if os.path.exists(failed_marker(folder)):
         return _paint("⚠ archive: saves are failing and nothing can be written (disk full?);"
                       " see 'session-core doctor'", "red", colour)

@@ -150,3 +150,40 @@ def test_status_line_shows_the_archive_live_in_an_interactive_session(
         assert tmux.wait_for("Hi there.", timeout=30), tmux.capture()
         # Stop saved the turn; the next refresh (refreshInterval 10 s) shows the count.
         assert tmux.wait_for(re.compile(r"[1-9]\d* msgs saved"), timeout=60), tmux.capture()
+
+
+def test_a_garbage_archive_between_sessions_loses_nothing(
+        git_project: Path, claude_home: Path, fake_api: FakeAnthropic, suite_data: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Session 1 runs; its archive is overwritten with garbage; session 2 runs and is saved,
+    the status line asks for recover; after recover both sessions export byte for byte, the
+    first although Claude Code's copy of it is gone by then."""
+    install(git_project, suite_data, monkeypatch)
+    first = run_session_one(git_project, claude_home, fake_api)
+    first_bytes = first.read_bytes()
+    archive = git_project / ".claude" / "session-core" / "archive.db"
+    for suffix in ("-wal", "-shm"):
+        Path(f"{archive}{suffix}").unlink(missing_ok=True)
+    archive.write_bytes(b"overwritten by a bad sync tool\n" * 4096)
+
+    fake_api.extend([text("Second session here.")])
+    with TmuxSession(git_project, claude_home, fake=fake_api) as tmux:
+        # SessionStart met the garbage, set it aside, and saving went on.
+        assert tmux.wait_for("run session-core recover", timeout=30), tmux.capture()
+        tmux.type_text("carry on", enter=True)
+        assert tmux.wait_for("Second session here.", timeout=30), tmux.capture()
+        tmux.exit()
+    second = next(path for path in transcripts(claude_home, git_project) if path != first)
+    quarantined = list((archive.parent / "quarantine").glob("*/archive.db"))
+    assert [path.read_bytes()[:30] for path in quarantined] == [b"overwritten by a bad sync to"
+                                                                b"ol"]
+    saved = session_core("export", second.stem, "--project", str(git_project))
+    assert saved.returncode == 0 and saved.stdout == second.read_bytes()  # before recover
+
+    first.unlink()  # Claude Code's cleanup: the archive is now the only copy
+    recovered = session_core("recover", "--project", str(git_project))
+    assert recovered.returncode == 0, recovered.stdout.decode() + recovered.stderr.decode()
+    for transcript, original in ((first, first_bytes), (second, second.read_bytes())):
+        exported = session_core("export", transcript.stem, "--project", str(git_project))
+        assert exported.returncode == 0 and exported.stdout == original, transcript.stem
+    assert session_core("verify", "--project", str(git_project)).returncode == 0
