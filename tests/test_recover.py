@@ -238,3 +238,15 @@ def test_an_emptied_or_deleted_archive_with_backups_is_not_taken_for_a_new_one(
     _delete(world)
     code, text = world.cli("list")
     assert code != 0 and "session-core recover" in text, text
+
+
+def test_damage_to_the_index_alone_is_repaired_from_the_frames(world: World) -> None:
+    with sqlite3.connect(world.archive) as conn:
+        conn.execute("UPDATE entries SET kind = 'tampered' WHERE id IN"
+                     " (SELECT id FROM entries LIMIT 3)")
+    assert world.cli("verify")[0] == 6
+    code, text = world.cli("recover")
+    assert code == 0 and "Moving it aside" in text, text
+    assert world.cli("verify")[0] == 0
+    for uuid in _survivors(world, with_backup=True):
+        assert world.export(uuid) == world.exports[uuid]

@@ -14,7 +14,7 @@ import pytest
 
 from .conftest import run_cli
 
-ESCAPES = ["../../escaped", "/tmp/absolute-escape", "a/../../b", "x" * 5000]
+ESCAPES = ["../../escaped", "/tmp/absolute-escape", "a/../../b", "x" * 5000, "nul\x00../../x"]
 
 
 def _transcript(folder: Path, name: str, session: str) -> Path:
@@ -31,7 +31,7 @@ def _tree(root: Path) -> set[str]:
     return {str(path) for path in root.rglob("*")}
 
 
-@pytest.mark.parametrize("session", ESCAPES, ids=["dotdot", "absolute", "inner", "long"])
+@pytest.mark.parametrize("session", ESCAPES, ids=["dotdot", "absolute", "inner", "long", "nul"])
 def test_restore_and_export_never_write_outside_their_target(project: Path, tmp_path: Path,
                                                              session: str) -> None:
     source = tmp_path / "in"
@@ -40,6 +40,7 @@ def test_restore_and_export_never_write_outside_their_target(project: Path, tmp_
     assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
     listed = json.loads(run_cli("list", "--json", "--project", str(project)).stdout)
     assert [row["uuid"] for row in listed] == [session]
+    session = session.split("\x00")[0]  # a NUL cannot be passed on a command line: a prefix
     target = tmp_path / "sandbox" / "deep" / "target"
     target.mkdir(parents=True)
     before = _tree(tmp_path)

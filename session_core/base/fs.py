@@ -36,6 +36,15 @@ def restrict_umask(bits: int) -> None:
     os.umask(os.umask(0) | bits)
 
 
+def file_identity(path: StrPath) -> tuple[int, int] | None:
+    """What says "the same file" across renames: (device, inode); None if there is none."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 def claim(path: StrPath, stale_seconds: float) -> bool:
     """Take a lock file (``O_EXCL``): True if this process now holds it. One left by a process
     that died (older than ``stale_seconds``) is taken over. Release it with :func:`release`."""

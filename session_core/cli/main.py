@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     ver = add("verify", health.cmd_verify, "check everything: the file, its schema, SQLite's"
               " integrity, the full-text index, every frame, the index against the frames")
     ver.add_argument("--quick", action="store_true",
-                     help="the cheap part: header, schema, quick_check, the full-text index")
+                     help="the cheap part: header, schema, quick_check, the full-text index,"
+                     " the index of a sample of transcripts")
     add("backup", commands.cmd_backup, "write a verified backup beside the archive")
     bks = add("backups", health.cmd_backups, "list backups: time, age, size, sessions, state")
     bks.add_argument("--json", action="store_true")

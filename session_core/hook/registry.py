@@ -29,17 +29,17 @@ HANDLERS: tuple[Handler, ...] = (
     Handler("session_saver", "PreCompact", SAVER, "saver:save"),
     Handler("context_manager", "PostCompact", CONTEXT, "context:after_compact"),
     # First at a Stop, when due: damage it finds is set aside before the save (auto_recover).
-    Handler("check", "Stop", CHECK, "check:check_if_due"),
+    Handler("check", "Stop", CHECK, "upkeep:check_if_due"),
     Handler("session_saver", "Stop", SAVER, "saver:save"),
     Handler("chat_manager", "Stop", CHAT, "chat:save_reply"),
     Handler("session_saver", "SubagentStop", SAVER, "saver:save"),
     Handler("session_saver", "SessionEnd", SAVER, "saver:end"),
     # After the saves: what hooks spooled while another writer held the archive.
-    *(Handler("drain", event, DRAIN, "drain:drain_spool") for event in (
+    *(Handler("drain", event, DRAIN, "upkeep:drain_spool") for event in (
         "SessionStart", "UserPromptSubmit", "Stop", "SubagentStop", "PreCompact", "PostCompact",
         "SessionEnd")),
     # After the saves (committed first), when one is due and fits the budget.
-    *(Handler("backup", event, BACKUP, "backup:take_if_due") for event in ("Stop", "SessionEnd")),
+    *(Handler("backup", event, BACKUP, "upkeep:backup_if_due") for event in ("Stop", "SessionEnd")),
     # Last, once per run: what the status line shows, after every save of the event.
     *(Handler("live_state", event, LIVE, "live_state:update")
       for event in ("SessionStart", "UserPromptSubmit", "Stop", "SubagentStop", "PreCompact",

@@ -15,7 +15,7 @@ from _thread import start_new_thread
 
 from ..base import locations
 from ..base.errors import BusyError, DamagedError, SessionCoreError
-from ..base.fs import PRIVATE, restrict_umask
+from ..base.fs import PRIVATE, file_identity, restrict_umask
 from ..base.settings import Settings, load_settings
 from . import log
 from .registry import EVENTS, Handler, handlers_for
@@ -63,10 +63,9 @@ class HookContext:
         """Open once per process; a lock wait never outlasts what is left of the budget."""
         if self._archive is None:
             from ..store.archive import open_archive
-            from .setaside import identity
 
             settings = self.settings.replace(busy_timeout_ms=self._lock_wait_ms())
-            self._opened = identity(locations.archive_path(self.project))
+            self._opened = file_identity(locations.archive_path(self.project))
             self._archive = open_archive(self.project, settings, upgrade=False)
             self._archive.db.hold_commits()  # one commit for the event: see close()
             self.used_archive = True

@@ -18,7 +18,7 @@ import os
 import time
 
 from ..base import locations
-from ..base.fs import claim, release
+from ..base.fs import claim, file_identity, release
 from ..store.archive import LATEST_VERSION
 from ..store.quarantine import move_aside
 from . import log
@@ -34,15 +34,6 @@ RESTORE_BYTES_PER_SECOND = 50 << 20
 """A cautious copy rate for deciding whether restoring a backup fits what is left of the budget."""
 
 
-def identity(path: str) -> tuple[int, int] | None:
-    """What says "the same file" across renames: (device, inode); None if there is none."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_dev, info.st_ino
-
-
 def set_aside(project: str, settings: Settings, damage: DamagedError, found: tuple[int, int] | None,
               seconds_left: float) -> str | None:
     """Move the damaged archive aside and put the newest good backup in its place; returns the
@@ -52,7 +43,7 @@ def set_aside(project: str, settings: Settings, damage: DamagedError, found: tup
     if not _acquire(lock):
         return None
     try:
-        if found is None or identity(path) != found:
+        if found is None or file_identity(path) != found:
             return None  # already set aside by another hook: the file there is a new one
         folder = move_aside(path, f"set aside by a hook: {damage.message}")
         restored = _restore_newest_backup(path, settings, seconds_left)
@@ -92,8 +83,27 @@ def _restore_newest_backup(path: str, settings: Settings, seconds_left: float) -
             continue  # hooks never migrate; recover takes older ones
         if check_backup(backup.path)[1] is None:
             restore_backup(backup.path, path)
+            _full_catch_up_due(path)
             return os.path.basename(backup.path)
     return None
+
+
+def _full_catch_up_due(path: str) -> None:
+    """The restored backup is older than the transcripts on disk: the next session start
+    passes over every transcript of the folder (``catch_up``), within its budget, and the next
+    ones go on until it is done."""
+    import sqlite3
+
+    from ..store import meta
+
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            meta.delete(conn, meta.FULL_CATCH_UP_AT)
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        pass  # the next daily pass does it
 
 
 def _schema(path: str) -> int:

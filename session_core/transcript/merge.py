@@ -43,18 +43,23 @@ class MergeResult:
         self.problems: list[str] = []
 
 
-def merge_archive(db: Database, salvage: Salvage, settings: Settings,
-                  work_dir: str) -> MergeResult:
+def merge_archive(db: Database, salvage: Salvage, settings: Settings, work_dir: str,
+                  only: set[str] | None = None) -> MergeResult:
+    """``only``: the paths to take (``verify --quick`` derives a sample); default every file,
+    and the chat turns and session states too."""
     result = MergeResult()
     for old in salvage.files():
+        if only is not None and old.path not in only:
+            continue
         result.known[old.path] = (old.session_uuid, old.size)
         try:
             _merge_file(db, salvage, old, settings, work_dir, result)
         except SessionCoreError as exc:
             result.problems.append(f"{old.path}: {exc.message}")
-    with db.write() as conn:
-        result.turns = chat.merge_turns(conn, salvage.chat_turns())
-        result.states = state.merge_rows(conn, salvage.session_states())
+    if only is None:
+        with db.write() as conn:
+            result.turns = chat.merge_turns(conn, salvage.chat_turns())
+            result.states = state.merge_rows(conn, salvage.session_states())
     result.problems[:0] = salvage.problems
     return result
 
