@@ -80,7 +80,8 @@ DATA_DIR_ENV = "SESSION_CORE_DATA_DIR"
 IMPORT_ONLY_LAYERED = (
     ("status line", "session_core.hook.statusline"),
     ("Stop", "session_core.hook.run, session_core.hook.handlers.saver,"
-             " session_core.hook.handlers.chat, session_core.hook.handlers.live_state"),
+             " session_core.hook.handlers.chat, session_core.hook.handlers.upkeep,"
+             " session_core.hook.handlers.live_state"),
     ("SessionStart", "session_core.hook.run, session_core.hook.handlers.loader,"
                      " session_core.hook.handlers.context, session_core.hook.handlers.live_state"),
 )
