@@ -161,3 +161,20 @@ def test_many_hooks_meeting_the_same_damage_set_it_aside_once(world: World) -> N
     assert all(run.returncode == 0 for run in runs)
     assert [path.read_bytes() for path in _quarantined(world)] == [GARBAGE]
     assert export(world) == world.transcript.read_bytes()
+
+
+def test_hooks_creating_the_successor_at_once_never_set_each_other_aside(
+        world: World) -> None:
+    """After one set-aside (a quarantine exists), 16 prompts at once meet no archive: one of
+    them creates it, the others must take that empty-for-a-moment file for new, not lost."""
+    folder = world.archive_db.parent / locations.QUARANTINE_DIR / "20260101T000000000000Z"
+    folder.mkdir(parents=True)
+    (folder / "archive.db").write_bytes(GARBAGE)
+    target = HOOK_TARGETS_BY_EVENT["UserPromptSubmit"]
+    with ThreadPoolExecutor(16) as pool:
+        runs = list(pool.map(lambda n: run_target(target, encode(payload(
+            world, session_id=f"s{n:03d}", prompt=f"prompt {n}")), world), range(16)))
+    assert all(run.returncode == 0 for run in runs)
+    with sqlite3.connect(world.archive_db) as conn:
+        assert conn.execute("SELECT count(*) FROM chat_turns").fetchone() == (16,)
+    assert len(list((world.archive_db.parent / locations.QUARANTINE_DIR).iterdir())) == 1

@@ -250,3 +250,22 @@ def test_damage_to_the_index_alone_is_repaired_from_the_frames(world: World) -> 
     assert world.cli("verify")[0] == 0
     for uuid in _survivors(world, with_backup=True):
         assert world.export(uuid) == world.exports[uuid]
+
+
+def test_from_on_a_healthy_archive_is_refused(world: World) -> None:
+    backup = next((world.archive.parent / locations.BACKUPS_DIR).glob("archive-*.db"))
+    code, text = world.cli("recover", "--from", backup.name)
+    assert code == 2 and "healthy" in text, text
+
+
+def test_a_wal_left_beside_a_deleted_archive_never_replays_onto_the_backup(
+        world: World) -> None:
+    with sqlite3.connect(world.archive) as conn:  # an old -wal with frames in it
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        conn.execute("INSERT INTO meta(key, value) VALUES ('x', 'y')")
+        stale = Path(str(world.archive) + "-wal").read_bytes()
+    world.archive.unlink()
+    Path(str(world.archive) + "-wal").write_bytes(stale)
+    code, text = world.cli("recover")
+    assert code == 0, text
+    assert world.cli("verify")[0] == 0

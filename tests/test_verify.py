@@ -196,3 +196,32 @@ def test_frames_in_the_wrong_order_are_never_exported(project: Path, tmp_path: P
     assert b"session-core recover" in exported.stderr
     code, text = _verify(project)
     assert code == 6 and "content hash" in text, text
+
+
+def test_a_damaged_full_text_block_is_damage_not_a_crash(project: Path) -> None:
+    archive = _imported(project)
+    with sqlite3.connect(archive) as conn:
+        block_id, block = conn.execute("SELECT id, block FROM entries_fts_data"
+                                       " ORDER BY length(block) DESC LIMIT 1").fetchone()
+        conn.execute("UPDATE entries_fts_data SET block = ? WHERE id = ?",
+                     (bytes(b ^ 0x5A for b in block), block_id))
+    for flags in ((), ("--quick",)):
+        code, text = _verify(project, *flags)
+        assert code == 6 and "recover" in text, (flags, text)
+    recovered = run_cli("recover", "--project", str(project))
+    assert recovered.returncode == 0, recovered.stdout.decode() + recovered.stderr.decode()
+    assert _verify(project)[0] == 0
+
+
+def test_a_frame_stored_as_text_is_damage_everywhere(project: Path) -> None:
+    archive = _imported(project)
+    with sqlite3.connect(archive) as conn:
+        conn.execute("UPDATE chunks SET data = CAST(data AS TEXT) WHERE id = (SELECT min(id)"
+                     " FROM chunks)")
+        (uuid,) = conn.execute("SELECT s.uuid FROM chunks c JOIN files f ON f.id = c.file_id"
+                               " JOIN sessions s ON s.id = f.session_id"
+                               " WHERE c.id = (SELECT min(id) FROM chunks)").fetchone()
+    assert _verify(project)[0] == 6
+    exported = run_cli("export", uuid, "--project", str(project))
+    assert exported.returncode == 6 and b"damaged" in exported.stderr, exported.stderr
+    assert b"Traceback" not in exported.stderr

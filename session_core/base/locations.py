@@ -33,8 +33,8 @@ FAILED_MARKER_NAME = "save-failed"
 LEGACY_DIGESTS_DIR = "digests"
 """Where versions before schema v3 kept handoff digests (now rows of the archive)."""
 ARCHIVE_FOLDER_FILES = {
-    "": r"archive\.db(-wal|-shm|-journal|\.set-aside\.lock)?|health\.json|\.health\.json\.\d+\.tmp"
-        r"|spool-\d{8}T\d{12}Z-\d+\.jsonl|\.spool-.+\.tmp|save-failed"
+    "": r"archive\.db(-wal|-shm|-journal|\.set-aside\.lock|\.restoring)?"
+        r"|health\.json|\.health\.json\.\d+\.tmp|spool-\d{8}T\d{12}Z-\d+\.jsonl|\.spool-.+\.tmp|save-failed"
         r"|archive\.db\.(backup|check)\.lock",
     BACKUPS_DIR: r"archive-.+\.(db|tmp)",
     LIVE_DIR: r"[0-9A-Za-z_-]+\.json|\..+\.json\.\d+\.tmp",

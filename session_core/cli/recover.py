@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..base import locations
-from ..base.errors import DatabaseError, NotFoundError
+from ..base.errors import DatabaseError, NotFoundError, UsageError
 from ..base.fs import fsync_dir
 from ..base.settings import Settings, load_settings
 from ..hook.log import clear_recover_pending
@@ -82,6 +82,10 @@ def make_plan(project: str, settings: Settings, from_backup: str | None) -> Plan
             report.add(finding)
     backups = list_backups(archive, settings)
     usable = [b for b in backups if b.usable]
+    if from_backup is not None and report.state == HEALTHY:
+        raise UsageError("the archive is healthy: --from starts a damaged or missing one from a"
+                         " backup", "run 'session-core recover' without --from: it adds what"
+                         " every backup holds to the healthy archive")
     if from_backup is not None:
         chosen = [b for b in backups if b.path == os.path.abspath(from_backup)
                   or os.path.basename(b.path) == os.path.basename(from_backup)]
@@ -140,7 +144,8 @@ def _run(plan: Plan, settings: Settings, outcome: Outcome, work: str) -> None:
         if plan.base is not None:
             os.replace(staged, plan.archive)
             fsync_dir(archive_dir)
-    elif plan.base is not None:
+    elif plan.base is not None:  # missing: a -wal left of the old one must not replay on it
+        outcome.quarantined_to = move_aside(plan.archive, "recover: left beside a missing archive")
         restore_backup(plan.base.path, plan.archive)
     with open_archive(plan.project, settings) as archive:
         for label, path in sources:

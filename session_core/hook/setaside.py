@@ -45,8 +45,14 @@ def set_aside(project: str, settings: Settings, damage: DamagedError, found: tup
     try:
         if found is None or file_identity(path) != found:
             return None  # already set aside by another hook: the file there is a new one
+        # The successor is made ready first and takes the name right after the move: the
+        # path is empty for a moment only, so no other session's hook writes a turn into an
+        # archive that a restore would then replace.
+        staged = path + ".restoring"
+        restored = _restore_newest_backup(path, staged, settings, seconds_left)
         folder = move_aside(path, f"set aside by a hook: {damage.message}")
-        restored = _restore_newest_backup(path, settings, seconds_left)
+        if restored:
+            os.replace(staged, path)
         log.mark_recover_pending(project, folder or "", damage.message, restored)
         log.log("ERROR", "hook", f"archive damaged ({damage.message}); moved to {folder},"
                 f" {'restored ' + restored if restored else 'started a new archive'};"
@@ -71,7 +77,9 @@ def _wait_for_release(lock: str, seconds: float = 2.0) -> None:
         time.sleep(0.02)
 
 
-def _restore_newest_backup(path: str, settings: Settings, seconds_left: float) -> str | None:
+def _restore_newest_backup(path: str, staged: str, settings: Settings,
+                           seconds_left: float) -> str | None:
+    """Copy the newest usable backup to ``staged``; its name, or None if none fits."""
     from ..store.backup import check_backup, list_backups, restore_backup
 
     started = time.monotonic()
@@ -82,8 +90,8 @@ def _restore_newest_backup(path: str, settings: Settings, seconds_left: float) -
         if _schema(backup.path) != LATEST_VERSION:
             continue  # hooks never migrate; recover takes older ones
         if check_backup(backup.path)[1] is None:
-            restore_backup(backup.path, path)
-            _full_catch_up_due(path)
+            restore_backup(backup.path, staged)
+            _full_catch_up_due(staged)
             return os.path.basename(backup.path)
     return None
 

@@ -46,7 +46,8 @@ def open_archive(project: str | os.PathLike[str] | None = None, settings: Settin
     """
     root = locations.project_root(project)
     settings = settings or load_settings(root)
-    db = Database(locations.archive_path(root), settings.busy_timeout_ms)
+    db = Database(locations.archive_path(root), settings.busy_timeout_ms,
+                  young_empty_is_new=not upgrade)
     try:
         current = db.user_version()
         if current == LATEST_VERSION:

@@ -68,9 +68,10 @@ def backup_database(db: Database, label: str = "manual",
         os.chmod(temp, 0o600)
         publish(temp, final, durable=True)
     except sqlite3.Error as exc:
-        if "disk" in str(exc) or "full" in str(exc):
-            raise DatabaseError(f"cannot write backup {final}: {exc}", "free disk space") from exc
-        raise translate(exc, db.path) from exc
+        error = translate(exc, db.path)  # damage first, then a full disk
+        if isinstance(error, DamagedError):
+            raise error from exc
+        raise DatabaseError(f"cannot write backup {final}: {exc}", "free disk space") from exc
     except OSError as exc:
         raise DatabaseError(f"cannot write backup {final}: {exc}", "free disk space") from exc
     finally:

@@ -29,7 +29,7 @@ MAX_DEFERRED_ROWS = 50_000
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _check_file_is_sqlite(path: str) -> None:
+def _check_file_is_sqlite(path: str, young_empty_is_new: bool) -> None:
     """Refuse a file that is not SQLite before sqlite3 guesses. A 0-byte file counts as new
     (a process killed between creating and writing it), unless backups or quarantined copies
     say there was an archive here: then its contents are lost, not yet written."""
@@ -40,7 +40,8 @@ def _check_file_is_sqlite(path: str) -> None:
         return
     except OSError as exc:
         raise DatabaseError(f"cannot read archive {path}: {exc}", "check its permissions") from exc
-    if not header and locations.earlier_copies(path):
+    if not header and not (young_empty_is_new and not _settled(path)) \
+            and locations.earlier_copies(path):
         raise DamagedError(f"the archive {path} is damaged: it is empty (0 bytes), and backups"
                             " of it exist", RECOVER_HINT)
     if header and header != SQLITE_HEADER:
@@ -72,6 +73,18 @@ def _reader_without_shm(path: str) -> sqlite3.Connection:
     conn.text_factory = decode_leniently
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     return conn
+
+
+NEW_FILE_GRACE_S = 10.0
+"""An empty archive younger than this is one another process is creating (SQLite writes its
+first page when the creating transaction commits), not lost contents."""
+
+
+def _settled(path: str) -> bool:
+    try:
+        return time.time() - os.stat(path).st_mtime > NEW_FILE_GRACE_S
+    except OSError:
+        return False
 
 
 def open_read_only(path: str, immutable: bool = False) -> sqlite3.Connection:
@@ -112,7 +125,8 @@ def translate(exc: sqlite3.Error, path: str) -> DatabaseError:
             f"the archive {path} stayed locked by another writer past the busy timeout",
             "retry in a moment; raise 'busy_timeout_ms' in .claude/session-core.json if it recurs",
         )
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
+    if "not a database" in text or "malformed" in text or "corrupt" in text \
+            or "Could not decode" in text:  # a value of the wrong type: a flipped bit
         return DamagedError(f"the archive {path} is damaged ({text})", RECOVER_HINT)
     if "disk" in text or "full" in text or "readonly" in text:
         return DatabaseError(f"cannot write the archive {path} ({text}; is the disk full?)",
@@ -123,12 +137,15 @@ def translate(exc: sqlite3.Error, path: str) -> DatabaseError:
 class Database:
     """One connection to one archive file, with explicit transactions."""
 
-    def __init__(self, path: str | os.PathLike[str], busy_timeout_ms: int = 30_000) -> None:
+    def __init__(self, path: str | os.PathLike[str], busy_timeout_ms: int = 30_000,
+                 young_empty_is_new: bool = False) -> None:
+        """``young_empty_is_new`` (hooks): an empty file made seconds ago is an archive another
+        hook is creating, not one whose contents were lost."""
         self.path = path = os.fspath(path)
         self._batch_started: float | None = None
         self._held = False
         self._deferred: dict[str, list[tuple[object, ...]]] = {}
-        _check_file_is_sqlite(path)
+        _check_file_is_sqlite(path, young_empty_is_new)
         ensure_private_dir(os.path.dirname(path))
         try:
             self.conn = sqlite3.connect(

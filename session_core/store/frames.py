@@ -78,6 +78,9 @@ def read(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
             at = start if expected is None else expected
             raise DamagedError(f"the archive is damaged: its copy of {record.path} has a gap"
                                 f" at byte {at}", RECOVER_HINT)
+        if not isinstance(frame, bytes) or not isinstance(raw_len, int):
+            raise DamagedError(f"the archive is damaged: its copy of {record.path} has a frame"
+                               f" of the wrong type at byte {offset}", RECOVER_HINT)
         data = codec.decompress(frame, raw_len)
         if raw_hash is not None and hash16(data) != raw_hash:
             raise DamagedError(f"the archive is damaged: its copy of {record.path} at byte"

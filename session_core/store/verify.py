@@ -133,7 +133,9 @@ def _check_fts(path: str, report: Report) -> None:
         finally:
             conn.close()
     except READ_ERRORS as exc:
-        if "readonly" in str(exc) or "disk" in str(exc):
+        text = str(exc)
+        damaged = "malformed" in text or "corrupt" in text
+        if not damaged and ("readonly" in text or "disk" in text or "full" in text):
             return  # cannot be checked here (a read-only folder, a full disk), not damage
         report.add(Finding(f"full-text index: {exc}", "search"))
 
@@ -164,7 +166,9 @@ def _check_frames(conn: sqlite3.Connection, report: Report) -> None:
             continue
         try:
             (blob,) = conn.execute("SELECT data FROM chunks WHERE id = ?", (chunk_id,)).fetchone()
-            raw = decompress(bytes(blob), raw_len)
+            if not isinstance(blob, bytes) or not isinstance(raw_len, int):
+                raise CorruptBlobError("a frame's row holds values of the wrong type")
+            raw = decompress(blob, raw_len)
         except CorruptBlobError:
             broken[where] = f"the frame at byte {offset} fails its checksum"
             continue

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 
 from ..store import entries
-from ..store.connection import Database, open_read_only
+from ..store.connection import READ_ERRORS, Database, open_read_only
 from ..store.migrations import migrate
 from ..store.salvage import Salvage
 from ..store.verify import INDEX_COMMANDS, Finding
@@ -29,27 +30,56 @@ def index_findings(archive_path: str, settings: Settings, work_dir: str,
     ``sample``: derive only that many transcripts, picked at random (``verify --quick``)."""
     os.makedirs(work_dir, mode=0o700, exist_ok=True)
     try:
-        rebuilt = Database(os.path.join(work_dir, "rederived.db"))
-        try:
-            migrate(rebuilt)
-            with Salvage(archive_path, os.path.join(work_dir, "salvage")) as salvage:
-                only = None
-                if sample is not None:
-                    import random
-
-                    paths = sorted(f.path for f in salvage.files() if f.kind == "session")
-                    only = set(random.sample(paths, min(sample, len(paths))))
-                merge_archive(rebuilt, salvage, settings, work_dir, only)
-            expected, expected_sessions = entries.fingerprints(rebuilt.conn)
-        finally:
-            rebuilt.close()
-        conn = open_read_only(archive_path)
-        try:
-            actual, actual_sessions = entries.fingerprints(conn)
-        finally:
-            conn.close()
+        return _index_findings(archive_path, settings, work_dir, sample)
+    except READ_ERRORS as exc:  # damage the other checks let through: a finding, not a crash
+        if "full" in str(exc) or "disk I/O" in str(exc):
+            raise OSError(f"no room to derive the index again: {exc}") from exc
+        return [Finding(f"the index cannot be read whole ({exc})", INDEX_COMMANDS)]
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _snapshot(archive_path: str, work_dir: str) -> str:
+    """One moment of the archive (a hook may save meanwhile): both sides of the comparison
+    are read from it. An archive SQLite cannot copy is read as it is."""
+    target = os.path.join(work_dir, "snapshot.db")
+    try:
+        source = open_read_only(archive_path)
+        try:
+            copy = sqlite3.connect(target)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+        finally:
+            source.close()
+    except READ_ERRORS:
+        return archive_path
+    return target
+
+
+def _index_findings(archive_path: str, settings: Settings, work_dir: str,
+                    sample: int | None) -> list[Finding]:
+    archive_path = _snapshot(archive_path, work_dir)
+    rebuilt = Database(os.path.join(work_dir, "rederived.db"))
+    try:
+        migrate(rebuilt)
+        with Salvage(archive_path, os.path.join(work_dir, "salvage")) as salvage:
+            only = None
+            if sample is not None:
+                import random
+
+                paths = sorted(f.path for f in salvage.files() if f.kind == "session")
+                only = set(random.sample(paths, min(sample, len(paths))))
+            merge_archive(rebuilt, salvage, settings, work_dir, only)
+        expected, expected_sessions = entries.fingerprints(rebuilt.conn)
+    finally:
+        rebuilt.close()
+    conn = open_read_only(archive_path)
+    try:
+        actual, actual_sessions = entries.fingerprints(conn)
+    finally:
+        conn.close()
     if sample is not None:  # other files' entries were not derived: compare only these
         actual = {key: value for key, value in actual.items() if key in expected}
     return _compare(expected, expected_sessions, actual, actual_sessions)
