@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -139,4 +140,36 @@ def cmd_backup(archive: Archive, args: argparse.Namespace) -> int:
     from ..store.backup import backup_database
 
     print(backup_database(archive.db, settings=archive.settings))
+    return ExitCode.OK
+
+
+def cmd_handoff(archive: Archive, args: argparse.Namespace) -> int:
+    """What a new session would be handed now (Claude Code's UI never shows it)."""
+    import time
+
+    from ..handoff import notes
+    from ..handoff.git import DirtyCheck, read_head
+    from ..hook.live import saved_recently
+    from ..store import sessions
+
+    db, settings = archive.db, archive.settings
+    if args.source == "compact":
+        session = sessions.resolve(db.conn, args.session) if args.session else \
+            notes.previous_session(db.conn, "")
+        text = notes.compact_note(db, session.uuid, settings) if session else ""
+    else:
+        session = sessions.resolve(db.conn, args.session) if args.session else \
+            notes.previous_session(db.conn, "")
+        text = ""
+        if session is not None:
+            digest = notes.session_digest(db, session.session_id, session.uuid,
+                                          settings.max_indexed_line_bytes)
+            check = DirtyCheck(archive.project) if read_head(archive.project) else None
+            text = notes.previous_session_note(
+                db, session, digest, settings, check, time.monotonic() + 4,
+                saved_recently(os.path.dirname(db.path), session.uuid))
+    if not text:
+        print("(nothing: a new session would be handed no context)", file=sys.stderr)
+        return ExitCode.OK
+    print(text)
     return ExitCode.OK

@@ -23,7 +23,7 @@ from .upgrade import open_for_command
 ArchiveCommand = Callable[[Archive, argparse.Namespace], int]
 
 NEEDS_AN_ARCHIVE = frozenset({"list", "show", "export", "restore", "status", "search",
-                              "backup"})
+                              "backup", "handoff"})
 """Commands that read an existing archive and never create one (a typo in --project would
 litter an empty archive): every command but ``import``, ``install`` and ``uninstall``."""
 
@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
     add("backup", commands.cmd_backup, "write a verified backup beside the archive")
     bks = add("backups", health.cmd_backups, "list backups: time, age, size, sessions, state")
     bks.add_argument("--json", action="store_true")
+    hand = add("handoff", commands.cmd_handoff, "print what a new session would be handed"
+               " now (secrets redacted), as Claude Code's SessionStart would get it")
+    hand.add_argument("--source", choices=["startup", "compact"], default="startup")
+    hand.add_argument("--session", metavar="ID", help="the session to hand over (startup) or"
+                      " that is compacting (compact); default: the most recent")
     add("doctor", health.cmd_doctor, "what to know about the archive: permissions, git, hooks,"
         " backups, verify, failures, and when Claude Code deletes its own copies")
     rec = add("recover", health.cmd_recover, "rebuild the archive from everything that still"

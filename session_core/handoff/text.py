@@ -10,6 +10,7 @@ import os
 
 from ..base.text import clip
 from ..transcript.digest import Digest
+from .redact import redact
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
@@ -102,12 +103,15 @@ def _commands_section(digest: Digest) -> str | None:
 
 
 def fit(sections: Iterable[str | None], budget: int) -> str:
-    """Join sections in order while they fit; the first that does not is cut, the rest dropped."""
+    """Join sections in order while they fit; the first that does not is cut, the rest dropped.
+    Each is redacted first (``redact``): no secret of a session reaches the next one, and the
+    budget counts what is really handed over."""
     out: list[str] = []
     used = 0
     for section in sections:
         if not section:
             continue
+        section = redact(section)
         cost = len(section) + (2 if out else 0)
         if used + cost <= budget:
             out.append(section)
