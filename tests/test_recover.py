@@ -269,3 +269,29 @@ def test_a_wal_left_beside_a_deleted_archive_never_replays_onto_the_backup(
     code, text = world.cli("recover")
     assert code == 0, text
     assert world.cli("verify")[0] == 0
+
+
+def test_merging_an_old_archive_twice_adds_nothing_and_keeps_its_summaries(
+        tmp_path: Path) -> None:
+    """Turns compressed at another level are the same turns; a compaction summary only the old
+    archive has is kept even when this archive's row of that session is newer."""
+    from session_core.store import chat, codec, state
+    from session_core.store.connection import Database
+    from session_core.store.migrations import migrate
+
+    db = Database(tmp_path / "a.db")
+    migrate(db)
+    with db.write() as conn:
+        chat.add(conn, "s1", None, "user", "2026-12-01T10:00:00.000Z", "hello there", 3)
+        state.mark_open(conn, "s1", "Stop", "2026-12-01T11:00:00.000Z")
+        raw = b"hello there"
+        old_turn = ("s1", None, "user", "2026-12-01T10:00:00.000Z", codec.compress(raw, 19),
+                    len(raw))
+        assert chat.merge_turns(conn, [old_turn]) == 0
+        summary = codec.compress(b"we fixed the parser", 3)
+        old_state = ("s1", "main", "abc", "Stop", "2026-12-01T09:00:00.000Z", None, None,
+                     summary)
+        state.merge_rows(conn, [old_state])
+        kept = conn.execute("SELECT compact_summary, last_event_at FROM session_state").fetchone()
+    assert kept == (summary, "2026-12-01T11:00:00.000Z")
+    db.close()

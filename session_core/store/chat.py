@@ -51,10 +51,12 @@ def merge_turns(conn: sqlite3.Connection,
     length) that this one does not hold yet; returns how many were added."""
     added = 0
     for session_uuid, prompt_id, role, when, blob, length in turns:
-        present = conn.execute(
-            "SELECT 1 FROM chat_turns WHERE session_uuid = ? AND role = ? AND at = ?"
-            " AND text_len = ? AND text = ?", (session_uuid, role, when, length, blob)).fetchone()
-        if present is None:
+        # Compared by their text, not their compressed bytes (another level, another blob).
+        text = codec.decompress(blob, length)
+        present = any(codec.decompress(other, length) == text for (other,) in conn.execute(
+            "SELECT text FROM chat_turns WHERE session_uuid = ? AND role = ? AND at = ?"
+            " AND text_len = ?", (session_uuid, role, when, length)))
+        if not present:
             conn.execute("INSERT INTO chat_turns(session_uuid, prompt_id, role, at, text,"
                          " text_len) VALUES (?, ?, ?, ?, ?, ?)",
                          (session_uuid, prompt_id, role, when, blob, length))

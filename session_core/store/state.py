@@ -103,4 +103,7 @@ def merge_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int:
             " compact_summary = coalesce(excluded.compact_summary, compact_summary)"
             " WHERE coalesce(last_event_at, '') < coalesce(excluded.last_event_at, '')", row)
         taken += cursor.rowcount
+        if row[7] is not None:  # a summary this row lacks, whichever row is newer
+            conn.execute("UPDATE session_state SET compact_summary = ? WHERE session_uuid = ?"
+                         " AND compact_summary IS NULL", (row[7], row[0]))
     return taken
