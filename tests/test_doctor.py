@@ -52,3 +52,9 @@ def test_each_problem_is_named(project: Path) -> None:
     for expected in ("read by other users", "tracked by git", "no longer exists",
                      "no backup yet", "set aside", "3 hook run(s) failed", "never"):
         assert expected in text, (expected, text)
+
+
+def test_a_fresh_install_with_nothing_archived_yet_is_all_good(project: Path) -> None:
+    assert run_cli("import", "--project", str(project)).returncode == 0  # no transcripts yet
+    code, text = _doctor(project)
+    assert code == 0 and "none yet" in text and "All good." in text, text

@@ -72,6 +72,19 @@ def _hook_interpreters(project: str) -> list[str]:
     return sorted(set(missing))
 
 
+def _holds_sessions(archive: str) -> bool:
+    from ..store.connection import READ_ERRORS, open_read_only
+
+    try:
+        conn = open_read_only(archive)
+        try:
+            return conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is not None
+        finally:
+            conn.close()
+    except READ_ERRORS:
+        return os.path.exists(archive)  # unreadable: a backup is all the more wanted
+
+
 def _cleanup_days(settings: Settings) -> int:
     path = Path(layout.claude_config_dir()) / "settings.json"
     try:
@@ -98,8 +111,10 @@ def diagnose(project: str | None) -> tuple[list[str], list[str]]:
     problems += _hook_interpreters(root)
     now = time.time()
     newest = newest_stamp(archive, settings)
-    if newest is None:
+    if newest is None and _holds_sessions(archive):
         problems.append("no backup yet: 'session-core backup' takes one")
+    elif newest is None:
+        facts.append("Last backup  none yet (nothing archived; the first Stop takes one)")
     else:
         age = now - _stamp_seconds(newest)
         facts.append(f"Last backup  {_age(age)} ago")
