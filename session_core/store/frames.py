@@ -25,11 +25,13 @@ if TYPE_CHECKING:
 
 
 def append(conn: sqlite3.Connection, file_id: int, generation: int, offset: int, raw: bytes,
-           frame: bytes) -> None:
-    """One frame: ``raw`` bytes at ``offset``, stored compressed as ``frame``, with their hash."""
+           frame: bytes, raw_hash: bytes | None = None) -> None:
+    """One frame: ``raw`` bytes at ``offset``, stored compressed as ``frame``, with their hash
+    (``raw_hash`` if the caller computed it already, on the compression thread)."""
     conn.execute(
         "INSERT INTO chunks(file_id, generation, offset, raw_len, data, raw_hash)"
-        " VALUES (?,?,?,?,?,?)", (file_id, generation, offset, len(raw), frame, hash16(raw)))
+        " VALUES (?,?,?,?,?,?)", (file_id, generation, offset, len(raw), frame,
+                                  raw_hash if raw_hash is not None else hash16(raw)))
 
 
 def content_hash(conn: sqlite3.Connection, record: FileRecord) -> bytes | None:

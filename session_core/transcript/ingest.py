@@ -194,14 +194,16 @@ class _Ingest:
                     else None)
         new_bytes, level, take_line = 0, settings.compression_level, self._line
         for offset, data in pieces(self.fd, start, size, settings.frame_bytes, record.line_mode):
-            # zstd releases the GIL: a large frame compresses while its lines are parsed.
-            pending = pool.submit(codec.compress, data, level) if pool else None
+            # zstd and BLAKE2 release the GIL: a large frame is compressed and hashed while its
+            # lines are parsed.
+            pending = pool.submit(_compress_and_hash, data, level) if pool else None
             new_bytes += len(data)
             if splitter is not None:
                 for line_offset, line in splitter.feed(offset, data):
                     take_line(line_offset, line)
-            frame = pending.result() if pending else codec.compress(data, level)
-            frames.append(self.conn, record.file_id, record.generation, offset, data, frame)
+            frame, raw_hash = pending.result() if pending else (codec.compress(data, level), None)
+            frames.append(self.conn, record.file_id, record.generation, offset, data, frame,
+                          raw_hash)
         self._write(self.builder.take())
         if splitter is None:
             return start + new_bytes, new_bytes
@@ -321,6 +323,10 @@ def _parser(db: Database) -> Callable[[bytes], Record]:
 
         return parse_record_bulk
     return parse_record
+
+
+def _compress_and_hash(data: bytes, level: int) -> tuple[bytes, bytes]:
+    return codec.compress(data, level), line_hash(data)
 
 
 def _compression_thread() -> ThreadPoolExecutor:
