@@ -116,6 +116,12 @@ def count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])
 
 
+def check_full_text(conn: sqlite3.Connection) -> None:
+    """FTS5's own consistency check of ``entries_fts``; ``sqlite3.Error`` if it fails. It is an
+    INSERT command: it needs a connection that may write, though it changes nothing."""
+    conn.execute("INSERT INTO entries_fts(entries_fts) VALUES('integrity-check')")
+
+
 def fingerprints(conn: sqlite3.Connection) -> tuple[dict[bytes, int], dict[bytes, str]]:
     """Per entry key, a hash of everything the index says of it (its row's facts and every
     word position of its text), and the session it is filed under. Keys, not row ids: two

@@ -16,6 +16,7 @@ from ..base.hashing import hash16, hash16_of
 from .archive import LATEST_VERSION
 from .codec import decompress
 from .connection import APPLICATION_ID, READ_ERRORS, SQLITE_HEADER, open_read_only
+from .entries import check_full_text
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -129,7 +130,7 @@ def _check_fts(path: str, report: Report) -> None:
     try:
         conn = sqlite3.connect(path, isolation_level=None)
         try:
-            conn.execute("INSERT INTO entries_fts(entries_fts) VALUES('integrity-check')")
+            check_full_text(conn)
         finally:
             conn.close()
     except READ_ERRORS as exc:

@@ -22,7 +22,7 @@ import time
 from ...base import locations
 from ...base.errors import DamagedError
 from ...base.fs import claim, release
-from ...store import meta, spool
+from ...store import entries, meta, spool
 from ...store.backup import AUTO, backup_database, backup_due
 from ...store.connection import translate
 from ..run import HookContext
@@ -70,7 +70,7 @@ def _check(db: Database) -> None:
 
     try:
         result = [row[0] for row in db.conn.execute("PRAGMA quick_check")]
-        db.conn.execute("INSERT INTO entries_fts(entries_fts) VALUES('integrity-check')")
+        entries.check_full_text(db.conn)
     except sqlite3.Error as exc:
         raise translate(exc, db.path) from exc
     if result != ["ok"]:
