@@ -15,6 +15,13 @@ def utc_stamp(seconds: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"
 
 
+def stamp_seconds(stamp: str) -> float:
+    """The inverse of :func:`file_stamp` (to the second); ``ValueError`` for another text."""
+    import calendar  # only commands read stamps back
+
+    return float(calendar.timegm(time.strptime(stamp[:15], "%Y%m%dT%H%M%S")))
+
+
 def file_stamp(seconds: float | None = None) -> str:
     """The same instant for a file name (no colons), sorting as the stored format does."""
     now = time.time() if seconds is None else seconds

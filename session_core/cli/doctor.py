@@ -12,12 +12,14 @@ import time
 from pathlib import Path
 
 from ..base import locations
+from ..base.clock import stamp_seconds
 from ..base.fs import read_json_object
 from ..base.settings import Settings, load_settings
 from ..hook.live import RECOVER_PENDING, failed_marker, health_file
 from ..hook.log import log_path
 from ..store.backup import newest_stamp
 from ..transcript import layout
+from .render import render_age
 
 DEFAULT_CLEANUP_DAYS = 30
 """Claude Code's ``cleanupPeriodDays`` when its settings do not say."""
@@ -25,19 +27,6 @@ STALE_BACKUP_DAYS = 2
 STALE_VERIFY_DAYS = 30
 VERIFIED_AT = "verified_at"
 """Key of ``health.json``: when ``verify`` last found the archive healthy (epoch s)."""
-
-
-def _age(seconds: float) -> str:
-    for unit, size in (("days", 86400), ("hours", 3600)):
-        if seconds >= 2 * size:
-            return f"{seconds / size:.0f} {unit}"
-    return f"{max(0, seconds) / 60:.0f} minutes"
-
-
-def _stamp_seconds(stamp: str) -> float:
-    import calendar
-
-    return calendar.timegm(time.strptime(stamp[:15], "%Y%m%dT%H%M%S"))
 
 
 def _git_tracks(project: str, folder: str) -> bool:
@@ -116,14 +105,15 @@ def diagnose(project: str | None) -> tuple[list[str], list[str]]:
     elif newest is None:
         facts.append("Last backup  none yet (nothing archived; the first Stop takes one)")
     else:
-        age = now - _stamp_seconds(newest)
-        facts.append(f"Last backup  {_age(age)} ago")
+        age = now - stamp_seconds(newest)
+        facts.append(f"Last backup  {render_age(age, words=True)} ago")
         if age > STALE_BACKUP_DAYS * 86400 and settings.backup_interval_hours:
-            problems.append(f"the newest backup is {_age(age)} old: 'session-core backup'")
+            problems.append(f"the newest backup is {render_age(age, words=True)} old:"
+                            " 'session-core backup'")
     health = read_json_object(health_file(folder))
     verified = health.get(VERIFIED_AT)
     if isinstance(verified, (int, float)):
-        facts.append(f"Last verify  {_age(now - verified)} ago, healthy")
+        facts.append(f"Last verify  {render_age(now - verified, words=True)} ago, healthy")
         if now - verified > STALE_VERIFY_DAYS * 86400:
             problems.append("no clean 'session-core verify' for a month")
     else:

@@ -8,16 +8,17 @@ damaged, emptied or foreign file must be reported as it was found.
 from __future__ import annotations
 
 import argparse
-import calendar
 import json
 import os
 import time
 
 from ..base import locations
+from ..base.clock import stamp_seconds
 from ..base.errors import RECOVER_HINT, ExitCode, NotFoundError
 from ..base.settings import load_settings
 from ..store.backup import list_backups
 from ..store.verify import DAMAGED, HEALTHY, MISSING, NOT_OURS, check_file
+from .render import render_age
 
 EXIT_CODES = {HEALTHY: ExitCode.OK, DAMAGED: ExitCode.BAD_DATABASE, NOT_OURS: ExitCode.NOT_OURS}
 
@@ -90,21 +91,15 @@ def cmd_backups(args: argparse.Namespace) -> int:
         return ExitCode.OK
     print(f"{'TAKEN (UTC)':19}  {'AGE':>6}  {'SIZE':>10}  {'SESSIONS':>8}  STATE     FILE")
     for b in backups:
-        taken = time.strptime(b.stamp[:15], "%Y%m%dT%H%M%S")
-        age = _age(time.time() - calendar.timegm(taken))
+        taken = stamp_seconds(b.stamp)
+        age = render_age(time.time() - taken)
         state = "verified" if b.usable else "DAMAGED "
-        print(f"{time.strftime('%Y-%m-%d %H:%M:%S', taken):19}  {age:>6}  {b.size:>10,}"
+        print(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(taken)):19}  {age:>6}"
+              f"  {b.size:>10,}"
               f"  {b.sessions:>8}  {state}  {os.path.basename(b.path)}")
         if b.problem:
             print(f"{'':51}{b.problem}")
     return ExitCode.OK
-
-
-def _age(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{max(0, int(seconds))}s"
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

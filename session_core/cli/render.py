@@ -21,6 +21,17 @@ def _short(text: str | None, width: int) -> str:
     return clip(text or "", width, flatten=True, ellipsis=True)
 
 
+def render_age(seconds: float, words: bool = False) -> str:
+    """How long ago: ``3d`` for a table column, ``3 days`` in a sentence (``words``)."""
+    seconds = max(0.0, seconds)
+    units = (("days", 86400), ("hours", 3600), ("minutes", 60)) if words else \
+        (("d", 86400), ("h", 3600), ("m", 60))
+    for unit, size in units:
+        if seconds >= (2 * size if words else size):
+            return f"{seconds / size:.0f} {unit}" if words else f"{int(seconds // size)}{unit}"
+    return f"{seconds / 60:.0f} minutes" if words else f"{int(seconds)}s"
+
+
 def render_sessions(listed: list[SessionSummary]) -> str:
     if not listed:
         return "No sessions archived yet. Run 'session-core import'."
