@@ -156,7 +156,8 @@ def test_no_single_bit_flip_gives_silently_wrong_output(project: Path, tmp_path:
             handle.write(bytes([byte ^ (1 << rng.randrange(8))]))
         report = check_file(str(copy))
         if report.state == HEALTHY:
-            findings = index_findings(str(copy), Settings(), str(tmp_path / f"work-{flip}"))
+            findings = index_findings(str(copy), Settings(),
+                                      work_dir=str(tmp_path / f"work-{flip}"))
             healthy = not findings
         else:
             healthy = False

@@ -36,14 +36,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise NotFoundError(f"no archive at {path}",
                             "run 'session-core import' in the project first, or fix --project")
     if report.state == HEALTHY:
-        import tempfile  # a private folder elsewhere: verify must work on a full disk
-
         from ..transcript.recheck import index_findings
 
-        work = tempfile.mkdtemp(prefix="session-core-verify-")
         try:
-            for finding in index_findings(path, settings, work,
-                                          QUICK_SAMPLE if args.quick else None):
+            for finding in index_findings(path, settings, QUICK_SAMPLE if args.quick else None):
                 report.add(finding)
         except OSError as exc:
             print(f"note: the index was not compared with the frames ({exc})")

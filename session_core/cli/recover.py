@@ -73,12 +73,9 @@ def make_plan(project: str, settings: Settings, from_backup: str | None) -> Plan
     archive = locations.archive_path(project)
     report = check_file(archive)  # the full check: quick_check misses damage recover must see
     if report.state == HEALTHY:  # a damaged index alone: rebuilt from the frames, via salvage
-        import tempfile
-
         from ..transcript.recheck import index_findings
 
-        for finding in index_findings(archive, settings,
-                                      tempfile.mkdtemp(prefix="session-core-recover-")):
+        for finding in index_findings(archive, settings):
             report.add(finding)
     backups = list_backups(archive, settings)
     usable = [b for b in backups if b.usable]

@@ -24,10 +24,16 @@ if TYPE_CHECKING:
     from ..base.settings import Settings
 
 
-def index_findings(archive_path: str, settings: Settings, work_dir: str,
-                   sample: int | None = None) -> list[Finding]:
+def index_findings(archive_path: str, settings: Settings, sample: int | None = None,
+                   work_dir: str | None = None) -> list[Finding]:
     """Entries whose index differs from what their archived lines give (none: it matches).
-    ``sample``: derive only that many transcripts, picked at random (``verify --quick``)."""
+    ``sample``: derive only that many transcripts, picked at random (``verify --quick``).
+    The scratch archive goes to ``work_dir`` (deleted after), by default a private folder in
+    the system's temp dir: not beside the archive, whose disk may be full."""
+    if work_dir is None:
+        import tempfile
+
+        work_dir = tempfile.mkdtemp(prefix="session-core-index-")
     os.makedirs(work_dir, mode=0o700, exist_ok=True)
     try:
         return _index_findings(archive_path, settings, work_dir, sample)
