@@ -175,6 +175,8 @@ def test_hooks_creating_the_successor_at_once_never_set_each_other_aside(
         runs = list(pool.map(lambda n: run_target(target, encode(payload(
             world, session_id=f"s{n:03d}", prompt=f"prompt {n}")), world), range(16)))
     assert all(run.returncode == 0 for run in runs)
+    # A prompt that met the archive busy (16 at once) was spooled: a command drains it.
+    assert run_cli("status", "--project", str(world.project), env=world.env).returncode == 0
     with sqlite3.connect(world.archive_db) as conn:
         assert conn.execute("SELECT count(*) FROM chat_turns").fetchone() == (16,)
     assert len(list((world.archive_db.parent / locations.QUARANTINE_DIR).iterdir())) == 1
