@@ -78,7 +78,9 @@ def test_a_saved_digest_of_other_shape_is_refused() -> None:
     for broken in ({}, {**good, "replies": 5}, {**good, "first_prompt": ["x"]},
                    {**good, "tasks": [["only two", "fields"]]}, {**good, "tasks": ["abc"]},
                    {**good, "replies": ["ab"]}, {**good, "replies": [[None, {"x": 1}]]},
-                   {**good, "changed_files": [1]}, {**good, "errors": [None]},
+                   {**good, "files": [1]}, {**good, "open_errors": [[None, "x"]]},
+                   {**good, "v": 1}, {**good, "commits": [["abc"]]},
+                   {**good, "last_test": ["only the command"]},
                    {**good, "prompts": "7"}, {**good, "prompts": True},
                    {**good, "prompts": float("inf")}):
         with pytest.raises(ValueError):
@@ -285,17 +287,19 @@ def test_an_import_keeps_a_digest_for_every_session_transcript(project: Path) ->
     with open_archive(project) as archive:
         ingest_paths(archive, corpus_files())
         conn = archive.db.conn
-        sessions = conn.execute("SELECT f.id, s.uuid FROM files f JOIN sessions s"
-                                " ON s.id = f.session_id WHERE f.kind = 'session'").fetchall()
-        assert sessions
-        for file_id, uuid in sessions:
+        sessions = conn.execute(
+            "SELECT f.id, s.uuid, f.kind FROM files f JOIN sessions s ON s.id = f.session_id"
+            " WHERE f.kind IN ('session', 'subagent')").fetchall()
+        assert {kind for _, _, kind in sessions} == {"session", "subagent"}
+        for file_id, uuid, kind in sessions:
             blob, length, offset = conn.execute(
                 "SELECT state, state_len, offset FROM digests WHERE file_id = ?",
                 (file_id,)).fetchone()
             record = conn.execute("SELECT path FROM files WHERE id = ?", (file_id,)).fetchone()
             found = file_at(conn, record[0])
             assert found is not None and offset == found.committed
-            expected = fold_lines(Digest(uuid), file_lines(conn, found)).to_state()
+            expected = fold_lines(Digest(uuid, kind == "subagent"),
+                                  file_lines(conn, found)).to_state()
             assert loads(codec.decompress(blob, length)) == loads(dumps(expected)), uuid
 
 
@@ -307,7 +311,7 @@ def test_a_damaged_frame_costs_only_its_own_digest_on_refresh(project: Path) -> 
         ingest_paths(archive, corpus_files()[:4])
         conn = archive.db.conn
         ids = [row[0] for row in conn.execute(
-            "SELECT id FROM files WHERE kind = 'session' ORDER BY id")]
+            "SELECT id FROM files WHERE kind IN ('session', 'subagent') ORDER BY id")]
         assert len(ids) >= 2
         with archive.db.write() as write:
             write.execute("DELETE FROM digests")

@@ -153,21 +153,19 @@ def cmd_handoff(archive: Archive, args: argparse.Namespace) -> int:
     from ..store import sessions
 
     db, settings = archive.db, archive.settings
+    chosen = sessions.resolve(db.conn, args.session) if args.session else None
     if args.source == "compact":
-        session = sessions.resolve(db.conn, args.session) if args.session else \
-            notes.previous_session(db.conn, "")
-        text = notes.compact_note(db, session.uuid, settings) if session else ""
+        session = chosen or notes.previous_session(db.conn, "")
+        text = notes.compact_note(db, session.uuid, settings, archive.project) \
+            if session else ""
     else:
-        session = sessions.resolve(db.conn, args.session) if args.session else \
-            notes.previous_session(db.conn, "")
+        choice = notes.choose(db, "", settings, chosen)
         text = ""
-        if session is not None:
-            digest = notes.session_digest(db, session.session_id, session.uuid,
-                                          settings.max_indexed_line_bytes)
+        if choice is not None:
             check = DirtyCheck(archive.project) if read_head(archive.project) else None
             text = notes.previous_session_note(
-                db, session, digest, settings, check, time.monotonic() + 4,
-                saved_recently(os.path.dirname(db.path), session.uuid))
+                db, choice, settings, check, time.monotonic() + 4,
+                saved_recently(os.path.dirname(db.path), choice.row.uuid), archive.project)
     if not text:
         print("(nothing: a new session would be handed no context)", file=sys.stderr)
         return ExitCode.OK

@@ -1,6 +1,7 @@
-"""Choosing and gathering what a SessionStart hands over, from the store: the most recent earlier
-session for ``startup``/``clear``, this session's own threads for ``compact``, one line for
-``resume``/``fork``. The words themselves are ``text``'s.
+"""Choosing and gathering what a SessionStart hands over, from the store: the latest session of
+real work (and a line for each other recent one left unfinished) for ``startup``/``clear``,
+this session's own threads for ``compact``, one line for ``resume``/``fork``. The words
+themselves are ``text``'s.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
+from ..base.clock import utc_stamp
 from ..base.errors import SessionCoreError
 from ..store import chat, entries, files, sessions, state
 from ..transcript.digest import digest_of, save_digest
@@ -20,38 +22,91 @@ if TYPE_CHECKING:
     from ..store.connection import Database
     from ..transcript.digest import Digest
 
+RECENT_DAYS = 7
+"""Other sessions of this many days are mentioned when left open or with work uncommitted."""
+_CANDIDATES = 12
+_OTHERS = 5
+
+
+class Choice:
+    """The session a new one is told about, its digest and its subagents', and the other
+    recent sessions worth a line."""
+
+    __slots__ = ("digest", "others", "row", "subagents")
+
+    def __init__(self, row: sessions.SessionRow, digest: Digest, subagents: list[Digest],
+                 others: list[text.Other]) -> None:
+        self.row, self.digest, self.subagents, self.others = row, digest, subagents, others
+
+
+def choose(db: Database, own_session: str, settings: Settings,
+           session: sessions.SessionRow | None = None) -> Choice | None:
+    """The latest session of the last days that did real work (changed a file, committed, ran
+    a command that changes things, kept a task list), else the latest with a prompt: a
+    one-question session never hides the work before it. ``session``: that one instead.
+    Digests that were behind are brought up to date and saved here (see
+    :func:`session_digest`), so the caller may commit before it waits for git."""
+    limit = settings.max_indexed_line_bytes
+    if session is not None:
+        return Choice(session, session_digest(db, session.session_id, session.uuid, limit),
+                      subagent_digests(db, session.session_id, limit), [])
+    since = utc_stamp(time.time() - RECENT_DAYS * 86400)
+    rows = sessions.recent_with_prompt(db.conn, own_session, since, _CANDIDATES)
+    if not rows:
+        return None
+    gathered = [(row, session_digest(db, row.session_id, row.uuid, limit)) for row in rows]
+    main = next((n for n, (_, digest) in enumerate(gathered) if digest.did_work()), 0)
+    others = []
+    for n, (row, digest) in enumerate(gathered):
+        if n == main:
+            continue
+        known = state.get(db.conn, row.uuid)
+        is_open = known is not None and known.ended_at is None
+        if is_open or (digest.files and not digest.commits):
+            others.append(text.Other(digest, is_open))
+    row, digest = gathered[main]
+    return Choice(row, digest, subagent_digests(db, row.session_id, limit), others[:_OTHERS])
+
 
 def previous_session(conn: sqlite3.Connection, own_session: str) -> sessions.SessionRow | None:
-    """The session a new one is told about: the most recent other one with a prompt."""
+    """The most recent other session with a prompt (the default of ``handoff --source
+    compact``)."""
     return sessions.latest_with_prompt(conn, own_session)
 
 
-def previous_session_note(db: Database, previous: sessions.SessionRow, digest: Digest,
-                          settings: Settings, dirty_check: DirtyCheck | None, deadline: float,
-                          saved_recently: bool) -> str:
-    """startup / clear, from the previous session's :func:`session_digest` (taken first, so
-    that what it wrote can be committed before this waits for git). ``dirty_check`` was
-    started before (it runs while the archive is read); its answer is awaited until a quarter
-    of what is left before ``deadline``, 1 s at most. ``saved_recently``: the hooks saved that
-    session minutes ago, so, if it never ended, it may still be open in another terminal."""
+def previous_session_note(db: Database, choice: Choice, settings: Settings,
+                          dirty_check: DirtyCheck | None, deadline: float,
+                          saved_recently: bool, project: str | None = None) -> str:
+    """startup / clear, from a :func:`choose` (taken first, so that what it wrote can be
+    committed before this waits for git). ``dirty_check`` was started before (it runs while
+    the archive is read); its answer is awaited until a quarter of what is left before
+    ``deadline``, 1 s at most. ``saved_recently``: the hooks saved that session minutes ago,
+    so, if it never ended, it may still be open in another terminal."""
+    previous = choice.row
     known = state.get(db.conn, previous.uuid)
     dirty = None if dirty_check is None else dirty_check.result(
         timeout=max(0.1, min(1.0, (deadline - time.monotonic()) / 4)))
     ended = known is not None and known.ended_at is not None
     left = text.EndState(known.git_branch if known else None,
                          known.git_commit if known else None, dirty,
-                         not ended and saved_recently)
-    return text.previous_session(digest, left, settings.handoff_chars,
-                                 newer_reply(db.conn, previous.uuid, digest))
+                         not ended and saved_recently, ended)
+    return text.previous_session(choice.digest, left, settings.handoff_chars,
+                                 newer_reply(db.conn, previous.uuid, choice.digest),
+                                 project=project, subagents=choice.subagents,
+                                 others=choice.others)
 
 
-def compact_note(db: Database, session_uuid: str, settings: Settings) -> str:
-    """compact: what summaries tend to drop from this same session."""
+def compact_note(db: Database, session_uuid: str, settings: Settings,
+                 project: str | None = None) -> str:
+    """compact: what Claude Code's summary of this same session lacks."""
     session_id = sessions.id_of(db.conn, session_uuid)
     if session_id is None:
         return ""
-    digest = session_digest(db, session_id, session_uuid, settings.max_indexed_line_bytes)
-    return text.after_compaction(digest, settings.handoff_chars)
+    limit = settings.max_indexed_line_bytes
+    digest = session_digest(db, session_id, session_uuid, limit)
+    return text.after_compaction(digest, settings.handoff_chars,
+                                 state.compact_summary(db.conn, session_uuid), project=project,
+                                 subagents=subagent_digests(db, session_id, limit))
 
 
 def resume_note(conn: sqlite3.Connection, session_uuid: str) -> str:
@@ -62,10 +117,24 @@ def resume_note(conn: sqlite3.Connection, session_uuid: str) -> str:
 
 def session_digest(db: Database, session_id: int, session_uuid: str,
                    max_line_bytes: int) -> Digest:
-    """The digest of the session's own transcript as archived. Ingest keeps it current; one
-    that is behind (an archive from before digests, a fold that failed) is brought up to date
-    from the frames and saved, so that fold happens once, not at every session start."""
+    """The digest of the session's own transcript as archived."""
     record = files.main_file(files.of_session(db.conn, session_id), session_uuid)
+    return file_digest(db, record, max_line_bytes)
+
+
+def subagent_digests(db: Database, session_id: int, max_line_bytes: int) -> list[Digest]:
+    """The digests of the session's subagents' transcripts (compaction workers left out:
+    they summarise, they change nothing)."""
+    return [file_digest(db, record, max_line_bytes)
+            for record in files.of_session(db.conn, session_id)
+            if record.kind == "subagent" and "agent-acompact" not in record.rel_path]
+
+
+def file_digest(db: Database, record: files.FileRecord, max_line_bytes: int) -> Digest:
+    """A transcript's digest as archived. Ingest keeps it current; one that is behind (an
+    archive from before digests or from before this digest version, a fold that failed) is
+    brought up to date from the frames and saved, so that fold happens once, not at every
+    session start."""
     found = digest_of(db.conn, record, max_line_bytes=max_line_bytes)
     assert found is not None  # no limit: it folds whatever the saved digest lacks
     digest, folded = found

@@ -1,7 +1,9 @@
-"""The SessionStart handoff text: most important first, never over the character budget.
+"""The SessionStart handoff text: how the work was left first, never over the character budget.
 
-Deterministic and local: built from a :class:`~session_core.transcript.digest.Digest` and what
-the hooks recorded (git state, how the session ended); no network, no model calls.
+Deterministic and local: built from :class:`~session_core.transcript.digest.Digest`\\ s and what
+the hooks recorded (git state, how the session ended); no network, no model calls. Each section
+has its own share of the budget, and what one leaves unused goes to the next: a long file list
+can never push out where the work ended.
 """
 
 from __future__ import annotations
@@ -17,36 +19,61 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 HEADER = "[session-core] Notes from the archive of this project (context, not instructions)."
+SHARES = (("ending", 0.42), ("others", 0.08), ("requests", 0.22), ("files", 0.16),
+          ("gotchas", 0.08), ("commands", 0.04))
+"""Each section's share of the budget after the header, in the order they are shown."""
+_FILES_LISTED = 14
+"""Up to this many changed files are listed one by one; more are grouped by folder."""
 
 
 class EndState:
     """How the session was left, beside what its transcript says: git branch and commit as the
-    hooks last saw them, whether the tree is dirty now, and whether it may still be running."""
+    hooks last saw them, whether the tree is dirty now, what ``git status`` said when it
+    ended, and whether it may still be running."""
 
-    __slots__ = ("branch", "commit", "dirty_now", "maybe_running")
+    __slots__ = ("ahead", "branch", "commit", "dirty_now", "ended", "maybe_running",
+                 "upstream")
 
     def __init__(self, branch: str | None, commit: str | None, dirty_now: bool | None,
-                 maybe_running: bool = False) -> None:
+                 maybe_running: bool = False, ended: bool = False, ahead: int | None = None,
+                 upstream: str | None = None) -> None:
         self.branch, self.commit, self.dirty_now = branch, commit, dirty_now
-        self.maybe_running = maybe_running
+        self.maybe_running, self.ended = maybe_running, ended
+        self.ahead, self.upstream = ahead, upstream
+
+
+class Other:
+    """One line about another recent session: still open, or its work not committed."""
+
+    __slots__ = ("digest", "open")
+
+    def __init__(self, digest: Digest, is_open: bool) -> None:
+        self.digest, self.open = digest, is_open
 
 
 def _quote(text: str | None, limit: int) -> str:
     return f'"{clip(text or "", limit, flatten=True, ellipsis=True)}"'
 
 
-def _short_path(path: str, project: str | None) -> str:
-    if project and path.startswith(project.rstrip(os.sep) + os.sep):
-        return path[len(project.rstrip(os.sep)) + 1:]
+def short_path(path: str, project: str | None) -> str:
+    """A path relative to the project root when it is inside it, else as it was."""
+    if project:
+        root = project.rstrip(os.sep) + os.sep
+        if path.startswith(root):
+            return path[len(root):]
     return path
 
 
-def _bullets(items: Iterable[str], limit: int = 160) -> str:
-    return "\n".join(f"- {clip(item, limit, ellipsis=True)}" for item in items)
+def _bullets(items: Iterable[str], limit: int = 200) -> list[str]:
+    return [f"- {clip(item, limit, flatten=True, ellipsis=True)}" for item in items]
+
+
+def _when(stamp: str | None) -> str:
+    return stamp[:16].replace("T", " ") + " UTC" if stamp else "at an unknown time"
 
 
 def _session_line(digest: Digest, state: EndState | None) -> str:
-    facts = [f"last active {digest.last_ts[:16].replace('T', ' ')} UTC"] if digest.last_ts else []
+    facts = [f"last active {_when(digest.last_ts)}"] if digest.last_ts else []
     branch = (state.branch if state else None) or digest.git_branch
     if branch:
         facts.append(f"branch {branch}")
@@ -60,97 +87,286 @@ def _session_line(digest: Digest, state: EndState | None) -> str:
         return (f"Previous session {digest.session_uuid}{detail}. It has not ended and was"
                 " active minutes ago: it may still be open in another terminal, so do not resume"
                 " it a second time.")
-    return (f"Previous session {digest.session_uuid}{detail}."
-            f" Resume it with: claude --resume {digest.session_uuid}")
+    return f"Previous session{detail}: claude --resume {digest.session_uuid}"
 
 
-def _task_section(digest: Digest) -> str | None:
+def _ending(digest: Digest, state: EndState | None, last_reply: str | None) -> list[str]:
+    lines = [_session_line(digest, state)]
     pending = digest.pending_tasks()
-    if not pending:
-        return None
-    return "Pending tasks:\n" + _bullets(f"[{t.status}] {t.subject}" for t in pending)
-
-
-def _files_section(digest: Digest, project: str | None) -> str | None:
-    if not digest.changed_files:
-        return None
-    return "Files it changed:\n" + _bullets(_short_path(p, project) for p in digest.changed_files)
-
-
-def _asked_section(digest: Digest) -> str | None:
-    if digest.first_prompt is None:
-        return None
-    text = f"First request: {_quote(digest.first_prompt, 600)}"
-    if digest.prompts > 1 and digest.last_prompt:
-        text += f"\nLast request ({digest.prompts} in all): {_quote(digest.last_prompt, 600)}"
-    return text
-
-
-def _ended_section(digest: Digest, last_reply: str | None) -> str | None:
+    if pending:
+        lines.append(f"Pending tasks ({len(pending)}):")
+        lines += _bullets((f"[{t.status}] {t.subject}" for t in pending[:10]), 160)
     reply = last_reply or digest.last_reply
-    return f"Where it ended (last reply): {_quote(reply, 800)}" if reply else None
+    answered = _answered_last(digest) or last_reply is not None
+    if digest.interrupted or not answered:
+        how = "the user interrupted it" if digest.interrupted else "no reply to it was saved"
+        lines.append(f"It ended during the last request ({_quote(digest.last_prompt, 300)}):"
+                     f" {how}.")
+        if digest.steps:
+            lines.append("Its last steps: " + "; ".join(digest.steps))
+    if reply:
+        lines.append(f"Where it ended (last reply{'' if answered else ', to an earlier request'}):"
+                     f" {_ends(reply, 700)}")
+    if digest.open_errors:
+        lines.append("Errors never resolved later:")
+        lines += _bullets(list(digest.open_errors.values())[-3:], 240)
+    if digest.background:
+        lines.append("Left running in the background: " + "; ".join(
+            f"`{command}` (shell {shell})" for shell, command in digest.background.items()))
+    push = _push_line(digest, state)
+    if push:
+        lines.append(push)
+    if digest.last_test:
+        command, summary = digest.last_test
+        lines.append(f"Last test run: `{clip(command, 100, ellipsis=True)}`: {summary}")
+    if digest.commits:
+        lines.append(f"Commits it made ({len(digest.commits)}):")
+        lines += _bullets((f"{sha[:10]} {subject}" for sha, subject in
+                           list(digest.commits)[-6:]), 120)
+    return lines
 
 
-def _errors_section(digest: Digest) -> str | None:
-    return "Errors it hit:\n" + _bullets(digest.errors) if digest.errors else None
+def _ends(text: str, limit: int) -> str:
+    """A long reply by its beginning and its end: a summary's last lines say what remains."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return f'"{flat}"'
+    head = limit * 3 // 5
+    return f'"{flat[:head]} … {flat[-(limit - head - 3):]}"'
 
 
-def _commands_section(digest: Digest) -> str | None:
+def _answered_last(digest: Digest) -> bool:
+    """Whether the last reply came after the last request (times as Claude Code wrote them)."""
+    if not digest.recent_prompts:
+        return True
+    asked = digest.recent_prompts[-1][0]
+    said = digest.replies[-1][0] if digest.replies else None
+    return bool(said and asked and said >= asked)
+
+
+def _push_line(digest: Digest, state: EndState | None) -> str | None:
+    """Unpushed work, from what git said when the session ended if the hooks saw it end, else
+    from the transcript's own ``git commit``/``push``/``status`` output."""
+    if state is not None and state.ended and state.ahead is not None:
+        if state.upstream is None:
+            return "Unpushed: when it ended, the branch had no upstream (never pushed)."
+        if state.ahead:
+            return (f"Unpushed: when it ended, the branch was {state.ahead} commit(s) ahead of"
+                    f" {state.upstream}.")
+        return f"Pushed: when it ended, the branch was up to date with {state.upstream}."
+    if digest.commits and not digest.push_seen:
+        return f"Not pushed: the session made {len(digest.commits)} commit(s) and never pushed."
+    if digest.unpushed:
+        return (f"Not pushed: {digest.unpushed} commit(s) made after the branch was last"
+                " pushed" + (f" to {digest.upstream}." if digest.upstream else "."))
+    if digest.push_seen and digest.commits:
+        return "Pushed: the branch was pushed after its last commit."
+    return None
+
+
+def _requests(digest: Digest) -> list[str]:
+    lines = [f"First request: {_quote(digest.first_prompt, 700)}"] if digest.first_prompt \
+        else []
+    later = [text for _, text in digest.recent_prompts if text != digest.first_prompt]
+    if digest.prompts > 1 and later:
+        skipped = digest.prompts - 1 - len(later)
+        lines.append(f"Later requests ({digest.prompts} in all"
+                     + (f", {skipped} not shown" if skipped > 0 else "") + ", latest last):")
+        lines += _bullets(later, 400)
+    if digest.queued:
+        lines.append("Said while Claude worked:")
+        lines += _bullets(digest.queued, 300)
+    if digest.answers:
+        lines.append("Answers to Claude's questions:")
+        lines += _bullets(digest.answers, 300)
+    if digest.plan:
+        lines.append(f"Plan the user approved: {_quote(digest.plan, 500)}")
+    if digest.local:
+        lines.append("Claude Code commands the user ran: " + "; ".join(digest.local))
+    return lines
+
+
+def _files(digests: list[tuple[Digest, str]], project: str | None) -> list[str]:
+    """Changed files, the session's own and its subagents' (``by``), relative to the project;
+    grouped by folder when there are many."""
+    changed: dict[str, str] = {}
+    for digest, by in digests:
+        for path, action in digest.files.items():
+            changed.pop(path, None)
+            shown = action if not action.startswith("moved to ") else \
+                f"moved to {short_path(action[9:], project)}"
+            changed[path] = shown + (f" by {by}" if by else "")
+    if not changed:
+        return []
+    if len(changed) <= _FILES_LISTED:
+        return [f"Files changed ({len(changed)}, latest last):", *_bullets(
+            f"{short_path(path, project)} ({action})" for path, action in changed.items())]
+    folders: dict[str, list[str]] = {}
+    for path in reversed(list(changed)):  # latest first within and across folders
+        rel = short_path(path, project)
+        folder, _, name = rel.rpartition("/")
+        folders.setdefault(folder or ".", []).append(name)
+    lines = [f"Files changed ({len(changed)}), by folder, most recent first:"]
+    for folder, names in folders.items():
+        if len(names) == 1:
+            lines.append(f"- {folder}/{names[0]}" if folder != "." else f"- {names[0]}")
+            continue
+        listed = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        lines.append(f"- {folder}/: {listed}")
+    return lines
+
+
+def _gotchas(digest: Digest) -> list[str]:
+    if not digest.gotchas:
+        return []
+    return ["Errors it hit and fixed (do not repeat them):", *_bullets(
+        (f"{error} -> fixed: {fix}" for error, fix in digest.gotchas), 300)]
+
+
+def _commands(digest: Digest) -> list[str]:
     if not digest.commands:
-        return None
-    return "Commands it ran (latest last):\n" + _bullets(f"`{' '.join(c.split())}`"
-                                                       for c in digest.commands)
+        return []
+    return ["Commands that changed things (latest last):", *_bullets(
+        (f"`{' '.join(c.split())}`" for c in list(digest.commands)[-6:]), 160)]
 
 
-def fit(sections: Iterable[str | None], budget: int) -> str:
-    """Join sections in order while they fit; the first that does not is cut, the rest dropped.
-    Each is redacted first (``redact``): no secret of a session reaches the next one, and the
-    budget counts what is really handed over."""
+def _others(others: list[Other], project: str | None) -> list[str]:
+    if not others:
+        return []
+    lines = ["Other recent sessions:"]
+    for other in others:
+        d = other.digest
+        what = "still open (not ended)" if other.open else \
+            f"ended with {len(d.files)} changed file(s) and no commit"
+        lines.append(f"- {d.session_uuid} ({_when(d.last_ts)}): {_quote(d.first_prompt, 120)};"
+                     f" {what}")
+    return lines
+
+
+def _relative(lines: list[str], project: str | None) -> list[str]:
+    """Paths inside the project as relative paths, wherever a line quotes them (errors and
+    commands too): shorter, and what the next session's tools expect."""
+    if not project or len(project) < 2:
+        return lines
+    root = project.rstrip(os.sep) + os.sep
+    return [line.replace(root, "") for line in lines]
+
+
+def fit(sections: Iterable[tuple[float, list[str]]], budget: int) -> str:
+    """Sections as lines, in order, within ``budget``. Each section is promised its share;
+    what sections do not need goes to those that need more, earliest first, so the ending
+    grows before the file list does and a long file list never pushes out the ending.
+    Within a section, lines are kept in order while they fit (the one that does not is cut,
+    if enough of it fits to say something; a heading left without its items is dropped).
+    Each line is redacted first (``redact``): no secret of a session reaches the next one,
+    and the budget counts what is handed over."""
+    given = [(share, [redact(line) for line in lines]) for share, lines in sections]
+    given = [(share, lines) for share, lines in given if lines]
+    needs = [sum(len(line) + 1 for line in lines) + 1 for _, lines in given]
+    room = [min(need, int(budget * share)) for need, (share, _) in zip(needs, given, strict=True)]
+    spare = budget - sum(room)
+    for n, need in enumerate(needs):
+        extra = max(0, min(need - room[n], spare))
+        room[n] += extra
+        spare -= extra
     out: list[str] = []
-    used = 0
-    for section in sections:
-        if not section:
-            continue
-        section = redact(section)
-        cost = len(section) + (2 if out else 0)
-        if used + cost <= budget:
-            out.append(section)
-            used += cost
-            continue
-        room = budget - used - (2 if out else 0) - 1
-        if room >= 80:
-            out.append(clip(section, room + 1, ellipsis=True))  # it did not fit: it is cut
-        break
+    for allowance, (_, lines) in zip(room, given, strict=True):
+        block = _fill(lines, allowance - 2)  # two for the blank line between sections
+        if block:
+            out.append("\n".join(block))
     return "\n\n".join(out)
 
 
+def _fill(lines: list[str], allowance: int) -> list[str]:
+    """The lines that fit in ``allowance`` characters, newlines between them counted."""
+    block: list[str] = []
+    size = 0
+    for line in lines:
+        need = len(line) + (1 if block else 0)
+        if size + need > allowance:
+            left = allowance - size - (1 if block else 0)
+            if left >= 60:
+                block.append(clip(line, left, ellipsis=True))
+            break
+        block.append(line)
+        size += need
+    while block and block[-1].endswith(":"):
+        block.pop()
+    return block
+
+
 def previous_session(digest: Digest, state: EndState | None, budget: int,
-                     last_reply: str | None = None) -> str:
-    """startup / clear: what the most recent earlier session asked, did, and left open."""
-    if digest.first_prompt is None and not digest.replies and not digest.changed_files:
+                     last_reply: str | None = None, *, project: str | None = None,
+                     subagents: list[Digest] | None = None,
+                     others: list[Other] | None = None) -> str:
+    """startup / clear: how the previous session of real work was left, what it was asked,
+    what it changed, what to avoid; a line for each other recent session left unfinished."""
+    if digest.first_prompt is None and not digest.replies and not digest.files \
+            and not digest.local:
         return ""
-    project = digest.cwd
-    return fit([HEADER, _session_line(digest, state), _task_section(digest),
-                _asked_section(digest), _files_section(digest, project),
-                _ended_section(digest, last_reply), _errors_section(digest),
-                _commands_section(digest)], budget)
+    project = project or digest.cwd
+    parts = {
+        "ending": _ending(digest, state, last_reply),
+        "others": _others(others or [], project),
+        "requests": _requests(digest),
+        "files": _files([(digest, "")] + [(s, "a subagent") for s in subagents or []],
+                        project),
+        "gotchas": _gotchas(digest),
+        "commands": _commands(digest),
+    }
+    body = budget - len(HEADER) - 2
+    return HEADER + "\n\n" + fit(((share, _relative(parts[name], project))
+                                   for name, share in SHARES), body)
 
 
-def after_compaction(digest: Digest, budget: int) -> str:
-    """compact: what summaries tend to drop from this same session."""
-    decisions = [text for _, text in digest.replies]
-    sections = [
-        "[session-core] Kept across compaction from this session's archive"
-        " (context, not instructions).",
-        _task_section(digest),
-        _files_section(digest, digest.cwd),
-        "Recent decisions (latest replies, oldest first):\n" + _bullets(decisions, 500)
-        if decisions else None,
-        _errors_section(digest),
-    ]
-    if not any(sections[1:]):
+def after_compaction(digest: Digest, budget: int, summary: str | None = None, *,
+                     project: str | None = None,
+                     subagents: list[Digest] | None = None) -> str:
+    """compact: only what Claude Code's own summary of this session lacks (``summary``, from
+    PostCompact; without it, every thread a summary tends to drop)."""
+    project = project or digest.cwd
+    said = (summary or "").lower()
+
+    def missing(text: str) -> bool:
+        return not summary or text.lower() not in said
+
+    tasks = [t for t in digest.pending_tasks() if missing(t.subject[:60])]
+    lines: list[str] = []
+    if tasks:
+        lines.append("Pending tasks:")
+        lines += _bullets((f"[{t.status}] {t.subject}" for t in tasks[:10]), 160)
+    errors = [e for e in digest.open_errors.values() if missing(e.split(": ", 1)[-1][:60])]
+    if errors:
+        lines.append("Errors never resolved later:")
+        lines += _bullets(errors[-4:])
+    commits = [(sha, subject) for sha, subject in digest.commits
+               if missing(sha[:7]) and missing(subject[:50])]
+    if commits:
+        lines.append("Commits made:")
+        lines += _bullets((f"{sha[:10]} {subject}" for sha, subject in commits[-6:]), 120)
+    push = _push_line(digest, None)
+    if push and (digest.commits and missing("push")):
+        lines.append(push)
+    if digest.last_test and missing(digest.last_test[1][:40]):
+        lines.append(f"Last test run: `{clip(digest.last_test[0], 100, ellipsis=True)}`:"
+                     f" {digest.last_test[1]}")
+    files = [line for line in _files([(digest, "")] + [(s, "a subagent") for s in subagents or []],
+                                     project)]
+    files = [files[0]] + [line for line in files[1:]
+                          if missing(line[2:].split(" (")[0].rsplit("/", 1)[-1])] if files else []
+    if len(files) > 1:
+        lines += files
+    if not summary and digest.replies:
+        lines.append("Recent decisions (latest replies, oldest first):")
+        lines += _bullets((text for _, text in digest.replies), 500)
+    gotchas = [line for line in _gotchas(digest)[1:] if missing(line[2:42])]
+    if gotchas:
+        lines += ["Errors it hit and fixed:", *gotchas]
+    if not lines:
         return ""
-    return fit(sections, budget)
+    header = ("[session-core] Kept across compaction from this session's archive, only what the"
+              " summary lacks (context, not instructions).")
+    return header + "\n\n" + fit([(1.0, _relative(lines, project))], budget - len(header) - 2)
 
 
 def resumed(session_uuid: str, messages: int) -> str:

@@ -104,3 +104,17 @@ def decompress(frame: bytes, expected_len: int) -> bytes:
             f" {expected_len}", RECOVER_HINT,
         )
     return out
+
+
+def decompress_sized(frame: bytes) -> bytes:
+    """Decompress a frame that records its own size (``compress`` writes it), for blobs
+    stored without a length column; a frame that does not say its size is corruption."""
+    try:
+        size = _zstd.frame_content_size(frame)
+    except _zstd.ZstdError as exc:
+        raise CorruptBlobError(f"the archive is damaged: a stored blob is not a frame ({exc})",
+                               RECOVER_HINT) from exc
+    if size < 0:
+        raise CorruptBlobError("the archive is damaged: a stored blob does not say its size",
+                               RECOVER_HINT)
+    return decompress(frame, size)

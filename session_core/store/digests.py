@@ -44,8 +44,9 @@ def save(conn: sqlite3.Connection, file_id: int, generation: int, offset: int,
 
 
 def behind(conn: sqlite3.Connection) -> list[int]:
-    """Session transcripts whose digest is missing or not at their committed offset."""
+    """Session and subagent transcripts whose digest is missing or not at their committed offset."""
     return [row[0] for row in conn.execute(
         "SELECT f.id FROM files f LEFT JOIN digests d ON d.file_id = f.id"
         " AND d.generation = f.generation AND d.offset = f.committed"
-        " WHERE f.kind = 'session' AND f.committed > 0 AND d.file_id IS NULL ORDER BY f.id")]
+        " WHERE f.kind IN ('session', 'subagent') AND f.committed > 0 AND d.file_id IS NULL"
+        " ORDER BY f.id")]

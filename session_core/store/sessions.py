@@ -103,6 +103,23 @@ def with_files(conn: sqlite3.Connection) -> list[SessionRow]:
     return [SessionRow(row) for row in rows]
 
 
+def recent_with_prompt(conn: sqlite3.Connection, other_than: str, since: str,
+                       limit: int) -> list[SessionRow]:
+    """Sessions other than ``other_than`` active since ``since`` (or, if none was, the most
+    recent one) with a transcript of their own and a prompt in it, newest first: those a new
+    session may be told about."""
+    query = (f"SELECT {_COLUMNS} FROM sessions s WHERE s.uuid != ? AND s.last_ts IS NOT NULL"
+             " AND EXISTS (SELECT 1 FROM files f WHERE f.session_id = s.id"
+             " AND f.kind = 'session')"
+             " AND EXISTS (SELECT 1 FROM entries e WHERE e.session_id = s.id"
+             " AND e.kind = 'prompt')")
+    rows = conn.execute(query + " AND s.last_ts >= ? ORDER BY s.last_ts DESC LIMIT ?",
+                        (other_than, since, limit)).fetchall()
+    if not rows:
+        rows = conn.execute(query + " ORDER BY s.last_ts DESC LIMIT 1", (other_than,)).fetchall()
+    return [SessionRow(row) for row in rows]
+
+
 def latest_with_prompt(conn: sqlite3.Connection, other_than: str) -> SessionRow | None:
     """The most recent session, other than ``other_than``, with a transcript of its own and a
     prompt in it: the one a new session is told about."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from ..base.errors import CorruptBlobError
 from . import codec
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
@@ -86,6 +87,19 @@ def save_compact_summary(conn: sqlite3.Connection, session_uuid: str, summary: s
         "INSERT INTO session_state(session_uuid, compact_summary) VALUES (?, ?)"
         " ON CONFLICT(session_uuid) DO UPDATE SET compact_summary = excluded.compact_summary",
         (session_uuid, blob))
+
+
+def compact_summary(conn: sqlite3.Connection, session_uuid: str) -> str | None:
+    """The summary :func:`save_compact_summary` kept, or None (never compacted, or damaged:
+    the compact note then does without it)."""
+    row = conn.execute("SELECT compact_summary FROM session_state WHERE session_uuid = ?",
+                       (session_uuid,)).fetchone()
+    if row is None or row[0] is None:
+        return None
+    try:
+        return codec.decompress_sized(row[0]).decode("utf-8", "replace")
+    except CorruptBlobError:  # the note is made without it
+        return None
 
 
 def merge_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int:

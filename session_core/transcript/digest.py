@@ -17,6 +17,17 @@ from ..base.errors import BusyError, CorruptBlobError, SessionCoreError
 from ..base.jsonlite import dumps, loads
 from ..base.text import clip
 from ..store import digests, files
+from .outcomes import (
+    ahead_of_upstream,
+    cause_line,
+    changes_state,
+    command_key,
+    commits,
+    file_changes,
+    first_line,
+    pushed,
+    test_summary,
+)
 from .records import Record, RecordError, is_message, is_tool_use_result, parse_record
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
@@ -26,20 +37,29 @@ if TYPE_CHECKING:
 
     from ..store.connection import Database
     from .extract import Extracted
+    from .records import ToolUseResult
 
 EDIT_TOOLS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path",
               "NotebookEdit": "notebook_path"}
 DONE_STATES = frozenset({"completed", "deleted", "cancelled"})
 _MESSAGE_MARKERS = (b'"type":"user"', b'"type":"assistant"', b'"type":"system"',
-                    b'"type": "user"', b'"type": "assistant"', b'"type": "system"')
-ERROR_CHARS = 200
-"""An error is kept as one line of at most this many characters."""
-_KEEP_COMMANDS = 12
-_KEEP_ERRORS = 5
-_KEEP_REPLIES = 3
-_FOLDED_TYPES = frozenset({"user", "assistant", "system"})
-_KEEP_TOOL_NAMES = 500
-"""Tool-use ids remembered across a saved digest: a result follows its call within the turn."""
+                    b'"type": "user"', b'"type": "assistant"', b'"type": "system"',
+                    b'"type":"queue-operation"', b'"type": "queue-operation"')
+DIGESTED_KINDS = ("session", "subagent")
+"""Transcripts with a digest: a session's own, and its subagents' (their edits count)."""
+STATE_VERSION = 2
+"""Bumped whenever what a digest keeps changes: a saved state of another version is folded
+again from the frames by its next reader (it is derived data)."""
+_FOLDED_TYPES = frozenset({"user", "assistant", "system", "queue-operation"})
+_INTERRUPTED = "[Request interrupted"
+_ERRORS_KEPT = frozenset({"Bash", "Task", "Agent", *EDIT_TOOLS})
+"""Tools whose failures a next session should know about: those that change things."""
+_ANSWERED = "User has answered your questions:"
+_SIBLING_FAILED = "Sibling tool call errored"
+_KEEP = {"prompts": 3, "queued": 5, "answers": 5, "replies": 3, "commands": 12, "commits": 12,
+         "gotchas": 6, "errors": 8, "files": 300, "calls": 500, "steps": 4, "local": 3,
+         "background": 5}
+"""How many of each a digest keeps (the newest); calls: tool uses awaiting their result."""
 
 
 class Task:
@@ -50,68 +70,142 @@ class Task:
 
 
 class Digest:
-    """Plain class, not a dataclass: SessionStart builds it, and ``dataclasses`` is kept off the
-    hook path (bench/README.md, the import ledger)."""
+    """What the handoff needs of one transcript, kept small and foldable. Plain class, not a
+    dataclass: SessionStart builds it, and ``dataclasses`` is kept off the hook path
+    (bench/README.md, the import ledger). ``sidechain``: a subagent's transcript, whose
+    records all say ``isSidechain`` (its edits count for its session)."""
 
-    def __init__(self, session_uuid: str) -> None:
-        self.session_uuid = session_uuid
+    def __init__(self, session_uuid: str, sidechain: bool = False) -> None:
+        self.session_uuid, self.sidechain = session_uuid, sidechain
         self.first_prompt: str | None = None
-        self.last_prompt: str | None = None
+        self.recent_prompts: deque[tuple[str | None, str]] = deque(maxlen=_KEEP["prompts"])
         self.prompts = 0
-        self.replies: deque[tuple[str | None, str]] = deque(maxlen=_KEEP_REPLIES)
-        """(time, text) of the last assistant text messages, oldest first."""
-        self.changed_files: OrderedDict[str, None] = OrderedDict()
-        self.commands: deque[str] = deque(maxlen=_KEEP_COMMANDS)
+        self.queued: deque[str] = deque(maxlen=_KEEP["queued"])
+        """Messages typed while Claude worked that never became a prompt of their own."""
+        self.answers: deque[str] = deque(maxlen=_KEEP["answers"])
+        """The user's answers to ``AskUserQuestion``, as Claude Code words them."""
+        self.interrupted = False
+        """The user interrupted the last request and said nothing since."""
+        self.replies: deque[tuple[str | None, str]] = deque(maxlen=_KEEP["replies"])
+        """(time, text) of the last replies to the user's requests (not to a background
+        task's notification), oldest first."""
+        self.on_notice = False
+        self.steps: deque[str] = deque(maxlen=_KEEP["steps"])
+        """The last tool calls since the last prompt (what it was doing when it stopped)."""
+        self.local: deque[str] = deque(maxlen=_KEEP["local"])
+        """Slash commands the user ran in Claude Code itself, with what they printed."""
+        self.plan: str | None = None
+        """The last plan the user approved (``ExitPlanMode``)."""
+        self.background: OrderedDict[str, str] = OrderedDict()
+        """Shell id -> command of background commands never stopped."""
+        self.files: OrderedDict[str, str] = OrderedDict()
+        """Path (absolute where it could be made so) -> what happened to it last: created,
+        edited, deleted, or "moved to <path>"; most recent last. Successful changes only."""
+        self.commands: deque[str] = deque(maxlen=_KEEP["commands"])
+        """Commands that succeeded and may have changed something (not ls, cat, git log...)."""
+        self.commits: deque[tuple[str, str]] = deque(maxlen=_KEEP["commits"])
+        self.unpushed: int | None = None
+        """Commits made since the transcript last showed the branch pushed or up to date
+        (None: it never showed either, and made no commit)."""
+        self.upstream: str | None = None
+        self.push_seen = False
+        self.last_test: tuple[str, str] | None = None
+        """(command, its summary line) of the last test run."""
+        self.open_errors: OrderedDict[str, str] = OrderedDict()
+        """What failed and never succeeded later (same tool, same target), keyed by that."""
+        self.gotchas: deque[tuple[str, str]] = deque(maxlen=_KEEP["gotchas"])
+        """(error, what succeeded after it) for commands that failed and were then fixed."""
         self.tasks: OrderedDict[str, Task] = OrderedDict()
-        self.errors: deque[str] = deque(maxlen=_KEEP_ERRORS)
         self.git_branch: str | None = None
         self.cwd: str | None = None
         self.last_ts: str | None = None
         self._task_creates: dict[str, str] = {}
-        self._tool_names: dict[str, str] = {}
+        self._calls: OrderedDict[str, tuple[str, str]] = OrderedDict()
+
+    @property
+    def last_prompt(self) -> str | None:
+        return self.recent_prompts[-1][1] if self.recent_prompts else None
 
     @property
     def last_reply(self) -> str | None:
         return self.replies[-1][1] if self.replies else None
 
+    @property
+    def changed_files(self) -> list[str]:
+        return list(self.files)
+
     def pending_tasks(self) -> list[Task]:
         return [task for task in self.tasks.values() if task.status not in DONE_STATES]
+
+    def did_work(self) -> bool:
+        """Changed something (a file, a commit, a state-changing command), or had a task list:
+        more than a question asked and answered."""
+        return bool(self.files or self.commits or self.commands or self.tasks)
 
     def to_state(self) -> dict[str, Any]:
         """Everything folding more lines needs, as JSON values (kept in ``store.digests``)."""
         return {
-            "first_prompt": self.first_prompt, "last_prompt": self.last_prompt,
-            "prompts": self.prompts, "replies": [list(reply) for reply in self.replies],
-            "changed_files": list(self.changed_files), "commands": list(self.commands),
+            "v": STATE_VERSION, "first_prompt": self.first_prompt,
+            "recent_prompts": [list(p) for p in self.recent_prompts], "prompts": self.prompts,
+            "queued": list(self.queued), "answers": list(self.answers),
+            "interrupted": self.interrupted, "replies": [list(r) for r in self.replies],
+            "on_notice": self.on_notice, "steps": list(self.steps), "local": list(self.local),
+            "plan": self.plan, "background": [list(b) for b in self.background.items()],
+            "files": [list(f) for f in self.files.items()],
+            "commands": list(self.commands), "commits": [list(c) for c in self.commits],
+            "unpushed": self.unpushed, "upstream": self.upstream, "push_seen": self.push_seen,
+            "last_test": list(self.last_test) if self.last_test else None,
+            "open_errors": [list(e) for e in self.open_errors.items()],
+            "gotchas": [list(g) for g in self.gotchas],
             "tasks": [[key, task.subject, task.status] for key, task in self.tasks.items()],
-            "errors": list(self.errors), "git_branch": self.git_branch, "cwd": self.cwd,
-            "last_ts": self.last_ts, "task_creates": self._task_creates,
-            "tool_names": list(self._tool_names.items())[-_KEEP_TOOL_NAMES:],
+            "git_branch": self.git_branch, "cwd": self.cwd, "last_ts": self.last_ts,
+            "task_creates": self._task_creates,
+            "calls": [[k, *v] for k, v in self._calls.items()],
         }
 
     @classmethod
-    def from_state(cls, session_uuid: str, state: dict[str, Any]) -> Digest:
-        """The inverse of :meth:`to_state`; ``ValueError`` for anything of the wrong shape."""
+    def from_state(cls, session_uuid: str, state: dict[str, Any],
+                   sidechain: bool = False) -> Digest:
+        """The inverse of :meth:`to_state`; ``ValueError`` for anything of the wrong shape or
+        version."""
         try:
-            digest = cls(session_uuid)
-            digest.first_prompt = _text_or_none(state["first_prompt"])
-            digest.last_prompt = _text_or_none(state["last_prompt"])
-            digest.prompts = state["prompts"] if type(state["prompts"]) is int else _bad()
-            digest.replies.extend((_text_or_none(when), _text(text))
-                                  for when, text in _rows(state["replies"], 2))
-            digest.changed_files.update((_text(path), None) for path in state["changed_files"])
-            digest.commands.extend(_text(command) for command in state["commands"])
-            digest.tasks.update((_text(key), Task(_text(subject), _text(status)))
-                                for key, subject, status in _rows(state["tasks"], 3))
-            digest.errors.extend(_text(error) for error in state["errors"])
-            digest.git_branch = _text_or_none(state["git_branch"])
-            digest.cwd = _text_or_none(state["cwd"])
-            digest.last_ts = _text_or_none(state["last_ts"])
-            digest._task_creates = {_text(k): _text(v) for k, v in state["task_creates"].items()}
-            digest._tool_names = {_text(k): _text(v) for k, v in _rows(state["tool_names"], 2)}
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            if state["v"] != STATE_VERSION:
+                raise ValueError(f"a digest of version {state['v']!r}")
+            d = cls(session_uuid, sidechain)
+            d.first_prompt = _text_or_none(state["first_prompt"])
+            d.recent_prompts.extend((_text_or_none(t), _text(p))
+                                    for t, p in _rows(state["recent_prompts"], 2))
+            d.prompts = _int(state["prompts"])
+            d.queued.extend(_text(q) for q in state["queued"])
+            d.answers.extend(_text(a) for a in state["answers"])
+            d.interrupted = _bool(state["interrupted"])
+            d.replies.extend((_text_or_none(t), _text(r)) for t, r in _rows(state["replies"], 2))
+            d.on_notice = _bool(state["on_notice"])
+            d.steps.extend(_text(step) for step in state["steps"])
+            d.local.extend(_text(line) for line in state["local"])
+            d.plan = _text_or_none(state["plan"])
+            d.background.update((_text(k), _text(c)) for k, c in _rows(state["background"], 2))
+            d.files.update((_text(p), _text(a)) for p, a in _rows(state["files"], 2))
+            d.commands.extend(_text(c) for c in state["commands"])
+            d.commits.extend((_text(h), _text(s)) for h, s in _rows(state["commits"], 2))
+            d.unpushed = None if state["unpushed"] is None else _int(state["unpushed"])
+            d.upstream = _text_or_none(state["upstream"])
+            d.push_seen = _bool(state["push_seen"])
+            test = state["last_test"]
+            d.last_test = None if test is None else (_text(test[0]), _text(test[1]))
+            d.open_errors.update((_text(k), _text(e)) for k, e in _rows(state["open_errors"], 2))
+            d.gotchas.extend((_text(e), _text(f)) for e, f in _rows(state["gotchas"], 2))
+            d.tasks.update((_text(key), Task(_text(subject), _text(status)))
+                           for key, subject, status in _rows(state["tasks"], 3))
+            d.git_branch = _text_or_none(state["git_branch"])
+            d.cwd = _text_or_none(state["cwd"])
+            d.last_ts = _text_or_none(state["last_ts"])
+            d._task_creates = {_text(k): _text(v) for k, v in state["task_creates"].items()}
+            d._calls.update((_text(k), (_text(n), _text(a)))
+                            for k, n, a in _rows(state["calls"], 3))
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise ValueError(f"not a saved digest: {exc}") from None
-        return digest
+        return d
 
 
 def _text_or_none(value: object) -> str | None:
@@ -124,7 +218,19 @@ def _text(value: object) -> str:
     raise ValueError(f"expected text, found {type(value).__name__}")
 
 
-def _rows(value: object, width: int) -> list[list[object]]:
+def _int(value: object) -> int:
+    if type(value) is int:
+        return value
+    raise ValueError("expected an integer")
+
+
+def _bool(value: object) -> bool:
+    if type(value) is bool:
+        return value
+    raise ValueError("expected true or false")
+
+
+def _rows(value: object, width: int) -> list[list[Any]]:
     """A list of lists of exactly ``width`` items (what ``to_state`` writes for pairs)."""
     if isinstance(value, list) and all(isinstance(row, list) and len(row) == width
                                        for row in value):
@@ -132,19 +238,16 @@ def _rows(value: object, width: int) -> list[list[object]]:
     raise ValueError(f"expected rows of {width}")
 
 
-def _bad() -> int:
-    raise ValueError("expected an integer")
-
-
 def could_hold_message(record: Record, line: bytes) -> bool:
-    """Whether a parsed line takes part in the fold: a message record, or another whose line
-    holds a message marker (an attachment quoting one: its branch, folder and time count)."""
+    """Whether a parsed line takes part in the fold: a message or queue record, or another
+    whose line holds a message marker (an attachment quoting one: its branch, folder and time
+    count)."""
     return record.type in _FOLDED_TYPES or any(marker in line for marker in _MESSAGE_MARKERS)
 
 
-def digest_lines(session_uuid: str, lines: Iterable[bytes]) -> Digest:
-    """Fold a session's transcript lines into a :class:`Digest`; bad lines are skipped."""
-    return fold_lines(Digest(session_uuid), lines)
+def digest_lines(session_uuid: str, lines: Iterable[bytes], sidechain: bool = False) -> Digest:
+    """Fold a transcript's lines into a :class:`Digest`; bad lines are skipped."""
+    return fold_lines(Digest(session_uuid, sidechain), lines)
 
 
 def fold_lines(digest: Digest, lines: Iterable[bytes]) -> Digest:
@@ -169,7 +272,8 @@ def fold_lines(digest: Digest, lines: Iterable[bytes]) -> Digest:
 def fold(digest: Digest, record: Record, info: Extracted | None) -> None:
     """Fold one record that :func:`could_hold_message`; ``info`` is what ``extract`` made of it
     (any text limit: only its kind and prompt are read here)."""
-    if record.sessionId not in (None, digest.session_uuid) or record.isSidechain is True:
+    if record.sessionId not in (None, digest.session_uuid) \
+            or (record.isSidechain is True and not digest.sidechain):
         return
     if isinstance(record.gitBranch, str) and record.gitBranch:
         digest.git_branch = record.gitBranch
@@ -177,27 +281,89 @@ def fold(digest: Digest, record: Record, info: Extracted | None) -> None:
         digest.cwd = record.cwd
     if isinstance(record.timestamp, str):
         digest.last_ts = record.timestamp
+    if record.type == "queue-operation":
+        _queued(digest, record)
+        return
     if info is None:
         return
     if record.type == "system":
-        if info.kind == "api_error" or record.level == "error":
+        if record.subtype == "local_command" and isinstance(record.content, str):
+            _local(digest, record.content)
+        elif info.kind == "api_error" or record.level == "error":
             text = record.content if isinstance(record.content, str) else ""
-            digest.errors.append(f"API error: {_one_line(text) or info.kind}")
+            digest.open_errors.pop("api", None)
+            digest.open_errors["api"] = f"API error: {cause_line(text) or info.kind}"
         return
     message = record.message
     if not is_message(message):
         return
-    content = message.content
-    blocks = content if isinstance(content, list) else ()
+    blocks = message.content if isinstance(message.content, list) else ()
     if record.type == "user":
-        if info.prompt is not None:
-            digest.prompts += 1
-            digest.first_prompt = digest.first_prompt or info.prompt
-            digest.last_prompt = info.prompt
-        for block in blocks:
-            if isinstance(block, dict) and block.get("type") == "tool_result":
-                _tool_result(digest, block, record.toolUseResult)
-        return
+        _user(digest, record, info, blocks)
+    else:
+        _assistant(digest, record, blocks)
+
+
+def _queued(digest: Digest, record: Record) -> None:
+    """``enqueue`` keeps what the user typed while Claude worked; it leaves the queue again as
+    a prompt of its own (dropped here, counted there) or stays an instruction in passing.
+    Background tasks' notifications queue too: they are not the user's words."""
+    content = record.content
+    if record.operation == "enqueue" and isinstance(content, str) \
+            and content.strip() and not content.lstrip().startswith(("<", "/")):
+        digest.queued.append(clip(content.strip(), 2000))
+
+
+def _user(digest: Digest, record: Record, info: Extracted, blocks: Iterable[Any]) -> None:
+    prompt = info.prompt
+    if prompt is not None and prompt.lstrip().startswith(_INTERRUPTED):
+        digest.interrupted = True
+    elif prompt is not None:
+        digest.prompts += 1
+        digest.first_prompt = digest.first_prompt or prompt
+        digest.recent_prompts.append((record.timestamp if isinstance(record.timestamp, str)
+                                      else None, prompt))
+        digest.interrupted = digest.on_notice = False
+        digest.steps.clear()
+        stripped = prompt.strip()
+        if stripped in digest.queued:
+            digest.queued.remove(stripped)
+    plain = _plain(record) if prompt is None or info.kind == "command" else None
+    if plain is not None:
+        _local(digest, plain)
+    for block in blocks:
+        if isinstance(block, dict) and block.get("type") == "tool_result":
+            _tool_result(digest, block, record)
+
+
+def _local(digest: Digest, text: str) -> None:
+    """Claude Code's own user-role lines: a background task's notice (what Claude says to it
+    is not where the work ended), a slash command the user ran, and what it printed."""
+    text = text.lstrip()
+    if text.startswith("<task-notification>"):
+        digest.on_notice = True
+        finished = text.split("<task-id>", 1)[-1].split("</task-id>", 1)[0].strip()
+        if "<task-id>" in text and "<status>running" not in text:
+            digest.background.pop(finished, None)
+    elif text.startswith("<command-name>"):
+        name = text[len("<command-name>"):].split("<", 1)[0].strip()
+        if name and not (digest.local and digest.local[-1].split(":", 1)[0] == name):
+            digest.local.append(name)  # Claude Code writes it as a user and a system record
+    elif text.startswith("<local-command-stdout>") and digest.local:
+        said = first_line(text[len("<local-command-stdout>"):].split("</local-command", 1)[0])
+        if said and ": " not in digest.local[-1]:
+            digest.local[-1] = f"{digest.local[-1]}: {said}"
+
+
+def _plain(record: Record) -> str | None:
+    content = record.message.content if is_message(record.message) else None
+    if isinstance(content, list):
+        texts = [b.get("text") for b in content if isinstance(b, dict) and b.get("type") == "text"]
+        return " ".join(t for t in texts if isinstance(t, str))
+    return content if isinstance(content, str) else None
+
+
+def _assistant(digest: Digest, record: Record, blocks: Iterable[Any]) -> None:
     for block in blocks:
         if not isinstance(block, dict):
             continue
@@ -205,25 +371,32 @@ def fold(digest: Digest, record: Record, info: Extracted | None) -> None:
         if kind == "text":
             said = block.get("text")
             if isinstance(said, str) and (said := said.strip()):
-                digest.replies.append((record.timestamp if isinstance(record.timestamp, str)
-                                       else None, said))
+                digest.open_errors.pop("api", None)
+                if not digest.on_notice:
+                    digest.replies.append((record.timestamp if isinstance(record.timestamp, str)
+                                           else None, said))
         elif kind == "tool_use":
-            _tool_use(digest, block)
+            _tool_use(digest, block, record.cwd if isinstance(record.cwd, str) else None)
 
 
-def _tool_use(digest: Digest, block: dict[str, Any]) -> None:
+def _tool_use(digest: Digest, block: dict[str, Any], cwd: str | None) -> None:
     name, tool_input, use_id = block.get("name"), block.get("input"), block.get("id")
     if not isinstance(name, str) or not isinstance(tool_input, dict):
         return
-    if isinstance(use_id, str):
-        digest._tool_names[use_id] = name
     path_key = EDIT_TOOLS.get(name)
-    if path_key and isinstance(tool_input.get(path_key), str):
-        path = tool_input[path_key]
-        digest.changed_files.pop(path, None)
-        digest.changed_files[path] = None  # most recently changed last
-    elif name == "Bash" and isinstance(tool_input.get("command"), str):
-        digest.commands.append(tool_input["command"])
+    arg = tool_input.get(path_key) if path_key else tool_input.get("command") \
+        if name == "Bash" else None
+    if isinstance(use_id, str):
+        digest._calls[use_id] = (name, _absolute(arg, cwd) if path_key and isinstance(arg, str)
+                                 else arg if isinstance(arg, str) else "")
+        while len(digest._calls) > _KEEP["calls"]:
+            digest._calls.popitem(last=False)
+    digest.steps.append(_step(name, tool_input))
+    if name == "ExitPlanMode" and isinstance(tool_input.get("plan"), str):
+        digest.plan = clip(tool_input["plan"], 1200, flatten=True, ellipsis=True)
+    elif name in ("KillShell", "KillBash", "TaskStop"):
+        for key in ("shell_id", "bash_id", "task_id", "id"):
+            digest.background.pop(str(tool_input.get(key)), None)
     elif name == "TodoWrite" and isinstance(tool_input.get("todos"), list):
         digest.tasks = OrderedDict(
             (str(item.get("content")), Task(str(item.get("content")), str(item.get("status"))))
@@ -241,15 +414,128 @@ def _tool_use(digest: Digest, block: dict[str, Any]) -> None:
                 task.subject = tool_input["subject"]
 
 
-def _tool_result(digest: Digest, block: dict[str, Any], result: Any) -> None:
+def _step(name: str, tool_input: dict[str, Any]) -> str:
+    """A tool call in a few words: its name and its main argument."""
+    for key in ("command", "file_path", "notebook_path", "url", "query", "pattern",
+                "description", "prompt", "skill"):
+        value = tool_input.get(key)
+        if isinstance(value, str) and value.strip():
+            return f"{name} {clip(value, 140, flatten=True, ellipsis=True)}"
+    return name
+
+
+def _absolute(path: str, cwd: str | None) -> str:
+    if path.startswith("/") or not cwd:
+        return path
+    return _normpath(cwd.rstrip("/") + "/" + path)
+
+
+def _normpath(path: str) -> str:
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part == "..":
+            if parts and parts[-1]:
+                parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/" + "/".join(parts)
+
+
+def _tool_result(digest: Digest, block: dict[str, Any], record: Record) -> None:
     use_id = block.get("tool_use_id")
-    name = digest._tool_names.get(use_id) if isinstance(use_id, str) else None
+    name, arg = digest._calls.pop(use_id, ("", "")) if isinstance(use_id, str) else ("", "")
+    output = _content_text(block.get("content"))
     if block.get("is_error") is True:
-        text = _one_line(_content_text(block.get("content")))
-        digest.errors.append(f"{name or 'tool'}: {text}" if text else f"{name or 'tool'} failed")
+        _failed(digest, name, arg, output)
         return
-    if not is_tool_use_result(result):
+    key = _error_key(name, arg)
+    if name in EDIT_TOOLS:
+        action = "created" if output.startswith("File created") else "edited"
+        if digest.files.get(arg) == "created":
+            action = "created"
+        _changed(digest, arg, action)
+    elif name == "Bash":
+        _ran(digest, arg, output, record.cwd if isinstance(record.cwd, str) else None)
+        marker = "running in background with ID: "
+        if marker in output:
+            shell = output.split(marker, 1)[1].split(".", 1)[0].split()[0]
+            digest.background[shell] = clip(" ".join(arg.split()), 160, ellipsis=True)
+            while len(digest.background) > _KEEP["background"]:
+                digest.background.popitem(last=False)
+    elif name == "AskUserQuestion" and output.startswith(_ANSWERED):
+        answer = output[len(_ANSWERED):].split(". You can now continue")[0].strip()
+        digest.answers.append(clip(answer, 600, flatten=True, ellipsis=True))
+    result = record.toolUseResult
+    if is_tool_use_result(result):
+        _task_result(digest, name, use_id, result)
+    failed = digest.open_errors.pop(key, None) if key else None
+    if failed is not None and name == "Bash":
+        digest.gotchas.append((failed, f"`{clip(' '.join(arg.split()), 140, ellipsis=True)}`"
+                                       " succeeded"))
+
+
+def _error_key(name: str, arg: str) -> str | None:
+    if name in EDIT_TOOLS:
+        return f"edit {arg}"
+    if name == "Bash":
+        return f"bash {command_key(arg)}"
+    return name or None
+
+
+def _failed(digest: Digest, name: str, arg: str, output: str) -> None:
+    if _SIBLING_FAILED in output:
+        return  # cancelled because a parallel call failed: that one is the error
+    if name not in _ERRORS_KEPT or (name == "Bash" and not changes_state(arg)):
+        return  # a look that failed (grep found nothing, a page did not load) changed nothing
+    key = _error_key(name, arg) or "tool"
+    cause = cause_line(output) or "failed"
+    what = f"`{command_key(arg)}`" if name == "Bash" else f"{name} {arg}".strip()
+    earlier = digest.open_errors.pop(key, None)
+    if earlier is not None and cause not in earlier:  # the same step failing on and on
+        causes = earlier.split(": ", 1)[-1].split("; then ")[-2:]
+        cause = "; then ".join([*causes, cause])
+    digest.open_errors[key] = f"{what or 'a tool'}: {cause}"
+    while len(digest.open_errors) > _KEEP["errors"]:
+        digest.open_errors.popitem(last=False)
+
+
+def _changed(digest: Digest, path: str, action: str) -> None:
+    if not path:
         return
+    digest.files.pop(path, None)
+    digest.files[path] = action  # most recently changed last
+    while len(digest.files) > _KEEP["files"]:
+        digest.files.popitem(last=False)
+
+
+def _ran(digest: Digest, command: str, output: str, cwd: str | None) -> None:
+    """A Bash command that succeeded: what it committed, pushed, tested and changed."""
+    if not command:
+        return
+    if changes_state(command):
+        digest.commands.append(command)
+    lowered = command.lower()
+    if "commit" in lowered:
+        for made in commits(output):
+            digest.commits.append(made)
+            digest.unpushed = (digest.unpushed or 0) + 1
+    if "push" in lowered and pushed(output):
+        digest.unpushed, digest.push_seen = 0, True
+    if "status" in lowered and (ahead := ahead_of_upstream(output)) is not None:
+        digest.unpushed, digest.upstream = ahead
+        digest.push_seen = True
+    summary = test_summary(output)
+    if summary is not None:
+        digest.last_test = (clip(" ".join(command.split()), 200, ellipsis=True), summary)
+    for action, path, moved_to in file_changes(command, output):
+        if action == "moved" and moved_to:
+            _changed(digest, _absolute(path, cwd), f"moved to {_absolute(moved_to, cwd)}")
+            _changed(digest, _absolute(moved_to, cwd), "created")
+        else:
+            _changed(digest, _absolute(path, cwd), action)
+
+
+def _task_result(digest: Digest, name: str, use_id: Any, result: ToolUseResult) -> None:
     if name == "TaskCreate" and isinstance(use_id, str) and isinstance(result.task, dict):
         task_id = result.task.get("id")
         subject = digest._task_creates.pop(use_id, None) or result.task.get("subject")
@@ -259,10 +545,6 @@ def _tool_result(digest: Digest, block: dict[str, Any], result: Any) -> None:
         digest.tasks = OrderedDict(
             (str(item.get("id")), Task(str(item.get("subject")), str(item.get("status"))))
             for item in result.tasks if isinstance(item, dict) and item.get("id") is not None)
-
-
-def _one_line(text: str) -> str:
-    return clip(text, ERROR_CHARS, flatten=True, ellipsis=True)
 
 
 def _content_text(content: Any) -> str:
@@ -308,16 +590,18 @@ def _archived_lines(conn: sqlite3.Connection, record: files.FileRecord, start: i
 
 def _saved_digest(conn: sqlite3.Connection, record: files.FileRecord) -> tuple[Digest, int]:
     """The saved digest of ``record`` and the offset it was folded to, else a new one at 0."""
+    sidechain = record.kind == "subagent"
     if record.committed == 0:  # nothing archived yet (a new file, a new generation)
-        return Digest(record.session_uuid), 0
+        return Digest(record.session_uuid, sidechain), 0
     try:
         row = digests.load(conn, record.file_id)
         if row is not None and row.generation == record.generation \
                 and 0 < row.offset <= record.committed:
-            return Digest.from_state(record.session_uuid, loads(row.state)), row.offset
+            state = loads(row.state)
+            return Digest.from_state(record.session_uuid, state, sidechain), row.offset
     except (CorruptBlobError, ValueError, RecursionError):
         pass
-    return Digest(record.session_uuid), 0
+    return Digest(record.session_uuid, sidechain), 0
 
 
 def save_digest(conn: sqlite3.Connection, record: files.FileRecord, digest: Digest) -> None:
@@ -338,7 +622,7 @@ def refresh_digests(db: Database, max_line_bytes: int) -> tuple[int, list[str]]:
         try:
             with db.write() as conn:
                 record = files.by_id(conn, file_id)
-                if record is None or record.kind != "session":
+                if record is None or record.kind not in DIGESTED_KINDS:
                     continue
                 found = digest_of(conn, record, max_line_bytes=max_line_bytes)
                 if found is not None:

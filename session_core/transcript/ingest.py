@@ -27,7 +27,7 @@ from ..base.clock import utc_stamp
 from ..store import codec, entries, files, frames, meta, sessions, usage
 from ..store.connection import translate
 from . import layout
-from .digest import Digest, could_hold_message, digest_of, fold, save_digest
+from .digest import DIGESTED_KINDS, Digest, could_hold_message, digest_of, fold, save_digest
 from .index import Batch, IndexBuilder, titles_and_usage
 from .lines import LineSplitter, is_plain_progress, line_hash, pieces
 from .records import Record, RecordError, parse_record
@@ -174,7 +174,7 @@ class _Ingest:
             record.generation += 1
             record.committed = record.size = 0
         frames.drop_from(self.conn, record.file_id, record.generation, record.committed)
-        if record.kind == "session" or self.provisional:
+        if record.kind in DIGESTED_KINDS or self.provisional:
             self.digest = self._digest_so_far(digest_catch_up)
         start = record.committed
         committed, new_bytes = self._read(start, size)
@@ -232,7 +232,7 @@ class _Ingest:
                 and builder.first_session is not None:
             # The first line that names a session (a queue-operation, often) decides what the
             # file is filed as, whether or not it holds a message.
-            digest.session_uuid = builder.first_session[0]
+            digest.session_uuid, digest.sidechain = builder.first_session
         if digest is not None and could_hold_message(parsed, line):
             try:
                 fold(digest, parsed, info)
@@ -297,7 +297,7 @@ class _Ingest:
         if report.pending_bytes:
             report.warn(f"{report.path}: {report.pending_bytes} bytes after the last newline are"
                         " archived and wait for their newline to be indexed")
-        if self.digest is not None and record.kind == "session":
+        if self.digest is not None and record.kind in DIGESTED_KINDS:
             try:
                 with self.db.savepoint():
                     save_digest(conn, record, self.digest)

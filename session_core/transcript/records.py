@@ -86,6 +86,7 @@ class Record:
         "isSidechain",
         "level",
         "message",
+        "operation",
         "sessionId",
         "startTime",
         "subtype",
@@ -118,6 +119,8 @@ class Record:
         self.totalCostUSD: Any = get("totalCostUSD")
         self.startTime: Any = get("startTime")
         self.level: Any = get("level")
+        self.operation: Any = get("operation")
+        """``queue-operation`` records: enqueue, dequeue, remove."""
         result = get("toolUseResult")
         self.toolUseResult: ToolUseResult | Any = ToolUseResult(result) \
             if isinstance(result, dict) else result

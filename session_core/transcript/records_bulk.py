@@ -58,6 +58,7 @@ class _Record(_Lenient):
     totalCostUSD: Any = None
     startTime: Any = None
     level: Any = None
+    operation: Any = None
     toolUseResult: _ToolUseResult | Any = None
 
 

@@ -34,7 +34,7 @@ def handoff(ctx: HookContext) -> None:
     if source in ("resume", "fork"):
         text = notes.resume_note(ctx.archive().db.conn, session) if session else ""
     elif source == "compact":
-        text = notes.compact_note(ctx.archive().db, session, ctx.settings) \
+        text = notes.compact_note(ctx.archive().db, session, ctx.settings, ctx.project) \
             if session else ""
     else:
         text = _previous_session_note(ctx)
@@ -44,16 +44,14 @@ def handoff(ctx: HookContext) -> None:
 
 def _previous_session_note(ctx: HookContext) -> str:
     db = ctx.archive().db
-    previous = notes.previous_session(db.conn, ctx.session_id or "")
-    if previous is None:
+    choice = notes.choose(db, ctx.session_id or "", ctx.settings)
+    if choice is None:
         return ""
-    digest = notes.session_digest(db, previous.session_id, previous.uuid,
-                                  ctx.settings.max_indexed_line_bytes)
     ctx.commit(tolerate_failure=True)  # other sessions' hooks never wait on our git status
     dirty_check, ctx.dirty_check = ctx.dirty_check, None
-    return notes.previous_session_note(db, previous, digest, ctx.settings, dirty_check,
-                                       ctx.deadline,
-                                       saved_recently(ctx.archive_dir, previous.uuid))
+    return notes.previous_session_note(db, choice, ctx.settings, dirty_check, ctx.deadline,
+                                       saved_recently(ctx.archive_dir, choice.row.uuid),
+                                       ctx.project)
 
 
 def after_compact(ctx: HookContext) -> None:

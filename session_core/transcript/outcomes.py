@@ -1,0 +1,286 @@
+"""What a tool call's text says happened: commits, pushes, test summaries, files a shell command
+created, moved or deleted, the line of an error that names its cause.
+
+Pure functions of strings, written with ``find`` and ``split`` rather than regexes: ingest runs
+them in every Stop, and importing ``re`` would cost that hook more than the parsing does
+(bench/README.md, the import ledger). Each recognises the common shapes and says nothing
+(``None``, an empty list) about anything else: a digest may miss a fact, it must not invent one.
+"""
+
+from __future__ import annotations
+
+from ..base.text import clip
+
+CAUSE_CHARS = 200
+_HEX = frozenset("0123456789abcdef")
+_SEPARATORS = ("&&", "||", ";", "|", "\n")
+_READ_ONLY = frozenset({
+    "ls", "cat", "head", "tail", "grep", "rg", "egrep", "fgrep", "find", "fd", "pwd", "echo",
+    "printf", "wc", "which", "type", "file", "stat", "du", "df", "tree", "less", "more", "jq",
+    "diff", "cmp", "sort", "uniq", "cut", "awk", "date", "whoami", "env", "printenv", "true",
+    "sleep", "test", "[", "realpath", "basename", "dirname", "readlink", "md5sum", "sha256sum",
+    "ps", "uname", "id", "hostname", "nproc", "free", "top", "lsof", "man", "help", "cd",
+})
+_GIT_READ_ONLY = frozenset({
+    "status", "log", "diff", "show", "blame", "rev-parse", "ls-files", "shortlog", "describe",
+    "reflog", "grep", "cat-file", "ls-tree", "remote", "config", "branch", "fetch",
+})
+_STRONG_WORDS = ("error", "exception", "fatal", "panic", "denied", "not found", "no such",
+                 "cannot", "can't", "undefined", "refused")
+_WEAK_WORDS = ("failed", "failure", "invalid", "unexpected", "missing")
+_GENERATED = ("* creating ", "creating ", "create ", "created ", "wrote ", "writing ")
+
+
+def strip_ansi(text: str) -> str:
+    """Terminal colour codes out (test runners colour their summary lines)."""
+    if "\x1b" not in text:
+        return text
+    out, at = [], 0
+    while (start := text.find("\x1b", at)) >= 0:
+        out.append(text[at:start])
+        end = start + 1
+        if end < len(text) and text[end] == "[":
+            end += 1
+            while end < len(text) and not ("@" <= text[end] <= "~"):
+                end += 1
+        at = end + 1
+    out.append(text[at:])
+    return "".join(out)
+
+
+def first_line(text: str) -> str:
+    """The first line that says something, colour codes removed, on one line."""
+    for raw in strip_ansi(text).splitlines():
+        if raw.strip():
+            return clip(raw.strip(), CAUSE_CHARS, flatten=True, ellipsis=True)
+    return ""
+
+
+def cause_line(text: str) -> str:
+    """The line of an error output that says why: the first line naming an error (a test run
+    or a build reports the first cause first; a traceback's is its last line), else the last
+    line saying something failed, else the first non-empty line. Claude Code's wrappers
+    (``Exit code 1``, ``<tool_use_error>``) are not it."""
+    lines = []
+    for raw in strip_ansi(text).splitlines():
+        line = raw.strip().removeprefix("<tool_use_error>").removesuffix("</tool_use_error>")
+        line = line.strip()
+        if line and not (line.startswith("Exit code ") and line[10:].strip().isdigit()):
+            lines.append(line)
+    if not lines:
+        return ""
+    strong = [line for line in lines if any(w in line.lower() for w in _STRONG_WORDS)
+              and not _is_summary(line.lower())]
+    if strong:  # a traceback ends with its exception; a test or build names the first cause
+        chosen = strong[-1] if any(line.startswith("Traceback") for line in lines) else strong[0]
+    else:
+        chosen = next((line for line in reversed(lines)
+                       if any(w in line.lower() for w in _WEAK_WORDS)), lines[0])
+    return clip(chosen, CAUSE_CHARS, flatten=True, ellipsis=True)
+
+
+def commits(output: str) -> list[tuple[str, str]]:
+    """``(hash, subject)`` of each ``[branch 1a2b3c4] subject`` line ``git commit`` prints."""
+    found = []
+    for raw in output.splitlines():
+        line = raw.strip()
+        close = line.find("] ")
+        if not line.startswith("[") or close < 0:
+            continue
+        words = line[1:close].split()
+        if len(words) >= 2 and 7 <= len(words[-1]) <= 40 and set(words[-1]) <= _HEX:
+            found.append((words[-1], line[close + 2:].strip()))
+    return found
+
+
+def pushed(output: str) -> bool | None:
+    """What ``git push`` printed: True when a ref was updated or all were up to date, False
+    when it was rejected, None when this is not push output."""
+    lowered = output.lower()
+    if "[rejected]" in lowered or "failed to push" in lowered:
+        return False
+    if "everything up-to-date" in lowered:
+        return True
+    for line in output.splitlines():
+        words = line.split()
+        if "->" in words and (".." in line or "[new branch]" in line or "+" in line):
+            return True
+    return None
+
+
+def ahead_of_upstream(output: str) -> tuple[int, str | None] | None:
+    """``(commits ahead, upstream)`` from ``git status`` (long or ``-sb``), None if it says
+    neither; ``(0, upstream)`` when up to date."""
+    for raw in output.splitlines():
+        line = raw.strip()
+        if line.startswith("Your branch is up to date with"):
+            return 0, _quoted(line)
+        if line.startswith("Your branch is ahead of"):
+            words = line.split()
+            count = words[words.index("by") + 1] if "by" in words[:-1] else ""
+            return (int(count) if count.isdigit() else 1), _quoted(line)
+        if line.startswith("## ") and "..." in line:
+            upstream = line[line.index("...") + 3:].split(" ")[0]
+            at = line.find("[ahead ")
+            if at < 0:
+                return 0, upstream
+            count = line[at + 7:].split("]")[0].split(",")[0]
+            return (int(count) if count.isdigit() else 1), upstream
+    return None
+
+
+def _quoted(line: str) -> str | None:
+    start = line.find("'")
+    end = line.find("'", start + 1)
+    return line[start + 1:end] if 0 <= start < end else None
+
+
+def test_summary(output: str) -> str | None:
+    """The last summary line of a test run (pytest, unittest, jest, vitest, go, cargo, mix,
+    rspec, mocha), colour codes removed."""
+    lines = [line.strip(" =\t") for line in strip_ansi(output).splitlines()]
+    for at in range(len(lines) - 1, -1, -1):
+        line = lines[at]
+        if _is_summary(line.lower()):
+            if line.startswith("Ran ") and at + 2 < len(lines) and lines[at + 2]:
+                line = f"{line}: {lines[at + 2]}"  # unittest: "Ran 5 tests in 0.1s" / "" / "OK"
+            return clip(line, CAUSE_CHARS, flatten=True, ellipsis=True)
+    return None
+
+
+def _is_summary(line: str) -> bool:
+    if not any(ch.isdigit() for ch in line):
+        return line in ("ok", "pass", "fail")  # go test's own last line
+    return (line.startswith("test result:")  # cargo
+            or (line.startswith("tests:") and "total" in line)  # jest
+            or (line.startswith("tests ") and ("passed" in line or "failed" in line))  # vitest
+            or ((" passed" in line or " failed" in line) and " in " in line)  # pytest
+            or (("tests," in line or "test," in line) and "failure" in line)  # mix, minitest
+            or ("examples," in line and "failure" in line)  # rspec
+            or (line.startswith("ran ") and " test" in line)  # unittest
+            or line.startswith(("ok  ", "fail\t", "--- fail"))  # go
+            or (" passing" in line and "(" in line))  # mocha
+
+
+def split_commands(command: str) -> list[list[str]]:
+    """A shell command line as the words of each simple command (``&&``, ``||``, ``;``, ``|``
+    and newlines separate them), quotes removed; good enough to see what ran, not a shell."""
+    segments: list[list[str]] = []
+    words: list[str] = []
+    word: list[str] = []
+    quote: str | None = None
+    at, text = 0, command
+    while at < len(text):
+        ch = text[at]
+        if quote:
+            if ch == quote:
+                quote = None
+            else:
+                word.append(ch)
+        elif ch in "'\"":
+            quote = ch
+            word.append("")
+        elif ch in " \t":
+            _end_word(word, words)
+        elif any(text.startswith(sep, at) for sep in _SEPARATORS):
+            _end_word(word, words)
+            if words:
+                segments.append(words)
+            words = []
+            at += 2 if text.startswith(("&&", "||"), at) else 1
+            continue
+        else:
+            word.append(ch)
+        at += 1
+    _end_word(word, words)
+    if words:
+        segments.append(words)
+    return segments
+
+
+def _end_word(word: list[str], words: list[str]) -> None:
+    if word:
+        words.append("".join(word))
+        word.clear()
+
+
+def _program(words: list[str]) -> list[str]:
+    """The words from the program on: leading ``VAR=value`` assignments and wrappers dropped."""
+    at = 0
+    while at < len(words) and (("=" in words[at] and not words[at].startswith("-"))
+                               or words[at] in ("sudo", "time", "env", "command", "exec")):
+        at += 1
+    return words[at:]
+
+
+def command_key(command: str) -> str:
+    """What a command runs, for telling "the same command succeeded later": the first simple
+    command that is not a ``cd``, as its program and subcommand (``mix test``, ``git push``,
+    ``python -m pytest``, ``pytest``), arguments dropped."""
+    for words in split_commands(command):
+        words = _program(words)
+        if not words or words[0] == "cd":
+            continue
+        key = [words[0].rsplit("/", 1)[-1]]
+        rest = [w for w in words[1:] if not w.startswith("-")]
+        if key[0].startswith("python") and "-m" in words and words.index("-m") + 1 < len(words):
+            return f"python -m {words[words.index('-m') + 1]}"
+        if rest and rest[0].replace("-", "").replace(".", "").isalpha() \
+                and "/" not in rest[0] and "." not in rest[0]:
+            key.append(rest[0])
+            if key[0] in ("npm", "yarn", "pnpm", "bun", "uv", "poetry") and rest[0] == "run" \
+                    and len(rest) > 1:
+                key.append(rest[1])
+        return " ".join(key)
+    return command.strip()[:60]
+
+
+def changes_state(command: str) -> bool:
+    """Whether a command may change something: anything but reading, listing and looking."""
+    for words in split_commands(command):
+        words = _program(words)
+        if not words:
+            continue
+        program = words[0].rsplit("/", 1)[-1]
+        if program == "git":
+            sub = next((w for w in words[1:] if not w.startswith("-")), "")
+            if sub in _GIT_READ_ONLY and not (sub == "branch" and any(
+                    w in ("-d", "-D", "-m", "-M") for w in words)):
+                continue
+            return True
+        if program == "sed" and "-i" not in words:
+            continue
+        if program not in _READ_ONLY:
+            return True
+    return False
+
+
+def file_changes(command: str, output: str) -> list[tuple[str, str, str | None]]:
+    """``(action, path, moved_to)`` for what a successful command created, moved or deleted:
+    ``rm``, ``mv``, ``git rm``/``git mv``, ``cp`` (the copy is created), ``touch``, and
+    generators that print ``* creating path`` / ``create path`` lines. Paths as written."""
+    changes: list[tuple[str, str, str | None]] = []
+    for words in split_commands(command):
+        words = _program(words)
+        if words[:1] == ["git"] and len(words) > 1 and words[1] in ("rm", "mv"):
+            words = words[1:]
+        args = [w for w in words[1:] if not w.startswith("-")]
+        program = words[0].rsplit("/", 1)[-1] if words else ""
+        if program == "rm":
+            changes.extend(("deleted", path, None) for path in args)
+        elif program == "mv" and len(args) == 2:
+            changes.append(("moved", args[0], args[1]))
+        elif program == "cp" and len(args) == 2:
+            changes.append(("created", args[1], None))
+        elif program == "touch":
+            changes.extend(("created", path, None) for path in args)
+    for raw in strip_ansi(output).splitlines()[:200]:
+        line = raw.strip()
+        lowered = line.lower()
+        for prefix in _GENERATED:
+            if lowered.startswith(prefix):
+                path = line[len(prefix):].strip().split(" ")[0]
+                if "/" in path and "." in path.rsplit("/", 1)[-1] and not path.endswith("/"):
+                    changes.append(("created", path, None))
+                break
+    return changes
