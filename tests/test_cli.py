@@ -77,7 +77,7 @@ def test_list_show_status_search(project: Path) -> None:
     assert meta["input_tokens"] == 6000 and meta["output_tokens"] == 200
 
     status = json.loads(run_cli("status", "--json", "--project", str(project)).stdout)
-    assert status["sessions"] == 2 and status["schema_version"] == 4
+    assert status["sessions"] == 2 and status["schema_version"] == 5
     assert status["raw_bytes"] == sum(p.stat().st_size for p in DEMO.glob("*.jsonl"))
     assert status["last_ingest"]
 

@@ -95,6 +95,24 @@ def test_the_dirty_check_says_what_git_says(repo: Path, change: str, dirty: bool
     assert DirtyCheck(repo).result(timeout=10) is dirty
 
 
+def test_the_same_git_status_says_whether_the_branch_is_pushed(repo: Path,
+                                                               tmp_path: Path) -> None:
+    never = DirtyCheck(repo)
+    assert never.result(timeout=10) is False
+    assert (never.branch, never.upstream, never.ahead) == ("main", None, None)
+    remote = tmp_path / "remote.git"
+    subprocess.run([*GIT, "init", "-q", "--bare", str(remote)], check=True)
+    git(repo, "remote", "add", "origin", str(remote))
+    git(repo, "push", "-q", "-u", "origin", "main")
+    for n in range(2):
+        (repo / f"f{n}.txt").write_text("x\n")
+        git(repo, "add", f"f{n}.txt")
+        git(repo, "commit", "-q", "-m", f"change {n}")
+    ahead = DirtyCheck(repo)
+    assert ahead.result(timeout=10) is False
+    assert (ahead.upstream, ahead.ahead) == ("origin/main", 2)
+
+
 def test_outside_a_repository_the_dirty_check_cannot_say(tmp_path: Path) -> None:
     assert DirtyCheck(tmp_path).result(timeout=10) is None
 

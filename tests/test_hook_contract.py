@@ -62,7 +62,7 @@ from .hookkit import (
 def test_the_template_installs_every_event_once() -> None:
     """Guards the parametrisation: an entry the template lacks would go untested here."""
     events = [t.event for t in HOOK_TARGETS]
-    assert len(set(events)) == len(events) == 7
+    assert len(set(events)) == len(events) == 9
     assert set(events) >= EVENTS
     assert all((HOOKS / t.script).is_file() for t in ALL_TARGETS)
     assert json.loads((REPO / "settings.template.json").read_text())["statusLine"]
@@ -119,6 +119,10 @@ def _directory(world: World) -> bytes:
     return encode(payload(world, transcript_path=str(world.transcript.with_name("dir.jsonl"))))
 
 
+READERS = frozenset({"PreToolUse", "PostToolUseFailure"})
+"""Recall's events: one read-only lookup, no transcript, nothing saved; trouble with the archive
+is the saving hooks' to report, so these succeed quietly and leave it as it is."""
+
 CASES: dict[str, Case] = {
     "empty-stdin": Case(lambda w: b"", r"stdin was empty", r"stdin was empty"),
     "not-json": Case(lambda w: b"\xff{ this is not JSON,", r"not JSON", r"not JSON"),
@@ -130,12 +134,13 @@ CASES: dict[str, Case] = {
                        r"more than \d+ bytes"),
     "broken-transcript-line": Case(lambda w: encode(payload(w)), None, setup=_broken_line),
     "transcript-missing": Case(_missing, r"gone\.jsonl does not exist",
-                               unaffected=frozenset({"PostCompact"})),
+                               unaffected=frozenset({"PostCompact", *READERS})),
     "transcript-is-directory": Case(
-        _directory, r"dir\.jsonl is a directory", unaffected=frozenset({"PostCompact"}),
+        _directory, r"dir\.jsonl is a directory",
+        unaffected=frozenset({"PostCompact", *READERS}),
         setup=lambda w: w.transcript.with_name("dir.jsonl").mkdir()),
     "garbage-archive": Case(lambda w: encode(payload(w)), r"not a SQLite database",
-                            setup=_garbage_archive),
+                            unaffected=READERS, setup=_garbage_archive),
     "stdin-never-closes": Case(lambda w: encode(payload(w)), None, keep_open=True),
 }
 
@@ -154,7 +159,7 @@ def test_malformed_input(world: World, name: str, target: Target) -> None:
         case.setup(world)
     run = run_target(target, case.stdin(world), world, keep_open=case.keep_open)
     check_contract(run, _cause(case, target))
-    if name == "garbage-archive" and target.status_line:
+    if name == "garbage-archive" and (target.status_line or target.event in READERS):
         assert world.archive_db.read_bytes() == GARBAGE, "the status line never touches it"
     elif name == "garbage-archive":  # auto_recover: moved aside intact, and saving goes on
         kept = list((world.archive_db.parent / "quarantine").glob("*/archive.db"))
@@ -162,9 +167,10 @@ def test_malformed_input(world: World, name: str, target: Target) -> None:
         assert world.archive_db.read_bytes().startswith(b"SQLite format 3\x00")
         assert "session-core recover" in status_line(world)
     if name == "broken-transcript-line" and not target.status_line \
-            and target.event != "PostCompact":
+            and target.event not in {"PostCompact", *READERS}:
         assert export(world) == world.transcript.read_bytes(), "every byte kept, bad line too"
-    if name == "stdin-never-closes" and not target.status_line and target.event != "PostCompact":
+    if name == "stdin-never-closes" and not target.status_line \
+            and target.event not in {"PostCompact", *READERS}:
         # The object was whole: the hook went on and saved, it did not wait for EOF.
         assert world.archive_db.exists() and world.health().get("failures", 0) == 0
 
@@ -212,7 +218,8 @@ def half_open_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Run]:
 
 @pytest.mark.parametrize("target", ALL_TARGETS, ids=lambda t: t.id)
 def test_archive_locked_by_another_writer(locked_runs: dict[str, Run], target: Target) -> None:
-    check_contract(locked_runs[target.id], None if target.status_line else r"locked|budget|busy")
+    quiet = target.status_line or target.event in READERS  # readers: WAL lets them read
+    check_contract(locked_runs[target.id], None if quiet else r"locked|budget|busy")
 
 
 @pytest.mark.parametrize("target", ALL_TARGETS, ids=lambda t: t.id)

@@ -127,8 +127,10 @@ def backup_of(installed: Installed, settings: Path) -> Path:
 def test_first_install_merges_ours_beside_theirs(installed: Installed) -> None:
     settings = settings_of(installed.project)
     assert settings["model"] == "sonnet"
-    assert settings["hooks"]["PreToolUse"] == [
-        {"matcher": "Bash", "hooks": [{"type": "command", "command": "echo guard"}]}]
+    theirs, ours = settings["hooks"]["PreToolUse"]  # their guard kept, ours beside it
+    assert theirs == {"matcher": "Bash", "hooks": [{"type": "command", "command": "echo guard"}]}
+    assert ours["matcher"] == "Edit|Write|MultiEdit|NotebookEdit"
+    assert ours["hooks"][0]["args"][1:] == ["PreToolUse"]
     start = settings["hooks"]["SessionStart"]
     assert start[0] == {"hooks": [{"type": "command", "command": "echo theirs"}]}
     assert start[1]["hooks"][0]["command"] == str(installed.data / "venv" / "bin" / "python")
@@ -139,7 +141,9 @@ def test_first_install_merges_ours_beside_theirs(installed: Installed) -> None:
     assert backup_of(installed, claude / "settings.local.json").read_bytes() == FOREIGN
     assert sorted(p.name for p in claude.iterdir()) == ["session-core", "settings.local.json"]
     # the user's formatting is kept: 4-space indent, their inline arrays, no final newline
-    assert merged.startswith(FOREIGN.split(b'"SessionStart"')[0]) and not merged.endswith(b"\n")
+    assert merged.startswith(FOREIGN.split(b'"PreToolUse"')[0]) and not merged.endswith(b"\n")
+    assert b'"PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "echo' \
+        b' guard"}]}, {"matcher": "Edit|Write' in merged  # their inline array stays inline
     assert b'\n            {\n                "hooks": [\n' in merged
     assert not (installed.project / ".gitignore").exists()  # git's own exclude file serves
     exclude = (installed.project / ".git" / "info" / "exclude").read_text()

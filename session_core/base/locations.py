@@ -37,7 +37,7 @@ ARCHIVE_FOLDER_FILES = {
         r"|health\.json|\.health\.json\.\d+\.tmp|spool-\d{8}T\d{12}Z-\d+\.jsonl|\.spool-.+\.tmp|save-failed"
         r"|archive\.db\.(backup|check)\.lock",
     BACKUPS_DIR: r"archive-.+\.(db|tmp)",
-    LIVE_DIR: r"[0-9A-Za-z_-]+\.json|\..+\.json\.\d+\.tmp",
+    LIVE_DIR: r"[0-9A-Za-z_-]+\.(json|recalled)|\..+\.json\.\d+\.tmp",
     LEGACY_DIGESTS_DIR: r"[0-9A-Za-z_-]+\.json|\..+\.tmp",
 }
 """What we keep in an archive folder, by subfolder (``""``: the folder itself), as regular

@@ -42,6 +42,7 @@ SPEC: dict[str, tuple[object, object, dict[str, int]]] = {
     "backup_dir": (str | None, None, {}),
     "check_interval_hours": (int, 24, {"ge": 0, "le": 24 * 365}),
     "auto_recover": (bool, True, {}),
+    "recall": (bool, True, {}),
 }
 SETTING_NAMES = tuple(SPEC)
 
@@ -104,6 +105,9 @@ class Settings:
     auto_recover: bool
     """A hook that finds the archive damaged moves it aside, starts again from the newest
     backup and keeps saving; ``session-core recover`` then merges what the old file held."""
+    recall: bool
+    """Before the first edit of a file in a session, say which earlier session changed it and
+    why; after a failed command, what fixed the same error before."""
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in SETTING_NAMES}

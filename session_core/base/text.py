@@ -19,3 +19,13 @@ def clip(text: str, limit: int, *, flatten: bool = False, ellipsis: bool = False
     if ellipsis and limit > 0:
         return text[: limit - 1] + ELLIPSIS
     return text[:limit]
+
+
+def short_path(path: str, project: str | None) -> str:
+    """A path relative to the project root when it is inside it, else as it was: shorter to
+    read, and what the next session's tools expect."""
+    if project:
+        root = project.rstrip("/") + "/"
+        if path.startswith(root):
+            return path[len(root):]
+    return path

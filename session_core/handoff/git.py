@@ -83,10 +83,11 @@ def read_head(project: str | os.PathLike[str]) -> Head | None:
         return None
 
 
-_GIT_STATUS = ("--no-optional-locks", "status", "--porcelain", "--", ".",
+_GIT_STATUS = ("--no-optional-locks", "status", "--porcelain=v2", "--branch", "--", ".",
                ":(exclude).claude/session-core")
 """--no-optional-locks: a status killed at the timeout must not leave index.lock behind, which
-would make the user's next git command fail. Our own data folder is not the user's change."""
+would make the user's next git command fail. Our own data folder is not the user's change.
+``--branch`` adds the upstream and how far ahead of it the branch is, in the same process."""
 
 
 class DirtyCheck:
@@ -102,6 +103,11 @@ class DirtyCheck:
     def __init__(self, project: str | os.PathLike[str]) -> None:
         import subprocess
 
+        self.branch: str | None = None
+        self.upstream: str | None = None
+        """None when the branch has no upstream (never pushed), or git did not answer."""
+        self.ahead: int | None = None
+        """Commits on the branch not on its upstream; None if unknown."""
         self._process: subprocess.Popen[bytes] | None
         try:
             self._process = subprocess.Popen(
@@ -112,7 +118,8 @@ class DirtyCheck:
 
     def result(self, timeout: float) -> bool | None:
         """Uncommitted changes (untracked files included); None if git cannot say in time.
-        A git that is still running at the timeout is stopped."""
+        A git that is still running at the timeout is stopped. Also sets ``branch``,
+        ``upstream`` and ``ahead`` from the same answer."""
         import subprocess
 
         process, self._process = self._process, None
@@ -123,7 +130,23 @@ class DirtyCheck:
         except subprocess.TimeoutExpired:
             _stop(process)
             return None
-        return bool(out.strip()) if process.returncode == 0 else None
+        if process.returncode != 0:
+            return None
+        dirty = False
+        for line in out.decode("utf-8", "replace").splitlines():
+            if not line.startswith("# "):
+                dirty = dirty or bool(line.strip())
+            elif line.startswith("# branch.head "):
+                head = line[len("# branch.head "):].strip()
+                self.branch = None if head == "(detached)" else head
+            elif line.startswith("# branch.upstream "):
+                self.upstream = line[len("# branch.upstream "):].strip()
+            elif line.startswith("# branch.ab +"):
+                count = line[len("# branch.ab +"):].split(" ")[0]
+                self.ahead = int(count) if count.isdigit() else None
+        if self.upstream is None and self.branch is not None:
+            self.ahead = None
+        return dirty
 
     def cancel(self) -> None:
         """Not needed after all: stop and reap git now rather than leave it behind."""

@@ -90,6 +90,9 @@ def previous_session_note(db: Database, choice: Choice, settings: Settings,
     left = text.EndState(known.git_branch if known else None,
                          known.git_commit if known else None, dirty,
                          not ended and saved_recently, ended)
+    if dirty is not None and dirty_check is not None and dirty_check.branch is not None \
+            and dirty_check.branch == (left.branch or choice.digest.git_branch):
+        left.now_known, left.upstream, left.ahead = True, dirty_check.upstream, dirty_check.ahead
     return text.previous_session(choice.digest, left, settings.handoff_chars,
                                  newer_reply(db.conn, previous.uuid, choice.digest),
                                  project=project, subagents=choice.subagents,

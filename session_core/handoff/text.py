@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from ..base.text import clip
+from ..base.text import clip, short_path
 from ..transcript.digest import Digest
 from .redact import redact
 
@@ -28,11 +28,12 @@ _FILES_LISTED = 14
 
 class EndState:
     """How the session was left, beside what its transcript says: git branch and commit as the
-    hooks last saw them, whether the tree is dirty now, what ``git status`` said when it
-    ended, and whether it may still be running."""
+    hooks last saw them, whether the tree is dirty now, whether its branch is pushed now
+    (``now_known``: the session start's ``git status`` was on that same branch), and whether
+    it may still be running."""
 
     __slots__ = ("ahead", "branch", "commit", "dirty_now", "ended", "maybe_running",
-                 "upstream")
+                 "now_known", "upstream")
 
     def __init__(self, branch: str | None, commit: str | None, dirty_now: bool | None,
                  maybe_running: bool = False, ended: bool = False, ahead: int | None = None,
@@ -40,6 +41,7 @@ class EndState:
         self.branch, self.commit, self.dirty_now = branch, commit, dirty_now
         self.maybe_running, self.ended = maybe_running, ended
         self.ahead, self.upstream = ahead, upstream
+        self.now_known = False
 
 
 class Other:
@@ -53,15 +55,6 @@ class Other:
 
 def _quote(text: str | None, limit: int) -> str:
     return f'"{clip(text or "", limit, flatten=True, ellipsis=True)}"'
-
-
-def short_path(path: str, project: str | None) -> str:
-    """A path relative to the project root when it is inside it, else as it was."""
-    if project:
-        root = project.rstrip(os.sep) + os.sep
-        if path.startswith(root):
-            return path[len(root):]
-    return path
 
 
 def _bullets(items: Iterable[str], limit: int = 200) -> list[str]:
@@ -145,15 +138,17 @@ def _answered_last(digest: Digest) -> bool:
 
 
 def _push_line(digest: Digest, state: EndState | None) -> str | None:
-    """Unpushed work, from what git said when the session ended if the hooks saw it end, else
-    from the transcript's own ``git commit``/``push``/``status`` output."""
-    if state is not None and state.ended and state.ahead is not None:
+    """Unpushed work: what ``git status`` says now of the session's branch when the session
+    start could ask, else the transcript's own ``git commit``/``push``/``status`` output."""
+    if state is not None and state.now_known:
         if state.upstream is None:
-            return "Unpushed: when it ended, the branch had no upstream (never pushed)."
+            return ("Not pushed: the branch has no upstream now (never pushed)."
+                    if digest.commits or digest.files else None)
         if state.ahead:
-            return (f"Unpushed: when it ended, the branch was {state.ahead} commit(s) ahead of"
-                    f" {state.upstream}.")
-        return f"Pushed: when it ended, the branch was up to date with {state.upstream}."
+            return (f"Not pushed: the branch is {state.ahead} commit(s) ahead of"
+                    f" {state.upstream} now.")
+        return (f"Pushed: the branch is up to date with {state.upstream} now."
+                if digest.commits else None)
     if digest.commits and not digest.push_seen:
         return f"Not pushed: the session made {len(digest.commits)} commit(s) and never pushed."
     if digest.unpushed:

@@ -21,7 +21,7 @@ RUNNING_SECONDS = 15 * 60
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
-def live_file(archive_dir: str, session_id: str) -> str:
+def live_file(archive_dir: str, session_id: str, suffix: str = ".json") -> str:
     """A file name for any session id: ids that are not plain get hashed, never path-joined
     (a ``session_id`` comes from a payload: it is untrusted)."""
     name = session_id
@@ -29,7 +29,7 @@ def live_file(archive_dir: str, session_id: str) -> str:
         import hashlib
 
         name = hashlib.sha256(session_id.encode("utf-8", "replace")).hexdigest()[:32]
-    return os.path.join(archive_dir, LIVE_DIR, f"{name}.json")
+    return os.path.join(archive_dir, LIVE_DIR, f"{name}{suffix}")
 
 
 RECOVER_PENDING = "recover_pending"
@@ -60,3 +60,27 @@ def saved_recently(archive_dir: str, session_id: str) -> bool:
     """The hooks saved this session in the last :data:`RUNNING_SECONDS`."""
     saved_at = read_live(archive_dir, session_id).get("saved_at")
     return isinstance(saved_at, (int, float)) and time.time() - saved_at < RUNNING_SECONDS
+
+
+def first_time(archive_dir: str, session_id: str, key: str) -> bool:
+    """Whether the session meets ``key`` (a file about to change, an error) for the first
+    time, remembering it if so (``live/<session>.recalled``, one key a line): a note is given
+    once per session, not at every edit. Unreadable memory counts as first."""
+    path = live_file(archive_dir, session_id, ".recalled")
+    line = key.replace("\n", " ") + "\n"
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            if line in handle:
+                return False
+    except OSError:
+        pass
+    try:
+        ensure_private_dir(os.path.dirname(path))
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(descriptor, line.encode("utf-8", "replace"))
+        finally:
+            os.close(descriptor)
+    except OSError:
+        pass
+    return True

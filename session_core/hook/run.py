@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from ..handoff.git import DirtyCheck
     from ..store.archive import Archive
 
+CONTEXT_EVENTS = frozenset({"SessionStart", "PreToolUse", "PostToolUseFailure"})
+"""The events whose handlers may hand Claude a note (``hookSpecificOutput.additionalContext``)."""
 _SQLITE_MARGIN_S = 0.15
 """Time kept back from a lock wait so the handler can still log and exit inside the budget."""
 
@@ -288,7 +290,7 @@ def run(argv: list[str], started: float) -> None:
         watchdog.arm(deadline)
         ctx = HookContext(event, payload, project, settings, deadline)
         failures += _run_handlers(ctx)
-        if ctx.context and event == "SessionStart":
+        if ctx.context and event in CONTEXT_EVENTS:
             emit_context(event, "\n\n".join(ctx.context))
     except Exception as exc:  # payload, settings: nothing ran, say why
         failures.append(f"{type(exc).__name__}: {exc}")

@@ -166,11 +166,45 @@ SCHEMA_V4_CONTENT_HASHES = (
     "INSERT INTO meta(key, value) SELECT 'hashes_pending', '1' WHERE EXISTS (SELECT 1 FROM chunks)",
 )
 
+SCHEMA_V5_RECALL = (
+    # Which session changed which file (successful edits only, subagents' included), newest
+    # wins per session: what a PreToolUse says before an edit, and what ``blame`` lists. Rows
+    # are derived from the transcripts by the digest fold, like the digests themselves.
+    """CREATE TABLE file_changes (
+        path TEXT NOT NULL,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        at TEXT,
+        action TEXT NOT NULL,
+        edits INTEGER NOT NULL,
+        request TEXT,
+        note TEXT,
+        PRIMARY KEY (path, session_id)) WITHOUT ROWID""",
+    # Errors a session hit and then fixed, by a signature of the error (paths, numbers and
+    # hashes left out), with what fixed it: what a failed command is told.
+    """CREATE TABLE error_fixes (
+        signature TEXT NOT NULL,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        at TEXT,
+        error TEXT NOT NULL,
+        fix TEXT NOT NULL,
+        PRIMARY KEY (signature, session_id)) WITHOUT ROWID""",
+    # The digests learned to keep more (commits, tests, fixes...): every one is folded again
+    # by the next command (cli.upgrade), which fills the two tables above on the way.
+    "DELETE FROM digests",
+    "INSERT INTO meta(key, value) SELECT 'digests_pending', '1' WHERE EXISTS (SELECT 1 FROM files)"
+    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+)
+
+DERIVED_TABLES = frozenset({"digests", "file_changes", "error_fixes"})
+"""Folded from the archived transcripts, never the only copy of anything: a migration may
+empty them (the next command folds them again), so they are not counted as lost rows."""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "initial schema", SCHEMA_V1),
     Migration(2, "hook suite state", SCHEMA_V2_HOOKS),
     Migration(3, "handoff digests in the archive", SCHEMA_V3_DIGESTS),
     Migration(4, "content hashes of frames and files", SCHEMA_V4_CONTENT_HASHES),
+    Migration(5, "recall of file changes and error fixes", SCHEMA_V5_RECALL),
 )
 
 
@@ -247,7 +281,8 @@ def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS,
             with db.write() as conn:
                 _apply(db, conn, migration)
     after = _row_counts(db)
-    lost = {t: (n, after.get(t, 0)) for t, n in before.items() if after.get(t, 0) < n}
+    lost = {t: (n, after.get(t, 0)) for t, n in before.items()
+            if after.get(t, 0) < n and t not in DERIVED_TABLES}
     if lost:
         raise DatabaseError(
             f"migration lost rows in {lost}; the pre-migration backup is kept",

@@ -16,13 +16,14 @@ from collections import OrderedDict, deque
 from ..base.errors import BusyError, CorruptBlobError, SessionCoreError
 from ..base.jsonlite import dumps, loads
 from ..base.text import clip
-from ..store import digests, files
+from ..store import digests, files, recall
 from .outcomes import (
     ahead_of_upstream,
     cause_line,
     changes_state,
     command_key,
     commits,
+    error_signature,
     file_changes,
     first_line,
     pushed,
@@ -121,6 +122,12 @@ class Digest:
         self.last_ts: str | None = None
         self._task_creates: dict[str, str] = {}
         self._calls: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._said: str | None = None
+        """Claude's last words before a tool call: what it said it was about to change."""
+        self._edits: dict[str, int] = {}
+        self.new_changes: list[tuple[str, str | None, str, int, str | None, str | None]] = []
+        """Changes folded since the last save: rows for ``store.recall`` (not saved state)."""
+        self.new_fixes: list[tuple[str, str | None, str, str]] = []
 
     @property
     def last_prompt(self) -> str | None:
@@ -160,7 +167,8 @@ class Digest:
             "tasks": [[key, task.subject, task.status] for key, task in self.tasks.items()],
             "git_branch": self.git_branch, "cwd": self.cwd, "last_ts": self.last_ts,
             "task_creates": self._task_creates,
-            "calls": [[k, *v] for k, v in self._calls.items()],
+            "calls": [[k, *v] for k, v in self._calls.items()], "said": self._said,
+            "edits": [[path, count] for path, count in self._edits.items()],
         }
 
     @classmethod
@@ -203,6 +211,8 @@ class Digest:
             d._task_creates = {_text(k): _text(v) for k, v in state["task_creates"].items()}
             d._calls.update((_text(k), (_text(n), _text(a)))
                             for k, n, a in _rows(state["calls"], 3))
+            d._said = _text_or_none(state["said"])
+            d._edits = {_text(path): _int(count) for path, count in _rows(state["edits"], 2)}
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise ValueError(f"not a saved digest: {exc}") from None
         return d
@@ -372,6 +382,7 @@ def _assistant(digest: Digest, record: Record, blocks: Iterable[Any]) -> None:
             said = block.get("text")
             if isinstance(said, str) and (said := said.strip()):
                 digest.open_errors.pop("api", None)
+                digest._said = clip(said, 300, flatten=True, ellipsis=True)
                 if not digest.on_notice:
                     digest.replies.append((record.timestamp if isinstance(record.timestamp, str)
                                            else None, said))
@@ -445,6 +456,7 @@ def _tool_result(digest: Digest, block: dict[str, Any], record: Record) -> None:
     use_id = block.get("tool_use_id")
     name, arg = digest._calls.pop(use_id, ("", "")) if isinstance(use_id, str) else ("", "")
     output = _content_text(block.get("content"))
+    at = record.timestamp if isinstance(record.timestamp, str) else None
     if block.get("is_error") is True:
         _failed(digest, name, arg, output)
         return
@@ -453,9 +465,9 @@ def _tool_result(digest: Digest, block: dict[str, Any], record: Record) -> None:
         action = "created" if output.startswith("File created") else "edited"
         if digest.files.get(arg) == "created":
             action = "created"
-        _changed(digest, arg, action)
+        _changed(digest, arg, action, at)
     elif name == "Bash":
-        _ran(digest, arg, output, record.cwd if isinstance(record.cwd, str) else None)
+        _ran(digest, arg, output, record.cwd if isinstance(record.cwd, str) else None, at)
         marker = "running in background with ID: "
         if marker in output:
             shell = output.split(marker, 1)[1].split(".", 1)[0].split()[0]
@@ -470,8 +482,10 @@ def _tool_result(digest: Digest, block: dict[str, Any], record: Record) -> None:
         _task_result(digest, name, use_id, result)
     failed = digest.open_errors.pop(key, None) if key else None
     if failed is not None and name == "Bash":
-        digest.gotchas.append((failed, f"`{clip(' '.join(arg.split()), 140, ellipsis=True)}`"
-                                       " succeeded"))
+        fix = f"`{clip(' '.join(arg.split()), 140, ellipsis=True)}` succeeded"
+        digest.gotchas.append((failed, fix))
+        for cause in failed.split(": ", 1)[-1].split("; then "):
+            digest.new_fixes.append((error_signature(cause), at, cause, fix))
 
 
 def _error_key(name: str, arg: str) -> str | None:
@@ -499,16 +513,22 @@ def _failed(digest: Digest, name: str, arg: str, output: str) -> None:
         digest.open_errors.popitem(last=False)
 
 
-def _changed(digest: Digest, path: str, action: str) -> None:
+def _changed(digest: Digest, path: str, action: str, at: str | None) -> None:
     if not path:
         return
     digest.files.pop(path, None)
     digest.files[path] = action  # most recently changed last
     while len(digest.files) > _KEEP["files"]:
         digest.files.popitem(last=False)
+    edits = digest._edits[path] = digest._edits.pop(path, 0) + 1
+    while len(digest._edits) > _KEEP["files"]:
+        digest._edits.pop(next(iter(digest._edits)))
+    digest.new_changes.append((path, at, action, edits, clip(digest.last_prompt or "", 300,
+                                                             flatten=True, ellipsis=True) or None,
+                               digest._said))
 
 
-def _ran(digest: Digest, command: str, output: str, cwd: str | None) -> None:
+def _ran(digest: Digest, command: str, output: str, cwd: str | None, at: str | None) -> None:
     """A Bash command that succeeded: what it committed, pushed, tested and changed."""
     if not command:
         return
@@ -529,10 +549,10 @@ def _ran(digest: Digest, command: str, output: str, cwd: str | None) -> None:
         digest.last_test = (clip(" ".join(command.split()), 200, ellipsis=True), summary)
     for action, path, moved_to in file_changes(command, output):
         if action == "moved" and moved_to:
-            _changed(digest, _absolute(path, cwd), f"moved to {_absolute(moved_to, cwd)}")
-            _changed(digest, _absolute(moved_to, cwd), "created")
+            _changed(digest, _absolute(path, cwd), f"moved to {_absolute(moved_to, cwd)}", at)
+            _changed(digest, _absolute(moved_to, cwd), "created", at)
         else:
-            _changed(digest, _absolute(path, cwd), action)
+            _changed(digest, _absolute(path, cwd), action, at)
 
 
 def _task_result(digest: Digest, name: str, use_id: Any, result: ToolUseResult) -> None:
@@ -605,9 +625,16 @@ def _saved_digest(conn: sqlite3.Connection, record: files.FileRecord) -> tuple[D
 
 
 def save_digest(conn: sqlite3.Connection, record: files.FileRecord, digest: Digest) -> None:
-    """Keep ``digest`` as the state of ``record`` at its committed offset."""
+    """Keep ``digest`` as the state of ``record`` at its committed offset, and what it folded
+    since it was last saved (file changes, errors fixed) in ``store.recall``'s tables."""
     digests.save(conn, record.file_id, record.generation, record.committed,
                  dumps(digest.to_state()).encode())
+    if digest.new_changes:
+        recall.save_changes(conn, record.session_id, digest.new_changes)
+        digest.new_changes = []
+    if digest.new_fixes:
+        recall.save_fixes(conn, record.session_id, digest.new_fixes)
+        digest.new_fixes = []
 
 
 def refresh_digests(db: Database, max_line_bytes: int) -> tuple[int, list[str]]:

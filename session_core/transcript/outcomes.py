@@ -284,3 +284,24 @@ def file_changes(command: str, output: str) -> list[tuple[str, str, str | None]]
                     changes.append(("created", path, None))
                 break
     return changes
+
+
+def error_signature(cause: str) -> str:
+    """An error line with what differs between two runs of the same failure left out (paths,
+    numbers, hashes; case): the key under which a fix is remembered and looked up."""
+    words = []
+    for word in strip_ansi(cause).lower().split():
+        core = word.strip(".,:;()[]'\"`")
+        if "/" in word or "\\" in word:
+            words.append("<path>")
+        elif len(core) >= 7 and set(core) <= _HEX:
+            words.append("#")
+        elif any(ch.isdigit() for ch in word):
+            kept: list[str] = []
+            for ch in word:
+                if not (ch.isdigit() and kept and kept[-1] == "#"):
+                    kept.append("#" if ch.isdigit() else ch)
+            words.append("".join(kept))
+        else:
+            words.append(word)
+    return " ".join(words)[:200]

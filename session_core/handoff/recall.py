@@ -1,0 +1,58 @@
+"""Recall at the point of action: before a file changes, which earlier session changed it and
+why; after a command fails, what fixed the same error before. One indexed lookup each
+(``store.recall``), no transcript read: these run on every edit and every failed command.
+The words are redacted like every handoff.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ..base.text import clip, short_path
+from ..store import recall
+from ..transcript.outcomes import cause_line, error_signature
+from .redact import redact
+
+NOTE_CHARS = 600
+"""At most this many characters per note: it sits beside a tool call, not before a session."""
+
+
+def _when(stamp: str | None) -> str:
+    return stamp[:16].replace("T", " ") + " UTC" if stamp else "at an unknown time"
+
+
+def before_edit(conn: sqlite3.Connection, path: str, session: str | None,
+                project: str | None) -> str:
+    """What earlier sessions did to ``path`` (the latest first, two at most), or ""."""
+    changes = recall.changes_of(conn, path, other_than=session, limit=2)
+    if not changes:
+        return ""
+    name = short_path(path, project)
+    lines = [f"[session-core] {name} was changed before in this project:"]
+    for change in changes:
+        what = change.action if change.edits <= 1 else f"{change.action}, {change.edits} edits"
+        line = f"- session {change.session_uuid} ({_when(change.at)}, {what})"
+        if change.request:
+            line += f", asked: {_quote(change.request, 160)}"
+        if change.note:
+            line += f"; it said: {_quote(change.note, 200)}"
+        lines.append(line)
+    lines.append(f"(session-core blame {name} lists every session that touched it.)")
+    return clip(redact("\n".join(lines)), NOTE_CHARS, ellipsis=True)
+
+
+def after_failure(conn: sqlite3.Connection, error: str, session: str | None) -> str:
+    """What fixed this error when an earlier session met it, or ""."""
+    cause = cause_line(error)
+    if not cause:
+        return ""
+    fix = recall.fix_of(conn, error_signature(cause), session)
+    if fix is None:
+        return ""
+    text = (f"[session-core] This error was seen before, in session {fix.session_uuid}"
+            f" ({_when(fix.at)}): {_quote(fix.error, 200)}. What worked then: {fix.fix}.")
+    return clip(redact(text), NOTE_CHARS, ellipsis=True)
+
+
+def _quote(text: str, limit: int) -> str:
+    return f'"{clip(text, limit, flatten=True, ellipsis=True)}"'

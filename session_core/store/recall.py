@@ -1,0 +1,93 @@
+"""The ``file_changes`` and ``error_fixes`` tables: which earlier session changed a file, and
+what fixed an error seen before. Written by the digest fold as it reads the transcripts; read
+on the hook path before an edit and after a failed command, so every read is one indexed
+lookup on the primary key's first column."""
+
+from __future__ import annotations
+
+import sqlite3
+
+TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
+
+
+class Change:
+    __slots__ = ("action", "at", "edits", "note", "path", "request", "session_uuid")
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        (self.path, self.session_uuid, self.at, self.action, self.edits, self.request,
+         self.note) = row
+
+    path: str
+    session_uuid: str
+    at: str | None
+    action: str
+    edits: int
+    request: str | None
+    note: str | None
+    """What Claude said as it made the change (its text just before the edit)."""
+
+
+class Fix:
+    __slots__ = ("at", "error", "fix", "session_uuid")
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        self.session_uuid, self.at, self.error, self.fix = row
+
+    session_uuid: str
+    at: str | None
+    error: str
+    fix: str
+
+
+def save_changes(conn: sqlite3.Connection, session_id: int,
+                 changes: Iterable[tuple[str, str | None, str, int, str | None, str | None]]
+                 ) -> None:
+    """``(path, at, action, edits, request, note)`` rows; a session's latest change of a path
+    replaces its earlier one (``edits`` is the session's count so far, not an increment:
+    folding the same lines again writes the same rows)."""
+    conn.executemany(
+        "INSERT INTO file_changes(path, session_id, at, action, edits, request, note)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path, session_id) DO UPDATE SET"
+        " at = excluded.at, action = excluded.action, edits = excluded.edits,"
+        " request = excluded.request, note = excluded.note",
+        [(path, session_id, at, action, edits, request, note)
+         for path, at, action, edits, request, note in changes])
+
+
+def save_fixes(conn: sqlite3.Connection, session_id: int,
+               fixes: Iterable[tuple[str, str | None, str, str]]) -> None:
+    """``(signature, at, error, fix)`` rows; a session's latest fix of a signature wins."""
+    conn.executemany(
+        "INSERT INTO error_fixes(signature, session_id, at, error, fix) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT(signature, session_id) DO UPDATE SET at = excluded.at,"
+        " error = excluded.error, fix = excluded.fix",
+        [(signature, session_id, at, error, fix) for signature, at, error, fix in fixes])
+
+
+def changes_of(conn: sqlite3.Connection, path: str, other_than: str | None = None,
+               limit: int = 50) -> list[Change]:
+    """Sessions that changed ``path``, newest first (``other_than``: not that session)."""
+    return [Change(row) for row in conn.execute(
+        "SELECT c.path, s.uuid, c.at, c.action, c.edits, c.request, c.note FROM file_changes c"
+        " JOIN sessions s ON s.id = c.session_id WHERE c.path = ? AND s.uuid IS NOT ?"
+        " ORDER BY c.at DESC LIMIT ?", (path, other_than, limit))]
+
+
+def paths_like(conn: sqlite3.Connection, tail: str, limit: int = 20) -> list[str]:
+    """Archived paths ending in ``/tail`` (or equal to it): ``blame`` of a relative name."""
+    escaped = tail.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return [row[0] for row in conn.execute(
+        "SELECT DISTINCT path FROM file_changes WHERE path = ? OR path LIKE ? ESCAPE '\\'"
+        " ORDER BY path LIMIT ?", (tail, f"%/{escaped}", limit))]
+
+
+def fix_of(conn: sqlite3.Connection, signature: str, other_than: str | None) -> Fix | None:
+    """The newest fix of an error with this signature, from another session."""
+    row = conn.execute(
+        "SELECT s.uuid, f.at, f.error, f.fix FROM error_fixes f JOIN sessions s"
+        " ON s.id = f.session_id WHERE f.signature = ? AND s.uuid IS NOT ?"
+        " ORDER BY f.at DESC LIMIT 1", (signature, other_than)).fetchone()
+    return None if row is None else Fix(row)
