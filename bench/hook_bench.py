@@ -66,6 +66,10 @@ FIXTURE_SESSION = b"6b32797c-28fc-4a1f-b9c8-863fe6c99815"
 
 MAX_STATUS_VS_BARE = 2.0
 MAX_HOOK_VS_BARE = 4.0
+MAX_RECALL_VS_FLOOR = 2.5
+"""Recall's hooks sit on every edit and every failed command: bars on ``-I -S``, the floor."""
+RECALLED_FILE = "/home/dev/projects/demo-app/retry.py"
+"""A file the fixture's sessions write: every synthetic session of the archives changed it."""
 MAX_START_1000_VS_10 = 1.2
 LARGE, SMALL = 1000, 10
 SMALL_LINE_BYTES = 2000
@@ -527,7 +531,8 @@ def baseline_commands(setup: Setup) -> list[Command]:
 def hook_commands(setup: Setup) -> list[Command]:
     """The hook series of ``setup``'s checkout, then its import-only rows, each tagged with the
     checkout's label so its problems are told apart from the other checkout's."""
-    commands = [*session_start_commands(setup), *stop_and_status_commands(setup)]
+    commands = [*session_start_commands(setup), *stop_and_status_commands(setup),
+                *recall_commands(setup)]
     if setup.big is not None:
         commands.append(big_stop_command(setup, setup.big))
     py = str(setup.python)
@@ -616,6 +621,50 @@ def stop_and_status_commands(setup: Setup) -> list[Command]:
     ]
 
 
+def _recall_note(result: subprocess.CompletedProcess[bytes]) -> str | None:
+    try:
+        context = json.loads(result.stdout)["hookSpecificOutput"]["additionalContext"]
+    except (ValueError, KeyError, TypeError):
+        return f"no recall note on stdout: {result.stdout[:80]!r}"
+    return None if "was changed before" in context else f"not a recall note: {context[:80]!r}"
+
+
+def recall_commands(setup: Setup) -> list[Command]:
+    """PreToolUse before an edit of a file every session of the 1,000 changed (a new session
+    each run, so the note is given and remembered: the whole path), and PostToolUseFailure of
+    an error no session fixed (the lookup alone). Only for a checkout that has recall."""
+    script = setup.checkout.hooks / "recall.py"
+    if not script.is_file():
+        return []
+    py, project, hook = str(setup.python), str(setup.project), str(script)
+
+    def edit(_: int) -> bytes:
+        return json.dumps({
+            "session_id": str(uuid.uuid4()), "cwd": project, "hook_event_name": "PreToolUse",
+            "tool_name": "Edit", "tool_use_id": "toolu_bench",
+            "tool_input": {"file_path": RECALLED_FILE, "old_string": "a", "new_string": "b"},
+        }).encode()
+
+    def failure(_: int) -> bytes:
+        return json.dumps({
+            "session_id": str(uuid.uuid4()), "cwd": project,
+            "hook_event_name": "PostToolUseFailure", "tool_name": "Bash",
+            "tool_use_id": "toolu_bench", "tool_input": {"command": "make build"},
+            "error": "Exit code 2\nmake: *** No rule to make target 'build'.  Stop.",
+        }).encode()
+
+    env = _env_for(setup, setup.large_data)
+    return [
+        Command(Series(f"PreToolUse (recall) @{setup.large_sessions}", [py, hook, "PreToolUse"],
+                       bar=f"<= {MAX_RECALL_VS_FLOOR}x -I -S", key="recall_edit"),
+                env, setup.project, edit, _recall_note),
+        Command(Series(f"PostToolUseFailure @{setup.large_sessions}",
+                       [py, hook, "PostToolUseFailure"],
+                       bar=f"<= {MAX_RECALL_VS_FLOOR}x -I -S", key="recall_failure"),
+                env, setup.project, failure, _no_output),
+    ]
+
+
 def big_stop_command(setup: Setup, big: BigSession) -> Command:
     """Stop on the ~100 MB session: five new lines each run, the fixture's next lines (big ones
     too, in file order, so a run of 10 rounds appends the whole fixture once), then a Stop."""
@@ -673,6 +722,11 @@ def verdicts(series: list[Series]) -> dict[str, dict[str, Any]]:
         "session_start_large_vs_small": (start_large.median / start_small.median,
                                          MAX_START_1000_VS_10),
     }
+    floor = keyed[FLOOR]
+    for key in ("recall_edit", "recall_failure"):
+        if key in keyed:
+            rows[f"{key}_vs_bare_isolated"] = (keyed[key].median / floor.median,
+                                               MAX_RECALL_VS_FLOOR)
     return {name: {"ratio": ratio, "max": bar, "pass": ratio <= bar}
             for name, (ratio, bar) in rows.items()}
 

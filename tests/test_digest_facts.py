@@ -115,7 +115,8 @@ def test_commits_push_and_tests_are_read_from_their_output() -> None:
         *bash("t1", "pytest -q", "....\n===== 4 passed, 1 failed in 0.31s =====\n"),
         *bash("c2", "git commit -am 'Fix flake'", "[main 5d6e7f8] Fix flake\n"),
     ])
-    assert list(digest.commits) == [("1a2b3c4", "Add retry"), ("5d6e7f8", "Fix flake")]
+    assert [commit[:2] for commit in digest.commits] == [("1a2b3c4", "Add retry"),
+                                                         ("5d6e7f8", "Fix flake")]
     assert digest.last_test == ("pytest -q", "4 passed, 1 failed in 0.31s")
     assert not digest.push_seen
     text = previous_session(digest, None, 4000)

@@ -79,7 +79,7 @@ def test_a_saved_digest_of_other_shape_is_refused() -> None:
                    {**good, "tasks": [["only two", "fields"]]}, {**good, "tasks": ["abc"]},
                    {**good, "replies": ["ab"]}, {**good, "replies": [[None, {"x": 1}]]},
                    {**good, "files": [1]}, {**good, "open_errors": [[None, "x"]]},
-                   {**good, "v": 1}, {**good, "commits": [["abc"]]},
+                   {**good, "v": 1}, {**good, "commits": [["abc", "subject"]]},
                    {**good, "last_test": ["only the command"]},
                    {**good, "prompts": "7"}, {**good, "prompts": True},
                    {**good, "prompts": float("inf")}):

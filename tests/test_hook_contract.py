@@ -296,8 +296,8 @@ def test_a_run_that_never_opens_the_archive_keeps_the_warning(world: World) -> N
 def test_the_watchdog_ends_a_stuck_hook_at_its_budget_with_exit_0(tmp_path: Path) -> None:
     """The last line of defence (a hang in C, a slow disk): the deadline may move once."""
     code = ("import time, pathlib\n"
-            "from session_core.hook.run import _Watchdog\n"
-            f"w = _Watchdog('Stop', pathlib.Path({str(tmp_path)!r}))\n"
+            "from session_core.hook.watchdog import Watchdog\n"
+            f"w = Watchdog('Stop', pathlib.Path({str(tmp_path)!r}))\n"
             "w.arm(time.monotonic() + 5)\n"
             "w.arm(time.monotonic() + 0.3)\n"
             "time.sleep(10)\n"

@@ -660,7 +660,9 @@ def test_an_install_of_an_earlier_version_is_migrated(installed: Installed) -> N
     done = run_install(installed.env, str(project))
     assert done.returncode == 0, done.stderr
     commands = our_commands(settings_of(project), installed.data)
-    assert commands and all(c.endswith(" run.py") for c in commands), commands
+    assert commands and all(c.endswith(" recall.py" if c.startswith(("PreToolUse",
+                                                                       "PostToolUseFailure"))
+                                       else " run.py") for c in commands), commands
     for script in ("session_loader.py", "session_saver.py"):
         assert (hooks / script).read_bytes() == (REPO / "hooks" / "run.py").read_bytes()
     assert not legacy_copy.exists() and backup_of(installed, settings).read_bytes() == FOREIGN

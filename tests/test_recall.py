@@ -21,7 +21,8 @@ LATER = "44444444-5555-4666-8777-888888888888"
 
 def _hook(event: str, payload: dict[str, Any], project: Path) -> str | None:
     """The additionalContext the hook printed, or None when it printed nothing."""
-    done = subprocess.run([sys.executable, str(REPO / "hooks" / "run.py"), event],
+    script = "recall.py" if event in ("PreToolUse", "PostToolUseFailure") else "run.py"
+    done = subprocess.run([sys.executable, str(REPO / "hooks" / script), event],
                           input=json.dumps(payload).encode(), capture_output=True, timeout=30,
                           check=False, env={**os.environ, "CLAUDE_PROJECT_DIR": str(project)})
     assert done.returncode == 0 and not done.stderr, done.stderr

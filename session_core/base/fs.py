@@ -217,3 +217,8 @@ def remove_files_named(folder: StrPath, pattern: str) -> bool:
     except OSError:
         return False
     return True
+
+
+def sqlite_uri(path: str) -> str:
+    """``path`` as a ``file:`` URI for SQLite (``?`` and ``#`` would end it, ``%`` escape)."""
+    return "file:" + path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")

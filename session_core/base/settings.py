@@ -174,3 +174,20 @@ def load_settings(project: StrPath | None = None) -> Settings:
             merged[key] = value
             sources[key] = layer
     return _validate(merged, sources) if merged else Settings()
+
+
+def peek(project: StrPath, name: str) -> object:
+    """One setting as the layers give it, without validating the rest: for the recall hooks,
+    which sit on every tool call and must not pay for pydantic when a settings file exists.
+    A value of the wrong type, or a file that cannot be read, gives the default (the saving
+    hooks and the CLI report such files)."""
+    kind, default, _ = SPEC[name]
+    value = default
+    for layer in (locations.user_config_path(), locations.project_config_path(project)):
+        try:
+            found = _read_layer(layer).get(name, value)
+        except ConfigError:
+            continue
+        if isinstance(kind, type) and type(found) is kind:  # True is no int here
+            value = found
+    return value

@@ -6,12 +6,14 @@ The words are redacted like every handoff.
 
 from __future__ import annotations
 
-import sqlite3
-
 from ..base.text import clip, short_path
 from ..store import recall
 from ..transcript.outcomes import cause_line, error_signature
 from .redact import redact
+
+TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
+if TYPE_CHECKING:
+    import sqlite3
 
 NOTE_CHARS = 600
 """At most this many characters per note: it sits beside a tool call, not before a session."""

@@ -74,6 +74,24 @@ def _random_looking(token: str) -> bool:
     return _entropy(body) >= ENTROPY_BITS
 
 
+_RUN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-")
+
+
+def _random_run(text: str) -> bool:
+    """Whether ``text`` holds a run of 32+ characters of the high-entropy pattern that looks
+    random: found with a loop, so that paths and ids (long, but not random) cost no regular
+    expression, and no import of ``re``, on the hook path."""
+    run: list[str] = []
+    for char in text + " ":
+        if char in _RUN_CHARS:
+            run.append(char)
+            continue
+        if len(run) >= LONG_WORD and _random_looking("".join(run)):
+            return True
+        run.clear()
+    return False
+
+
 _MARKERS = ("sk-", "sk_", "rk_", "pk_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
             "glpat-", "xox", "akia", "asia", "aiza", "npm_", "eyj", "-----begin", "://",
             "authorization", "key", "token", "secret", "passw", "pwd", "credential")
@@ -88,7 +106,7 @@ def redact(text: str) -> str:
         return text
     lowered = text.lower()
     known = any(marker in lowered for marker in _MARKERS)
-    long_words = any(len(word) >= LONG_WORD for word in text.split())
+    long_words = any(len(word) >= LONG_WORD for word in text.split()) and _random_run(text)
     if not known and not long_words:
         return text
     for kind, pattern in _patterns():

@@ -114,7 +114,7 @@ def _ending(digest: Digest, state: EndState | None, last_reply: str | None) -> l
         lines.append(f"Last test run: `{clip(command, 100, ellipsis=True)}`: {summary}")
     if digest.commits:
         lines.append(f"Commits it made ({len(digest.commits)}):")
-        lines += _bullets((f"{sha[:10]} {subject}" for sha, subject in
+        lines += _bullets((f"{sha[:10]} {subject}" for sha, subject, _ in
                            list(digest.commits)[-6:]), 120)
     return lines
 
@@ -334,7 +334,7 @@ def after_compaction(digest: Digest, budget: int, summary: str | None = None, *,
     if errors:
         lines.append("Errors never resolved later:")
         lines += _bullets(errors[-4:])
-    commits = [(sha, subject) for sha, subject in digest.commits
+    commits = [(sha, subject) for sha, subject, _ in digest.commits
                if missing(sha[:7]) and missing(subject[:50])]
     if commits:
         lines.append("Commits made:")

@@ -34,9 +34,6 @@ HANDLERS: tuple[Handler, ...] = (
     Handler("chat_manager", "Stop", CHAT, "chat:save_reply"),
     Handler("session_saver", "SubagentStop", SAVER, "saver:save"),
     Handler("session_saver", "SessionEnd", SAVER, "saver:end"),
-    # On every edit and failed command: one read-only lookup, a note only when it knows one.
-    Handler("recall", "PreToolUse", CONTEXT, "recall:before_edit"),
-    Handler("recall", "PostToolUseFailure", CONTEXT, "recall:after_failure"),
     # After the saves: what hooks spooled while another writer held the archive.
     *(Handler("drain", event, DRAIN, "upkeep:drain_spool") for event in (
         "SessionStart", "UserPromptSubmit", "Stop", "SubagentStop", "PreCompact", "PostCompact",

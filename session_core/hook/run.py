@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from _thread import start_new_thread
 
 from ..base import locations
 from ..base.errors import BusyError, DamagedError, SessionCoreError
@@ -19,7 +18,16 @@ from ..base.fs import PRIVATE, file_identity, restrict_umask
 from ..base.settings import Settings, load_settings
 from . import log
 from .registry import EVENTS, Handler, handlers_for
-from .stdio import PayloadError, emit_context, parse_payload, read_stdin, text_field
+from .stdio import (
+    PayloadError,
+    emit_context,
+    parse_payload,
+    project_dir,
+    read_stdin,
+    text_field,
+    warn_wrong_types,
+)
+from .watchdog import Watchdog
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
@@ -28,8 +36,6 @@ if TYPE_CHECKING:
     from ..handoff.git import DirtyCheck
     from ..store.archive import Archive
 
-CONTEXT_EVENTS = frozenset({"SessionStart", "PreToolUse", "PostToolUseFailure"})
-"""The events whose handlers may hand Claude a note (``hookSpecificOutput.additionalContext``)."""
 _SQLITE_MARGIN_S = 0.15
 """Time kept back from a lock wait so the handler can still log and exit inside the budget."""
 
@@ -155,55 +161,9 @@ class HookContext:
                 self._archive = None
 
 
-def _project(payload: dict[str, Any] | None = None) -> str:
-    """``CLAUDE_PROJECT_DIR`` (fixed for the session) first, then the payload's ``cwd``."""
-    candidates = [os.environ.get("CLAUDE_PROJECT_DIR")]
-    if payload is not None:
-        candidates.append(text_field(payload, "cwd"))
-    for candidate in candidates:
-        if candidate and os.path.isabs(candidate) and os.path.isdir(candidate):
-            return os.path.normpath(candidate)  # as Path() would: no trailing slash
-    return os.getcwd()
-
-
 def _budget_seconds(event: str | None, settings: Settings) -> float:
     ms = settings.session_end_budget_ms if event == "SessionEnd" else settings.hook_budget_ms
     return ms / 1000
-
-
-class _Watchdog:
-    """Ends the process at the deadline: a thread runs even while SQLite waits on a lock in C.
-
-    A bare ``_thread`` polling every 50 ms rather than ``threading.Timer``: ``threading`` is kept
-    off the hook path, and the deadline can move once settings are read.
-    """
-
-    def __init__(self, event: str, project: str) -> None:
-        self.event, self.project = event, project
-        self.deadline: float | None = None
-        self.cancelled = False
-
-    def arm(self, deadline: float) -> None:
-        first = self.deadline is None
-        self.deadline = deadline
-        if first:
-            start_new_thread(self._watch, ())
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-    def _watch(self) -> None:
-        while not self.cancelled and self.deadline is not None:
-            left = self.deadline - time.monotonic()
-            if left <= 0:
-                self._expire()
-            time.sleep(min(left, 0.05))
-
-    def _expire(self) -> None:
-        message = "gave up at the time budget (archive locked or slow); will catch up later"
-        log.log("ERROR", self.event, message)
-        log.record_health(self.project, self.event, message)
-        os._exit(0)
 
 
 def _run_handlers(ctx: HookContext) -> list[str]:
@@ -252,18 +212,6 @@ def _where(exc: BaseException) -> str:
     return " <- ".join(f"{os.path.basename(f.filename)}:{f.lineno}" for f in reversed(frames))
 
 
-_TEXT_FIELDS = ("session_id", "transcript_path", "agent_transcript_path", "cwd", "source",
-                "reason", "prompt", "last_assistant_message", "compact_summary")
-
-
-def _warn_wrong_types(event: str, payload: dict[str, Any]) -> None:
-    """``text_field`` ignores a field of the wrong type; say so, or nothing is saved unexplained."""
-    wrong = [f"{name} is {type(payload[name]).__name__}" for name in _TEXT_FIELDS
-             if payload.get(name) is not None and not isinstance(payload[name], str)]
-    if wrong:
-        log.log("WARN", event, "payload fields ignored, not a string: " + ", ".join(wrong))
-
-
 def _resolve_event(argv_event: str | None, payload: dict[str, Any]) -> str:
     event = argv_event or text_field(payload, "hook_event_name")
     if event not in EVENTS:
@@ -274,8 +222,8 @@ def _resolve_event(argv_event: str | None, payload: dict[str, Any]) -> str:
 def run(argv: list[str], started: float) -> None:
     """Everything but the last-resort guard of :func:`main`."""
     argv_event = argv[0] if argv else None
-    project = _project()
-    watchdog = _Watchdog(argv_event or "?", project)
+    project = project_dir()
+    watchdog = Watchdog(argv_event or "?", project)
     deadline = started + _budget_seconds(argv_event, Settings())
     watchdog.arm(deadline)
     failures: list[str] = []
@@ -283,14 +231,14 @@ def run(argv: list[str], started: float) -> None:
     try:
         payload = parse_payload(read_stdin(timeout=max(0.1, min(3.0, deadline - started - 0.5))))
         event = _resolve_event(argv_event, payload)
-        _warn_wrong_types(event, payload)
-        project = watchdog.project = _project(payload)
+        warn_wrong_types(event, payload)
+        project = watchdog.project = project_dir(payload)
         settings = load_settings(project)
         deadline = started + _budget_seconds(event, settings)
         watchdog.arm(deadline)
         ctx = HookContext(event, payload, project, settings, deadline)
         failures += _run_handlers(ctx)
-        if ctx.context and event in CONTEXT_EVENTS:
+        if ctx.context and event == "SessionStart":
             emit_context(event, "\n\n".join(ctx.context))
     except Exception as exc:  # payload, settings: nothing ran, say why
         failures.append(f"{type(exc).__name__}: {exc}")

@@ -115,3 +115,32 @@ def emit_context(event: str, context: str) -> None:
     output = {"hookSpecificOutput": {"hookEventName": event, "additionalContext": context}}
     sys.stdout.write(dumps(output, ensure_ascii=False) + "\n")
     sys.stdout.flush()
+
+
+def project_dir(payload: dict[str, Any] | None = None) -> str:
+    """``CLAUDE_PROJECT_DIR`` (fixed for the session) first, then the payload's ``cwd``."""
+    candidates = [os.environ.get("CLAUDE_PROJECT_DIR")]
+    if payload is not None:
+        candidates.append(text_field(payload, "cwd"))
+    for candidate in candidates:
+        if candidate and os.path.isabs(candidate) and os.path.isdir(candidate):
+            return os.path.normpath(candidate)  # as Path() would: no trailing slash
+    return os.getcwd()
+
+
+_TEXT_FIELDS = ("session_id", "transcript_path", "agent_transcript_path", "cwd", "source",
+                "reason", "prompt", "last_assistant_message", "compact_summary")
+
+
+def warn_wrong_types(event: str, payload: dict[str, Any]) -> None:
+    """``text_field`` ignores a field of the wrong type; say so, or nothing is saved unexplained."""
+    wrong = [f"{name} is {type(payload[name]).__name__}" for name in _TEXT_FIELDS
+             if payload.get(name) is not None and not isinstance(payload[name], str)]
+    if wrong:
+        _log("WARN", event, "payload fields ignored, not a string: " + ", ".join(wrong))
+
+
+def _log(level: str, event: str, message: str) -> None:
+    from . import log  # only when there is something to say
+
+    log.log(level, event, message)

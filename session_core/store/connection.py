@@ -17,7 +17,7 @@ import time
 
 from ..base import locations
 from ..base.errors import RECOVER_HINT, BusyError, DamagedError, DatabaseError
-from ..base.fs import ensure_private_dir, make_private_file
+from ..base.fs import ensure_private_dir, make_private_file, sqlite_uri
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
@@ -56,16 +56,11 @@ def _out_of_space(exc: sqlite3.Error) -> bool:
     return "disk I/O" in text or "full" in text or "unable to open" in text
 
 
-def _uri(path: str) -> str:
-    """``path`` as a ``file:`` URI (``?`` and ``#`` would end it, ``%`` escape)."""
-    return "file:" + path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
-
-
 def _reader_without_shm(path: str) -> sqlite3.Connection:
     """A reader that needs no ``-shm`` file, so a full disk can still be read. With nothing in
     the WAL, the file is read as immutable; with a WAL to apply, in exclusive locking mode
     (SQLite then keeps the WAL index in memory; writers wait while it reads)."""
-    uri = _uri(path)
+    uri = sqlite_uri(path)
     try:
         wal = os.path.getsize(path + "-wal")
     except OSError:
@@ -97,7 +92,7 @@ def open_read_only(path: str, immutable: bool = False) -> sqlite3.Connection:
     archives and backups, which must leave a damaged file as it was found and work on a full
     disk. ``immutable``: a file nothing writes (a backup): not even ``-wal``/``-shm`` files
     appear beside it."""
-    uri = _uri(path)
+    uri = sqlite_uri(path)
     flags = "?mode=ro&immutable=1" if immutable else "?mode=ro"
     conn = sqlite3.connect(uri + flags, uri=True, isolation_level=None)
     conn.text_factory = decode_leniently  # damage must be reported, not crash the check

@@ -58,9 +58,13 @@ _ERRORS_KEPT = frozenset({"Bash", "Task", "Agent", *EDIT_TOOLS})
 _ANSWERED = "User has answered your questions:"
 _SIBLING_FAILED = "Sibling tool call errored"
 _KEEP = {"prompts": 3, "queued": 5, "answers": 5, "replies": 3, "commands": 12, "commits": 12,
-         "gotchas": 6, "errors": 8, "files": 300, "calls": 500, "steps": 4, "local": 3,
+         "gotchas": 6, "errors": 8, "files": 300, "calls": 200, "steps": 4, "local": 3,
          "background": 5}
-"""How many of each a digest keeps (the newest); calls: tool uses awaiting their result."""
+"""How many of each a digest keeps (the newest); calls: tool uses awaiting their result (a
+result follows its call within the turn; calls whose result never came are dropped oldest
+first, so the saved state a Stop reads and writes stays small)."""
+_CALL_ARG_CHARS = 4000
+"""Of a pending command, what ``outcomes`` reads (``split_commands`` reads no further)."""
 
 
 class Task:
@@ -104,7 +108,8 @@ class Digest:
         edited, deleted, or "moved to <path>"; most recent last. Successful changes only."""
         self.commands: deque[str] = deque(maxlen=_KEEP["commands"])
         """Commands that succeeded and may have changed something (not ls, cat, git log...)."""
-        self.commits: deque[tuple[str, str]] = deque(maxlen=_KEEP["commits"])
+        self.commits: deque[tuple[str, str, str | None]] = deque(maxlen=_KEEP["commits"])
+        """(hash, subject, time of the output that showed it)."""
         self.unpushed: int | None = None
         """Commits made since the transcript last showed the branch pushed or up to date
         (None: it never showed either, and made no commit)."""
@@ -195,7 +200,8 @@ class Digest:
             d.background.update((_text(k), _text(c)) for k, c in _rows(state["background"], 2))
             d.files.update((_text(p), _text(a)) for p, a in _rows(state["files"], 2))
             d.commands.extend(_text(c) for c in state["commands"])
-            d.commits.extend((_text(h), _text(s)) for h, s in _rows(state["commits"], 2))
+            d.commits.extend((_text(h), _text(s), _text_or_none(t))
+                             for h, s, t in _rows(state["commits"], 3))
             d.unpushed = None if state["unpushed"] is None else _int(state["unpushed"])
             d.upstream = _text_or_none(state["upstream"])
             d.push_seen = _bool(state["push_seen"])
@@ -399,7 +405,7 @@ def _tool_use(digest: Digest, block: dict[str, Any], cwd: str | None) -> None:
         if name == "Bash" else None
     if isinstance(use_id, str):
         digest._calls[use_id] = (name, _absolute(arg, cwd) if path_key and isinstance(arg, str)
-                                 else arg if isinstance(arg, str) else "")
+                                 else arg[:_CALL_ARG_CHARS] if isinstance(arg, str) else "")
         while len(digest._calls) > _KEEP["calls"]:
             digest._calls.popitem(last=False)
     digest.steps.append(_step(name, tool_input))
@@ -536,8 +542,8 @@ def _ran(digest: Digest, command: str, output: str, cwd: str | None, at: str | N
         digest.commands.append(command)
     lowered = command.lower()
     if "commit" in lowered:
-        for made in commits(output):
-            digest.commits.append(made)
+        for sha, subject in commits(output):
+            digest.commits.append((sha, subject, at))
             digest.unpushed = (digest.unpushed or 0) + 1
     if "push" in lowered and pushed(output):
         digest.unpushed, digest.push_seen = 0, True

@@ -135,10 +135,19 @@ def _quoted(line: str) -> str | None:
     return line[start + 1:end] if 0 <= start < end else None
 
 
+_SUMMARY_TAIL = 20_000
+"""Runners print their summary last: only the output's end is read."""
+_SUMMARY_WORDS = ("pass", "PASS", "fail", "FAIL", "Fail", "ok", "test", "Test", "example",
+                  "Ran ")
+
+
 def test_summary(output: str) -> str | None:
     """The last summary line of a test run (pytest, unittest, jest, vitest, go, cargo, mix,
     rspec, mocha), colour codes removed."""
-    lines = [line.strip(" =\t") for line in strip_ansi(output).splitlines()]
+    tail = output[-_SUMMARY_TAIL:]
+    if not any(word in tail for word in _SUMMARY_WORDS):
+        return None
+    lines = [line.strip(" =\t") for line in strip_ansi(tail).splitlines()]
     for at in range(len(lines) - 1, -1, -1):
         line = lines[at]
         if _is_summary(line.lower()):
@@ -148,9 +157,14 @@ def test_summary(output: str) -> str | None:
     return None
 
 
+_LINE_WORDS = ("pass", "fail", "test", "example", "ran ", "ok  ")
+
+
 def _is_summary(line: str) -> bool:
-    if not any(ch.isdigit() for ch in line):
-        return line in ("ok", "pass", "fail")  # go test's own last line
+    if line in ("ok", "pass", "fail"):  # go test's own last line
+        return True
+    if not any(word in line for word in _LINE_WORDS) or not any(ch.isdigit() for ch in line):
+        return False
     return (line.startswith("test result:")  # cargo
             or (line.startswith("tests:") and "total" in line)  # jest
             or (line.startswith("tests ") and ("passed" in line or "failed" in line))  # vitest
@@ -162,36 +176,45 @@ def _is_summary(line: str) -> bool:
             or (" passing" in line and "(" in line))  # mocha
 
 
+_SPECIAL = frozenset(" \t'\"&|;\n")
+_COMMAND_CHARS = 4000
+"""Only a command's beginning is split: what it runs and touches is there, and a heredoc's
+commit message can be long."""
+
+
 def split_commands(command: str) -> list[list[str]]:
     """A shell command line as the words of each simple command (``&&``, ``||``, ``;``, ``|``
-    and newlines separate them), quotes removed; good enough to see what ran, not a shell."""
+    and newlines separate them), quotes removed; good enough to see what ran, not a shell.
+    Plain text is copied in slices between special characters: this runs on every command
+    a Stop archives."""
+    text = command[:_COMMAND_CHARS]
     segments: list[list[str]] = []
     words: list[str] = []
     word: list[str] = []
-    quote: str | None = None
-    at, text = 0, command
-    while at < len(text):
+    at, end = 0, len(text)
+    while at < end:
         ch = text[at]
-        if quote:
-            if ch == quote:
-                quote = None
-            else:
-                word.append(ch)
-        elif ch in "'\"":
-            quote = ch
-            word.append("")
-        elif ch in " \t":
-            _end_word(word, words)
-        elif any(text.startswith(sep, at) for sep in _SEPARATORS):
-            _end_word(word, words)
-            if words:
-                segments.append(words)
-            words = []
-            at += 2 if text.startswith(("&&", "||"), at) else 1
+        if ch not in _SPECIAL:
+            stop = at + 1
+            while stop < end and text[stop] not in _SPECIAL:
+                stop += 1
+            word.append(text[at:stop])
+            at = stop
             continue
-        else:
-            word.append(ch)
-        at += 1
+        if ch in "'\"":
+            close = text.find(ch, at + 1)
+            close = end if close < 0 else close
+            word.append(text[at + 1:close])  # an empty quoted word is still a word
+            at = close + 1
+            continue
+        _end_word(word, words)
+        if ch in " \t":
+            at += 1
+            continue
+        if words:
+            segments.append(words)
+        words = []
+        at += 2 if text.startswith(("&&", "||"), at) else 1
     _end_word(word, words)
     if words:
         segments.append(words)

@@ -21,8 +21,9 @@ from ...base.fs import ensure_private_dir, write_atomic
 from ...base.locations import APP_FOLDER, user_data_dir
 
 WINDOWS = os.name == "nt"
-HOOK_SCRIPTS = ("run.py", "status_line.py")
-"""What ``hooks/`` of a checkout holds: every hook event runs ``run.py <Event>``."""
+HOOK_SCRIPTS = ("run.py", "status_line.py", "recall.py")
+"""What ``hooks/`` of a checkout holds: every hook event runs ``run.py <Event>``, but the status
+line and the recall hooks (on every edit and failed command), which have lighter entries."""
 LEGACY_HOOK_SCRIPTS = ("chat_manager.py", "context_manager.py", "session_loader.py",
                        "session_saver.py")
 """Names earlier versions wired (each ran ``<script> <Event>``): where one is still in the suite,
