@@ -140,7 +140,8 @@ def test_an_error_fixed_later_is_a_gotcha_and_one_never_fixed_stays_open() -> No
         *bash("g1", "grep -r TODO src", "", True),  # a look that found nothing: no error
     ])
     assert list(digest.gotchas) == [("`python3`: ModuleNotFoundError: No module named 'yaml'",
-                                     "`python3 tool.py --fast` succeeded")]
+                                     "after `pip install pyyaml`, `python3 tool.py --fast`"
+                                     " succeeded")]
     assert list(digest.open_errors.values()) == ["`make deploy`: make: *** [deploy] Error 2"]
 
 

@@ -357,3 +357,26 @@ def test_subagent_stop_archives_the_agents_meta_json_too(world: World) -> None:
     with isolated(world.env), open_archive(world.project) as archive:
         kinds = dict(archive.db.conn.execute("SELECT path, kind FROM files").fetchall())
     assert kinds.get(str(meta)) == "sidecar" and kinds.get(str(agent)) == "subagent", kinds
+
+
+def test_a_subagents_last_lines_written_after_its_stop_are_saved_at_the_next_stop(
+        world: World) -> None:
+    """SubagentStop fires before Claude Code writes the agent's last lines (its final tool
+    results among them): the session's next Stop, or its end, archives them."""
+    agents = world.transcript.with_suffix("") / "subagents"
+    agents.mkdir(parents=True)
+    agent = agents / "agent-d4e5f6.jsonl"
+    lines = FIXTURE.read_bytes().splitlines(keepends=True)
+    agent.write_bytes(b"".join(lines[:3]))
+    check_contract(run_target(HOOK_TARGETS_BY_EVENT["SubagentStop"],
+                              encode(payload(world, agent_transcript_path=str(agent))), world),
+                   None)
+    agent.write_bytes(b"".join(lines))  # the rest arrives after the SubagentStop
+    for event in ("Stop", "SessionEnd"):
+        check_contract(run_target(HOOK_TARGETS_BY_EVENT[event], encode(payload(world)), world),
+                       None)
+        with isolated(world.env), open_archive(world.project) as archive:
+            conn = archive.db.conn
+            size = conn.execute("SELECT size FROM files WHERE path = ?", (str(agent),)).fetchone()
+        assert size == (agent.stat().st_size,), event
+        agent.write_bytes(b"".join(lines) + lines[0])  # and a line more before the end

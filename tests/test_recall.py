@@ -98,6 +98,7 @@ def test_after_a_failed_command_it_says_what_fixed_that_error_before(
     note = _hook("PostToolUseFailure", failure, project)
     assert note is not None and EARLIER in note
     assert "No module named 'yaml'" in note and "python3 tool.py" in note
+    assert "pip install pyyaml" in note  # what changed between the failure and the success
     other = {**failure, "error": "fatal: not a git repository"}
     assert _hook("PostToolUseFailure", other, project) is None
 

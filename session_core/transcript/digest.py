@@ -130,6 +130,8 @@ class Digest:
         self._said: str | None = None
         """Claude's last words before a tool call: what it said it was about to change."""
         self._edits: dict[str, int] = {}
+        self._since: dict[str, list[str]] = {}
+        """For each open error, the changes made since it (what may have fixed it)."""
         self.new_changes: list[tuple[str, str | None, str, int, str | None, str | None]] = []
         """Changes folded since the last save: rows for ``store.recall`` (not saved state)."""
         self.new_fixes: list[tuple[str, str | None, str, str]] = []
@@ -174,6 +176,7 @@ class Digest:
             "task_creates": self._task_creates,
             "calls": [[k, *v] for k, v in self._calls.items()], "said": self._said,
             "edits": [[path, count] for path, count in self._edits.items()],
+            "since": {key: list(steps) for key, steps in self._since.items()},
         }
 
     @classmethod
@@ -219,6 +222,8 @@ class Digest:
                             for k, n, a in _rows(state["calls"], 3))
             d._said = _text_or_none(state["said"])
             d._edits = {_text(path): _int(count) for path, count in _rows(state["edits"], 2)}
+            d._since = {_text(key): [_text(step) for step in steps]
+                        for key, steps in state["since"].items()}
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise ValueError(f"not a saved digest: {exc}") from None
         return d
@@ -487,11 +492,27 @@ def _tool_result(digest: Digest, block: dict[str, Any], record: Record) -> None:
     if is_tool_use_result(result):
         _task_result(digest, name, use_id, result)
     failed = digest.open_errors.pop(key, None) if key else None
+    steps = digest._since.pop(key, []) if key else []
     if failed is not None and name == "Bash":
         fix = f"`{clip(' '.join(arg.split()), 140, ellipsis=True)}` succeeded"
+        if steps:
+            fix = "after " + ", ".join(steps) + ", " + fix
         digest.gotchas.append((failed, fix))
         for cause in failed.split(": ", 1)[-1].split("; then "):
             digest.new_fixes.append((error_signature(cause), at, cause, fix))
+    elif key is not None and (name in EDIT_TOOLS or (name == "Bash" and changes_state(arg))):
+        _a_step_since(digest, f"`{clip(' '.join(arg.split()), 100, ellipsis=True)}`"
+                      if name == "Bash" else f"an edit of {arg.rsplit('/', 1)[-1]}")
+
+
+def _a_step_since(digest: Digest, step: str) -> None:
+    """A change made while errors are open: maybe what fixes them (the last three are kept
+    for each, and named with the fix when the failed step succeeds)."""
+    for key in digest.open_errors:
+        steps = digest._since.setdefault(key, [])
+        if step not in steps:
+            steps.append(step)
+            del steps[:-3]
 
 
 def _error_key(name: str, arg: str) -> str | None:
@@ -515,8 +536,10 @@ def _failed(digest: Digest, name: str, arg: str, output: str) -> None:
         causes = earlier.split(": ", 1)[-1].split("; then ")[-2:]
         cause = "; then ".join([*causes, cause])
     digest.open_errors[key] = f"{what or 'a tool'}: {cause}"
+    digest._since.setdefault(key, [])
     while len(digest.open_errors) > _KEEP["errors"]:
-        digest.open_errors.popitem(last=False)
+        dropped, _ = digest.open_errors.popitem(last=False)
+        digest._since.pop(dropped, None)
 
 
 def _changed(digest: Digest, path: str, action: str, at: str | None) -> None:

@@ -21,12 +21,6 @@ from .fake_api import FakeAnthropic, text, tool_use
 FIRST_PROMPT = "Add retry logic to fetch_user and track the follow-ups as tasks"
 
 
-@pytest.fixture(scope="module")
-def suite_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One data dir (venv + hooks) for the module: a fresh venv and pip install take ~15 s."""
-    return tmp_path_factory.mktemp("suite data")
-
-
 def install(project: Path, suite_data: Path, monkeypatch: pytest.MonkeyPatch,
             *args: str) -> subprocess.CompletedProcess[str]:
     monkeypatch.setenv("XDG_DATA_HOME", str(suite_data))

@@ -1,5 +1,7 @@
-"""session_saver: archive the transcript at every Stop, SubagentStop, PreCompact and SessionEnd;
-at SessionEnd also the folder's other transcripts that grew without us (see :mod:`.catch_up`).
+"""session_saver: archive the transcript at every Stop, SubagentStop, PreCompact and SessionEnd,
+and at a Stop or SessionEnd the session's subagent transcripts that grew after their own
+SubagentStop; at SessionEnd also the folder's other transcripts that grew without us (see
+:mod:`.catch_up`).
 
 Saving is incremental and idempotent, so a Stop that finds the transcript lagging loses nothing:
 the next event (or ``import``) picks up where the archive stopped. The session's handoff digest
@@ -12,7 +14,7 @@ import os
 
 from ...base.clock import utc_stamp
 from ...handoff.git import read_head
-from ...store import state
+from ...store import files, sessions, state
 from ...transcript.ingest import compact_file
 from ..run import HookContext
 from ..stdio import text_field
@@ -24,6 +26,8 @@ _COMPACT_NEEDS_S = 0.3
 
 def save(ctx: HookContext) -> None:
     save_transcript(ctx)
+    if ctx.event == "Stop":
+        save_grown_subagents(ctx)
     if ctx.event == "SubagentStop":
         report = save_transcript(ctx, "agent_transcript_path")
         if report is not None:  # its .meta.json (agent type, description) beside it
@@ -38,6 +42,7 @@ def end(ctx: HookContext) -> None:
     transcripts of the folder if time allows. Each step is committed before the next, optional
     one: a catch-up cut off at the budget must not take the session's own save with it."""
     report = save_transcript(ctx)
+    save_grown_subagents(ctx)
     _remember_git(ctx, end_reason=text_field(ctx.payload, "reason") or "unknown")
     ctx.commit()
     if report is not None and ctx.remaining() > _COMPACT_NEEDS_S:
@@ -47,6 +52,29 @@ def end(ctx: HookContext) -> None:
         from .catch_up import catch_up_folder  # SessionEnd only: a Stop never loads it
 
         catch_up_folder(ctx)
+
+
+def save_grown_subagents(ctx: HookContext) -> None:
+    """The session's subagent transcripts that grew since they were archived: SubagentStop
+    fires before Claude Code has written a subagent's last lines (its final tool results among
+    them), and nothing else would save them until the next ``import``. One indexed query and a
+    ``stat`` per subagent file; sessions without subagents pay the query alone."""
+    session = ctx.session_id
+    if session is None:
+        return
+    conn = ctx.archive().db.conn
+    session_id = sessions.id_of(conn, session)
+    if session_id is None:
+        return
+    for record in files.of_session(conn, session_id):
+        if record.kind != "subagent":
+            continue
+        try:
+            grown = os.path.getsize(record.path) != record.size
+        except OSError:
+            continue  # gone from disk: the archive keeps what it had
+        if grown:
+            save_file(ctx, record.path)
 
 
 def _remember_git(ctx: HookContext, end_reason: str | None = None) -> None:
