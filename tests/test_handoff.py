@@ -211,3 +211,28 @@ def test_a_session_that_may_still_be_open_is_not_offered_for_resume(
     _hook("run.py", "SessionEnd", {**payload, "reason": "prompt_input_exit"}, project)
     text = json.loads(_hook("run.py", "SessionStart", start, project))
     assert f"claude --resume {SESSION}" in text["hookSpecificOutput"]["additionalContext"]
+
+
+def test_the_compact_note_adds_only_what_claude_codes_summary_lacks(
+        project: Path, tmp_path: Path) -> None:
+    """SessionStart ``compact`` fires before PostCompact: the summary it reads is the one the
+    transcript holds, and it repeats nothing that summary already says."""
+    summary = ("This session is being continued from a previous conversation. The user asked"
+               " for retry logic; retry.py was written. Pending: Write tests for retry.")
+    lines = [*session_lines(),
+             _tool("Bash", {"command": "git commit -am 'Add retry'"}, "t9"),
+             _result("t9", error=None),
+             _line("system", None, subtype="compact_boundary"),
+             _line("user", summary, isCompactSummary=True)]
+    lines[-3] = json.dumps({**json.loads(lines[-3]), "message": {"role": "user", "content": [
+        {"type": "tool_result", "tool_use_id": "t9",
+         "content": "[main 9f8e7d6] Add retry\n 1 file changed"}]}}).encode()
+    transcript = tmp_path / f"{SESSION}.jsonl"
+    transcript.write_bytes(b"\n".join(lines) + b"\n")
+    payload = {"session_id": SESSION, "transcript_path": str(transcript)}
+    _hook("run.py", "PreCompact", payload, project)
+    out = _hook("run.py", "SessionStart", {**payload, "source": "compact"}, project)
+    note = json.loads(out)["hookSpecificOutput"]["additionalContext"]
+    assert "9f8e7d6" in note and "Add retry" in note  # the summary lacks the commit
+    assert "Write tests for retry" not in note  # the summary has the pending task
+    assert "String to replace not found" in note  # and not the failed edit

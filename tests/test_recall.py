@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, run_cli
 
 EARLIER = "33333333-4444-4555-8666-777777777777"
 LATER = "44444444-5555-4666-8777-888888888888"
@@ -113,3 +113,18 @@ def test_recall_can_be_turned_off_and_needs_no_archive(project: Path, tmp_path: 
     _earlier_session(project, tmp_path)
     (project / ".claude" / "session-core.json").write_text('{"recall": false}')
     assert _hook(event, payload, project) is None
+
+
+def test_blame_lists_the_sessions_that_changed_a_file(project: Path, tmp_path: Path) -> None:
+    _earlier_session(project, tmp_path)
+    done = run_cli("blame", "app.py", "--project", str(project))
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode()
+    assert text.startswith("app.py (1 session)") and EARLIER in text
+    assert "asked: make the retry limit configurable" in text
+    as_json = run_cli("blame", str(project / "app.py"), "--json", "--project", str(project))
+    [row] = json.loads(as_json.stdout)
+    assert row["file"] == "app.py" and row["sessions"][0]["session"] == EARLIER
+    assert row["sessions"][0]["said"].startswith("I will read the limit")
+    missing = run_cli("blame", "nowhere.py", "--project", str(project))
+    assert missing.returncode == 3 and b"no session of this project changed" in missing.stderr

@@ -16,14 +16,14 @@ from ..base.settings import load_settings
 from ..store.archive import Archive
 from ..store.backup import newest_stamp
 from ..transcript.layout import check_named_transcript
-from . import commands, health
+from . import blame, commands, health
 from .setup import options
 from .upgrade import open_for_command
 
 ArchiveCommand = Callable[[Archive, argparse.Namespace], int]
 
 NEEDS_AN_ARCHIVE = frozenset({"list", "show", "export", "restore", "status", "search",
-                              "backup", "handoff"})
+                              "backup", "handoff", "blame"})
 """Commands that read an existing archive and never create one (a typo in --project would
 litter an empty archive): every command but ``import``, ``install`` and ``uninstall``."""
 
@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("backup", commands.cmd_backup, "write a verified backup beside the archive")
     bks = add("backups", health.cmd_backups, "list backups: time, age, size, sessions, state")
     bks.add_argument("--json", action="store_true")
+    blm = add("blame", blame.cmd_blame, "the sessions that changed a file, newest first: when,"
+              " what they were asked, what was said, the commits that followed")
+    blm.add_argument("file", help="the file: its path, or its end (src/app.py)")
+    blm.add_argument("--json", action="store_true")
     hand = add("handoff", commands.cmd_handoff, "print what a new session would be handed"
                " now (secrets redacted), as Claude Code's SessionStart would get it")
     hand.add_argument("--source", choices=["startup", "compact"], default="startup")

@@ -107,9 +107,36 @@ def compact_note(db: Database, session_uuid: str, settings: Settings,
         return ""
     limit = settings.max_indexed_line_bytes
     digest = session_digest(db, session_id, session_uuid, limit)
-    return text.after_compaction(digest, settings.handoff_chars,
-                                 state.compact_summary(db.conn, session_uuid), project=project,
+    summary = latest_summary(db.conn, session_id) or state.compact_summary(db.conn,
+                                                                            session_uuid)
+    return text.after_compaction(digest, settings.handoff_chars, summary, project=project,
                                  subagents=subagent_digests(db, session_id, limit))
+
+
+def latest_summary(conn: sqlite3.Connection, session_id: int) -> str | None:
+    """The summary Claude Code wrote at the session's last compaction, as its transcript holds
+    it (SessionStart ``compact`` fires before PostCompact, whose copy ``store.state`` keeps:
+    at that moment the transcript's is the current one)."""
+    found = entries.latest_of_kind(conn, session_id, "summary")
+    if found is None:
+        return None
+    file_id, offset, length = found
+    record = files.by_id(conn, file_id)
+    if record is None:
+        return None
+    from ..store.frames import read_lines
+    from ..transcript.records import RecordError, is_message, parse_record
+
+    try:
+        line = b"\n".join(read_lines(conn, record, offset, offset + length))
+        message = parse_record(line).message
+    except (RecordError, SessionCoreError):
+        return None
+    content = message.content if is_message(message) else None
+    if isinstance(content, list):
+        content = " ".join(str(block.get("text", "")) for block in content
+                           if isinstance(block, dict))
+    return content if isinstance(content, str) and content.strip() else None
 
 
 def resume_note(conn: sqlite3.Connection, session_uuid: str) -> str:

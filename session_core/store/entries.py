@@ -95,6 +95,16 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20) -> list[Hit]:
     return [Hit(row) for row in rows]
 
 
+def latest_of_kind(conn: sqlite3.Connection, session_id: int,
+                   kind: str) -> tuple[int, int, int] | None:
+    """``(file_id, offset, length)`` of the session's newest entry of ``kind`` in its own
+    transcript (a compaction summary, say), or None."""
+    row = conn.execute("SELECT file_id, offset, length FROM entries WHERE session_id = ?"
+                       " AND kind = ? AND sidechain = 0 ORDER BY ts DESC, offset DESC LIMIT 1",
+                       (session_id, kind)).fetchone()
+    return None if row is None else (int(row[0]), int(row[1]), int(row[2]))
+
+
 def message_count(conn: sqlite3.Connection, session_uuid: str) -> int:
     """User and assistant records of the session's own conversation (no subagents)."""
     row = conn.execute(

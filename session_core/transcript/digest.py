@@ -552,9 +552,10 @@ def _changed(digest: Digest, path: str, action: str, at: str | None) -> None:
     edits = digest._edits[path] = digest._edits.pop(path, 0) + 1
     while len(digest._edits) > _KEEP["files"]:
         digest._edits.pop(next(iter(digest._edits)))
-    digest.new_changes.append((path, at, action, edits, clip(digest.last_prompt or "", 300,
-                                                             flatten=True, ellipsis=True) or None,
-                               digest._said))
+    digest.new_changes.append((path, at, f"{action} by a subagent" if digest.sidechain
+                               else action, edits,
+                               clip(digest.last_prompt or "", 300, flatten=True,
+                                    ellipsis=True) or None, digest._said))
 
 
 def _ran(digest: Digest, command: str, output: str, cwd: str | None, at: str | None) -> None:
