@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from ..base.text import clip, short_path
 from ..store import recall
-from ..transcript.outcomes import cause_line, error_signature
 from .redact import redact
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
@@ -45,6 +44,8 @@ def before_edit(conn: sqlite3.Connection, path: str, session: str | None,
 
 def after_failure(conn: sqlite3.Connection, error: str, session: str | None) -> str:
     """What fixed this error when an earlier session met it, or ""."""
+    from ..transcript.outcomes import cause_line, error_signature  # not before an edit
+
     cause = cause_line(error)
     if not cause:
         return ""

@@ -11,8 +11,6 @@ a SessionStart in a git project has it loaded already (``subprocess`` brings it)
 
 from __future__ import annotations
 
-import math
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import re
@@ -62,7 +60,9 @@ def _entropy(token: str) -> float:
     counts: dict[str, int] = {}
     for char in token:
         counts[char] = counts.get(char, 0) + 1
-    return -sum(n / len(token) * math.log2(n / len(token)) for n in counts.values())
+    from math import log2  # only for a token that may be a secret: the recall hooks skip it
+
+    return -sum(n / len(token) * log2(n / len(token)) for n in counts.values())
 
 
 def _random_looking(token: str) -> bool:
