@@ -211,3 +211,98 @@ def test_what_git_status_says_about_the_upstream() -> None:
     assert outcomes.ahead_of_upstream("Your branch is up to date with 'origin/x'.") == (0,
                                                                                         "origin/x")
     assert outcomes.ahead_of_upstream("nothing to commit") is None
+
+
+def test_odd_tool_output_never_stops_the_digest() -> None:
+    """Found in review: these crashed the fold, and with it every handoff of the session."""
+    digest = digest_lines(SESSION, [
+        prompt("go"),
+        *bash("b1", "sleep 100 &", "Command running in background with ID: ."),
+        *bash("b2", "git status", "Your branch is ahead of 'origin/main' by ² commits."),
+        reply("still here"),
+    ])
+    assert digest.last_reply == "still here" and not digest.background
+
+
+def test_a_failed_run_still_tells_its_tests_and_its_commits() -> None:
+    digest = digest_lines(SESSION, [
+        prompt("ship"),
+        *bash("t1", "pytest -q", "===== 5 passed in 0.2s ====="),
+        *bash("t2", "pytest -q", "FAILED test_a.py::test_x\n===== 1 failed, 4 passed in 0.3s"
+                                 " =====", error=True),
+        *bash("c1", "git commit -am x && git push", "[main 1a2b3c4] x\n 1 file changed\nTo"
+              " github.com:me/app.git\n ! [rejected]        main -> main (fetch first)\nerror:"
+              " failed to push some refs", error=True),
+    ])
+    assert digest.last_test == ("pytest -q", "1 failed, 4 passed in 0.3s")
+    assert [c[0] for c in digest.commits] == ["1a2b3c4"] and digest.unpushed == 1
+
+
+def test_push_state_follows_the_order_git_printed_it() -> None:
+    status_then_commit = digest_lines(SESSION, [
+        prompt("commit"),
+        *bash("s1", "git status && git add -A && git commit -m y", "On branch main\nYour"
+              " branch is up to date with 'origin/main'.\n[main abcdef1] y\n 1 file changed"),
+        *bash("p1", "git push --dry-run", "To github.com:me/app.git\n   0f0f0f0..abcdef1  main"
+              " -> main"),
+    ])
+    assert status_then_commit.unpushed == 1
+    assert "Not pushed" in previous_session(status_then_commit, None, 4000)
+    assert "outcomes" and outcomes.test_summary("deploy done\nOK", "./deploy.sh && echo OK") \
+        is None
+
+
+def test_only_the_same_step_succeeding_fixes_an_error() -> None:
+    digest = digest_lines(SESSION, [
+        prompt("use yaml"),
+        *bash("y1", "python3 -c 'import yaml'", "ModuleNotFoundError: No module named 'yaml'",
+              error=True),
+        *bash("y2", "python3 --version", "Python 3.11.7"),
+        *bash("r1", "npm publish", "The user doesn't want to proceed with this tool use.",
+              error=True),
+    ])
+    assert not digest.gotchas
+    assert list(digest.open_errors) == ["bash python3 import yaml"]  # not the refusal
+
+
+def test_a_notification_mid_work_does_not_swallow_the_final_answer() -> None:
+    digest = digest_lines(SESSION, [
+        prompt("run the build and report"),
+        _record("user", "<task-notification><task-id>b9</task-id><status>completed</status>"
+                        "</task-notification>"),
+        reply("The background build finished."),
+        call("Read", "r1", file_path="/work/app/log.txt"), result("r1", "ok"),
+        reply("The build passed; all 12 targets are green."),
+    ])
+    assert digest.last_reply == "The build passed; all 12 targets are green."
+
+
+def test_shell_text_that_is_not_a_command_changes_no_file() -> None:
+    changes = outcomes.file_changes("cat > clean.sh <<'EOF'\nrm -rf build\nmv a b\nEOF", "")
+    assert changes == []
+    assert outcomes.file_changes("mv foo.py src/", "") == [("moved", "foo.py", "src/foo.py")]
+    assert outcomes.file_changes("git rm --cached secrets.env", "") == []
+
+
+def test_project_paths_are_made_relative_only_where_a_path_starts() -> None:
+    digest = digest_lines(SESSION, [
+        prompt("copy"), *bash("c1", "cp /srv/backup/app/config.py /app/config.py", ""),
+        *bash("m1", "make -C /app", "make: *** /opt/app/build/x: No such file", error=True)])
+    text = previous_session(digest, None, 4000, project="/app")
+    assert "/srv/backup/app/config.py" in text and "/opt/app/build/x" in text
+    assert "cp /srv/backup/app/config.py config.py" in text
+
+
+def test_a_secret_cut_by_a_clip_leaves_no_piece_of_itself() -> None:
+    """Clipping came before redaction: a token cut in two was too short for its pattern."""
+    token = "ghp_" + "aB3dE5gH7jK9mN1pQ2rS4tU6vW8xY0zA1bC2"
+    for at in range(640, 720, 7):  # around the first request's 700 characters
+        digest = digest_lines(SESSION, [prompt("x " * (at // 2) + token + " and more")])
+        text = previous_session(digest, None, 4000)
+        assert "ghp_" not in text and token[4:20] not in text, at
+
+
+def test_a_leading_cd_places_the_files_a_command_changes() -> None:
+    assert outcomes.file_changes("cd sub && rm x && mv a b/", "") == [
+        ("deleted", "sub/x", None), ("moved", "sub/a", "sub/b/a")]
+    assert outcomes.file_changes("cd /tmp && rm y", "") == [("deleted", "/tmp/y", None)]

@@ -128,3 +128,26 @@ def test_blame_lists_the_sessions_that_changed_a_file(project: Path, tmp_path: P
     assert row["sessions"][0]["said"].startswith("I will read the limit")
     missing = run_cli("blame", "nowhere.py", "--project", str(project))
     assert missing.returncode == 3 and b"no session of this project changed" in missing.stderr
+
+
+def test_a_subagents_change_of_a_file_never_hides_the_sessions_own(project: Path,
+                                                                    tmp_path: Path) -> None:
+    """One row per transcript: the session's three edits and its subagent's one add up."""
+    _earlier_session(project, tmp_path)
+    agents = tmp_path / EARLIER / "subagents"
+    agents.mkdir(parents=True)
+    agent = agents / "agent-a1.jsonl"
+    edit = {"type": "tool_use", "id": "s1", "name": "Edit",
+            "input": {"file_path": str(project / "app.py"), "old_string": "b",
+                      "new_string": "c"}}
+    agent.write_text("\n".join([
+        _line("assistant", [edit], project, isSidechain=True, agentId="a1",
+              timestamp="2026-11-30T08:00:00.000Z"),
+        _line("user", [{"type": "tool_result", "tool_use_id": "s1", "content": "ok"}], project,
+              isSidechain=True, agentId="a1", timestamp="2026-11-30T08:00:01.000Z")]) + "\n")
+    assert _hook("SubagentStop", {"session_id": EARLIER, "agent_transcript_path": str(agent),
+                                  "transcript_path": str(tmp_path / f"{EARLIER}.jsonl")},
+                 project) is None
+    [row] = json.loads(run_cli("blame", "app.py", "--json", "--project", str(project)).stdout)
+    [change] = row["sessions"]
+    assert change["edits"] == 2 and change["action"] == "edited"  # the newest: the session's

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 ELLIPSIS = "…"
+_WORD_BACK = 40
+"""A cut marked with an ellipsis goes back to the last space within this many characters: a
+word (a key, a token) is shown whole or not at all. A longer one stays long enough for the
+redaction's patterns to recognise what is left of it."""
 
 
 def clip(text: str, limit: int, *, flatten: bool = False, ellipsis: bool = False) -> str:
@@ -10,14 +14,20 @@ def clip(text: str, limit: int, *, flatten: bool = False, ellipsis: bool = False
 
     ``flatten`` collapses every run of whitespace (newlines too) into one space first, for text
     shown on one line; ``ellipsis`` marks a cut with "…" (counted in ``limit``) where a reader
-    should know something is missing, and is left out where the text is only indexed.
+    should know something is missing, and is left out where the text is only indexed; such a
+    cut never splits a word shorter than 40 characters.
     """
     if flatten:
         text = " ".join(text.split())
     if len(text) <= limit:
         return text
     if ellipsis and limit > 0:
-        return text[: limit - 1] + ELLIPSIS
+        cut = text[: limit - 1]
+        back = max(0, len(cut) - _WORD_BACK)
+        space = max(cut.rfind(" ", back), cut.rfind("\n", back))
+        if space > 0:  # never half a word: half a token would slip past the redaction
+            cut = cut[:space].rstrip()
+        return cut + ELLIPSIS
     return text[:limit]
 
 

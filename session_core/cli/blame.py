@@ -52,7 +52,7 @@ def _commits_after(archive: Archive, session_uuid: str, at: str | None) -> list[
                                 archive.settings.max_indexed_line_bytes)
     except NotFoundError:  # only subagent files archived for it
         return []
-    return [{"hash": sha, "subject": subject, "at": when}
+    return [{"hash": sha, "subject": redact(subject), "at": when}
             for sha, subject, when in digest.commits
             if at is None or when is None or when >= at]
 

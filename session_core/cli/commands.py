@@ -159,7 +159,9 @@ def cmd_handoff(archive: Archive, args: argparse.Namespace) -> int:
         text = notes.compact_note(db, session.uuid, settings, archive.project) \
             if session else ""
     else:
-        choice = notes.choose(db, "", settings, chosen)
+        folder = os.path.dirname(db.path)
+        choice = notes.choose(db, "", settings, chosen,
+                              running=lambda uuid: saved_recently(folder, uuid))
         text = ""
         if choice is not None:
             check = DirtyCheck(archive.project) if read_head(archive.project) else None

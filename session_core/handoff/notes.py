@@ -18,6 +18,8 @@ from .git import DirtyCheck
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..base.settings import Settings
     from ..store.connection import Database
     from ..transcript.digest import Digest
@@ -40,10 +42,12 @@ class Choice:
 
 
 def choose(db: Database, own_session: str, settings: Settings,
-           session: sessions.SessionRow | None = None) -> Choice | None:
+           session: sessions.SessionRow | None = None,
+           running: Callable[[str], bool] | None = None) -> Choice | None:
     """The latest session of the last days that did real work (changed a file, committed, ran
     a command that changes things, kept a task list), else the latest with a prompt: a
     one-question session never hides the work before it. ``session``: that one instead.
+    ``running``: whether the hooks saved a session minutes ago (it may still be open).
     Digests that were behind are brought up to date and saved here (see
     :func:`session_digest`), so the caller may commit before it waits for git."""
     limit = settings.max_indexed_line_bytes
@@ -61,9 +65,10 @@ def choose(db: Database, own_session: str, settings: Settings,
         if n == main:
             continue
         known = state.get(db.conn, row.uuid)
-        is_open = known is not None and known.ended_at is None
-        if is_open or (digest.files and not digest.commits):
-            others.append(text.Other(digest, is_open))
+        unended = known is not None and known.ended_at is None
+        is_open = unended and running is not None and running(row.uuid)
+        if is_open or (digest.did_work() and unended) or (digest.files and not digest.commits):
+            others.append(text.Other(digest, is_open, unended and not is_open))
     row, digest = gathered[main]
     return Choice(row, digest, subagent_digests(db, row.session_id, limit), others[:_OTHERS])
 

@@ -45,12 +45,15 @@ class EndState:
 
 
 class Other:
-    """One line about another recent session: still open, or its work not committed."""
+    """One line about another recent session: maybe still open, never ended, or its work not
+    committed."""
 
-    __slots__ = ("digest", "open")
+    __slots__ = ("digest", "open", "unfinished")
 
-    def __init__(self, digest: Digest, is_open: bool) -> None:
+    def __init__(self, digest: Digest, is_open: bool, unfinished: bool = False) -> None:
         self.digest, self.open = digest, is_open
+        self.unfinished = unfinished
+        """Never ended (no SessionEnd) and not saved recently: a crash, a closed terminal."""
 
 
 def _quote(text: str | None, limit: int) -> str:
@@ -141,6 +144,9 @@ def _push_line(digest: Digest, state: EndState | None) -> str | None:
     """Unpushed work: what ``git status`` says now of the session's branch when the session
     start could ask, else the transcript's own ``git commit``/``push``/``status`` output."""
     if state is not None and state.now_known:
+        if state.upstream is None and digest.push_seen and not digest.unpushed:
+            return ("Pushed as far as the session shows; the branch tracks no upstream, so git"
+                    " cannot say whether later commits are.")
         if state.upstream is None:
             return ("Not pushed: the branch has no upstream now (never pushed)."
                     if digest.commits or digest.files else None)
@@ -231,7 +237,8 @@ def _others(others: list[Other], project: str | None) -> list[str]:
     lines = ["Other recent sessions:"]
     for other in others:
         d = other.digest
-        what = "still open (not ended)" if other.open else \
+        what = "may still be open (saved minutes ago, not ended)" if other.open else \
+            "never ended cleanly (no SessionEnd)" if other.unfinished else \
             f"ended with {len(d.files)} changed file(s) and no commit"
         lines.append(f"- {d.session_uuid} ({_when(d.last_ts)}): {_quote(d.first_prompt, 120)};"
                      f" {what}")
@@ -244,7 +251,23 @@ def _relative(lines: list[str], project: str | None) -> list[str]:
     if not project or len(project) < 2:
         return lines
     root = project.rstrip(os.sep) + os.sep
-    return [line.replace(root, "") for line in lines]
+    return [_strip_root(line, root) if root in line else line for line in lines]
+
+
+_PATH_STARTS = frozenset(" \t\n\"'`(=:[,")
+
+
+def _strip_root(line: str, root: str) -> str:
+    """``root`` removed where a path starts with it (after a space, a quote, ``=``...), not
+    where it happens to occur inside another path (``/srv/backup/app/`` for root ``/app/``)."""
+    out, at = [], 0
+    while (found := line.find(root, at)) >= 0:
+        out.append(line[at:found])
+        if found > 0 and line[found - 1] not in _PATH_STARTS:
+            out.append(root)
+        at = found + len(root)
+    out.append(line[at:])
+    return "".join(out)
 
 
 def fit(sections: Iterable[tuple[float, list[str]]], budget: int) -> str:

@@ -86,8 +86,9 @@ def _note(event: str, payload: dict[str, object], project: str) -> str:
         key = f"edit {path}"
     else:
         error = text_field(payload, "error")
-        if text_field(payload, "tool_name") != "Bash" or error is None:
-            return ""
+        if text_field(payload, "tool_name") != "Bash" or error is None \
+                or payload.get("is_interrupt") is True:
+            return ""  # an interrupt is the user's doing, not an error to look up
         note = _lookup(archive, lambda conn: recall.after_failure(conn, error, session))
         key = f"error {note[:200]}"
     if note and first_time(locations.archive_dir(project), session, key):
@@ -118,7 +119,7 @@ def _lookup(archive: str, look: Callable[[Connection], str]) -> str:
             return look(conn)
         finally:
             conn.close()
-    except READ_ERRORS:
+    except (*READ_ERRORS, UnicodeEncodeError):  # a payload's lone surrogate: nothing to find
         return ""
 
 

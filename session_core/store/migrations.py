@@ -167,18 +167,20 @@ SCHEMA_V4_CONTENT_HASHES = (
 )
 
 SCHEMA_V5_RECALL = (
-    # Which session changed which file (successful edits only, subagents' included), newest
-    # wins per session: what a PreToolUse says before an edit, and what ``blame`` lists. Rows
-    # are derived from the transcripts by the digest fold, like the digests themselves.
+    # Which session changed which file (successful edits only), one row per transcript that
+    # changed it (a session's own and each subagent's: each is folded on its own): what a
+    # PreToolUse says before an edit, and what ``blame`` lists. Rows are derived from the
+    # transcripts by the digest fold, like the digests themselves.
     """CREATE TABLE file_changes (
         path TEXT NOT NULL,
         session_id INTEGER NOT NULL REFERENCES sessions(id),
+        file_id INTEGER NOT NULL REFERENCES files(id),
         at TEXT,
         action TEXT NOT NULL,
         edits INTEGER NOT NULL,
         request TEXT,
         note TEXT,
-        PRIMARY KEY (path, session_id)) WITHOUT ROWID""",
+        PRIMARY KEY (path, session_id, file_id)) WITHOUT ROWID""",
     # Errors a session hit and then fixed, by a signature of the error (paths, numbers and
     # hashes left out), with what fixed it: what a failed command is told.
     """CREATE TABLE error_fixes (

@@ -59,18 +59,18 @@ class Fix:
     fix: str
 
 
-def save_changes(conn: sqlite3.Connection, session_id: int,
+def save_changes(conn: sqlite3.Connection, session_id: int, file_id: int,
                  changes: Iterable[tuple[str, str | None, str, int, str | None, str | None]]
                  ) -> None:
-    """``(path, at, action, edits, request, note)`` rows; a session's latest change of a path
-    replaces its earlier one (``edits`` is the session's count so far, not an increment:
-    folding the same lines again writes the same rows)."""
+    """``(path, at, action, edits, request, note)`` rows of one transcript; its latest change
+    of a path replaces its earlier one (``edits`` is the transcript's count so far, not an
+    increment: folding the same lines again writes the same rows)."""
     conn.executemany(
-        "INSERT INTO file_changes(path, session_id, at, action, edits, request, note)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path, session_id) DO UPDATE SET"
+        "INSERT INTO file_changes(path, session_id, file_id, at, action, edits, request, note)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path, session_id, file_id) DO UPDATE SET"
         " at = excluded.at, action = excluded.action, edits = excluded.edits,"
         " request = excluded.request, note = excluded.note",
-        [(path, session_id, at, action, edits, request, note)
+        [(path, session_id, file_id, at, action, edits, request, note)
          for path, at, action, edits, request, note in changes])
 
 
@@ -87,10 +87,13 @@ def save_fixes(conn: sqlite3.Connection, session_id: int,
 def changes_of(conn: sqlite3.Connection, path: str, other_than: str | None = None,
                limit: int = 50) -> list[Change]:
     """Sessions that changed ``path``, newest first (``other_than``: not that session)."""
+    # One row per session: its latest change (SQLite takes the bare columns from the row of
+    # max(at)) and the edits of all its transcripts (its own and its subagents').
     return [Change(row) for row in conn.execute(
-        "SELECT c.path, s.uuid, c.at, c.action, c.edits, c.request, c.note FROM file_changes c"
-        " JOIN sessions s ON s.id = c.session_id WHERE c.path = ? AND s.uuid IS NOT ?"
-        " ORDER BY c.at DESC LIMIT ?", (path, other_than, limit))]
+        "SELECT c.path, s.uuid, max(c.at), c.action, sum(c.edits), c.request, c.note"
+        " FROM file_changes c JOIN sessions s ON s.id = c.session_id"
+        " WHERE c.path = ? AND s.uuid IS NOT ? GROUP BY c.session_id"
+        " ORDER BY max(c.at) DESC LIMIT ?", (path, other_than, limit))]
 
 
 def paths_like(conn: sqlite3.Connection, tail: str, limit: int = 20) -> list[str]:

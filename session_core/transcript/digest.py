@@ -18,15 +18,14 @@ from ..base.jsonlite import dumps, loads
 from ..base.text import clip
 from ..store import digests, files, recall
 from .outcomes import (
-    ahead_of_upstream,
     cause_line,
     changes_state,
     command_key,
-    commits,
+    command_targets,
     error_signature,
     file_changes,
     first_line,
-    pushed,
+    git_events,
     test_summary,
 )
 from .records import Record, RecordError, is_message, is_tool_use_result, parse_record
@@ -57,6 +56,8 @@ _ERRORS_KEPT = frozenset({"Bash", "Task", "Agent", *EDIT_TOOLS})
 """Tools whose failures a next session should know about: those that change things."""
 _ANSWERED = "User has answered your questions:"
 _SIBLING_FAILED = "Sibling tool call errored"
+_NOT_FAILURES = ("The user doesn't want to proceed", "[Request interrupted",
+                 "tool use was rejected")
 _KEEP = {"prompts": 3, "queued": 5, "answers": 5, "replies": 3, "commands": 12, "commits": 12,
          "gotchas": 6, "errors": 8, "files": 300, "calls": 200, "steps": 4, "local": 3,
          "background": 5}
@@ -64,6 +65,8 @@ _KEEP = {"prompts": 3, "queued": 5, "answers": 5, "replies": 3, "commands": 12, 
 result follows its call within the turn; calls whose result never came are dropped oldest
 first, so the saved state a Stop reads and writes stays small)."""
 _CALL_ARG_CHARS = 4000
+_KEPT_CHARS = 4000
+"""Of a prompt or a reply, what the state keeps (the handoff shows at most 700)."""
 """Of a pending command, what ``outcomes`` reads (``split_commands`` reads no further)."""
 
 
@@ -286,7 +289,10 @@ def fold_lines(digest: Digest, lines: Iterable[bytes]) -> Digest:
         except RecordError:
             continue
         if could_hold_message(record, line):
-            fold(digest, record, extract(record, 0))
+            try:
+                fold(digest, record, extract(record, 0))
+            except Exception:  # one odd record must not cost the handoff (ingest skips it too)
+                continue
     return digest
 
 
@@ -341,11 +347,13 @@ def _user(digest: Digest, record: Record, info: Extracted, blocks: Iterable[Any]
         digest.interrupted = True
     elif prompt is not None:
         digest.prompts += 1
+        prompt = clip(prompt, _KEPT_CHARS, ellipsis=True)  # the state is read at every Stop
         digest.first_prompt = digest.first_prompt or prompt
         digest.recent_prompts.append((record.timestamp if isinstance(record.timestamp, str)
                                       else None, prompt))
         digest.interrupted = digest.on_notice = False
         digest.steps.clear()
+        digest._said = None
         stripped = prompt.strip()
         if stripped in digest.queued:
             digest.queued.remove(stripped)
@@ -396,8 +404,9 @@ def _assistant(digest: Digest, record: Record, blocks: Iterable[Any]) -> None:
                 digest._said = clip(said, 300, flatten=True, ellipsis=True)
                 if not digest.on_notice:
                     digest.replies.append((record.timestamp if isinstance(record.timestamp, str)
-                                           else None, said))
+                                           else None, _head_and_tail(said)))
         elif kind == "tool_use":
+            digest.on_notice = False  # working again: what it says next is about the work
             _tool_use(digest, block, record.cwd if isinstance(record.cwd, str) else None)
 
 
@@ -436,6 +445,15 @@ def _tool_use(digest: Digest, block: dict[str, Any], cwd: str | None) -> None:
                 task.subject = tool_input["subject"]
 
 
+def _head_and_tail(text: str) -> str:
+    """A long reply kept by its beginning and its end (a summary's last lines say what
+    remains), so the saved state stays small however long Claude wrote."""
+    if len(text) <= _KEPT_CHARS:
+        return text
+    half = _KEPT_CHARS // 2
+    return text[:half] + " … " + text[-half:]
+
+
 def _step(name: str, tool_input: dict[str, Any]) -> str:
     """A tool call in a few words: its name and its main argument."""
     for key in ("command", "file_path", "notebook_path", "url", "query", "pattern",
@@ -447,8 +465,10 @@ def _step(name: str, tool_input: dict[str, Any]) -> str:
 
 
 def _absolute(path: str, cwd: str | None) -> str:
-    if path.startswith("/") or not cwd:
-        return path
+    if path.startswith("/"):
+        return _normpath(path)
+    if not cwd or not cwd.startswith("/"):
+        return path  # not a POSIX path we can place (Windows is untested)
     return _normpath(cwd.rstrip("/") + "/" + path)
 
 
@@ -469,6 +489,8 @@ def _tool_result(digest: Digest, block: dict[str, Any], record: Record) -> None:
     output = _content_text(block.get("content"))
     at = record.timestamp if isinstance(record.timestamp, str) else None
     if block.get("is_error") is True:
+        if name == "Bash":  # a push rejected after its commit: the commit is real
+            _outcomes(digest, arg, output, at)
         _failed(digest, name, arg, output)
         return
     key = _error_key(name, arg)
@@ -480,9 +502,9 @@ def _tool_result(digest: Digest, block: dict[str, Any], record: Record) -> None:
     elif name == "Bash":
         _ran(digest, arg, output, record.cwd if isinstance(record.cwd, str) else None, at)
         marker = "running in background with ID: "
-        if marker in output:
-            shell = output.split(marker, 1)[1].split(".", 1)[0].split()[0]
-            digest.background[shell] = clip(" ".join(arg.split()), 160, ellipsis=True)
+        shell = output.split(marker, 1)[1].split(".", 1)[0].split() if marker in output else []
+        if shell:
+            digest.background[shell[0]] = clip(" ".join(arg.split()), 160, ellipsis=True)
             while len(digest.background) > _KEEP["background"]:
                 digest.background.popitem(last=False)
     elif name == "AskUserQuestion" and output.startswith(_ANSWERED):
@@ -491,6 +513,9 @@ def _tool_result(digest: Digest, block: dict[str, Any], record: Record) -> None:
     result = record.toolUseResult
     if is_tool_use_result(result):
         _task_result(digest, name, use_id, result)
+    if name == "Bash":  # any of its commands may be the failed one, run again
+        key = next((k for k in (f"bash {t}" for t in command_targets(arg))
+                    if k in digest.open_errors), key)
     failed = digest.open_errors.pop(key, None) if key else None
     steps = digest._since.pop(key, []) if key else []
     if failed is not None and name == "Bash":
@@ -519,13 +544,13 @@ def _error_key(name: str, arg: str) -> str | None:
     if name in EDIT_TOOLS:
         return f"edit {arg}"
     if name == "Bash":
-        return f"bash {command_key(arg)}"
+        return f"bash {command_targets(arg)[0]}"
     return name or None
 
 
 def _failed(digest: Digest, name: str, arg: str, output: str) -> None:
-    if _SIBLING_FAILED in output:
-        return  # cancelled because a parallel call failed: that one is the error
+    if _SIBLING_FAILED in output or any(said in output for said in _NOT_FAILURES):
+        return  # cancelled (a parallel call failed) or refused by the user: no error of its own
     if name not in _ERRORS_KEPT or (name == "Bash" and not changes_state(arg)):
         return  # a look that failed (grep found nothing, a page did not load) changed nothing
     key = _error_key(name, arg) or "tool"
@@ -564,25 +589,31 @@ def _ran(digest: Digest, command: str, output: str, cwd: str | None, at: str | N
         return
     if changes_state(command):
         digest.commands.append(command)
-    lowered = command.lower()
-    if "commit" in lowered:
-        for sha, subject in commits(output):
-            digest.commits.append((sha, subject, at))
-            digest.unpushed = (digest.unpushed or 0) + 1
-    if "push" in lowered and pushed(output):
-        digest.unpushed, digest.push_seen = 0, True
-    if "status" in lowered and (ahead := ahead_of_upstream(output)) is not None:
-        digest.unpushed, digest.upstream = ahead
-        digest.push_seen = True
-    summary = test_summary(output)
-    if summary is not None:
-        digest.last_test = (clip(" ".join(command.split()), 200, ellipsis=True), summary)
+    _outcomes(digest, command, output, at)
     for action, path, moved_to in file_changes(command, output):
         if action == "moved" and moved_to:
             _changed(digest, _absolute(path, cwd), f"moved to {_absolute(moved_to, cwd)}", at)
             _changed(digest, _absolute(moved_to, cwd), "created", at)
         else:
             _changed(digest, _absolute(path, cwd), action, at)
+
+
+def _outcomes(digest: Digest, command: str, output: str, at: str | None) -> None:
+    """Commits, pushes and the branch's state as git printed them, in order, and the test
+    run's summary, from a command's output whether or not it exited 0 (a failed test run is
+    the last test run; a commit before a rejected push happened)."""
+    for kind, first, second in git_events(command, output):
+        if kind == "commit":
+            digest.commits.append((str(first), str(second), at))
+            digest.unpushed = (digest.unpushed or 0) + 1
+        elif kind == "pushed" and first is True:
+            digest.unpushed, digest.push_seen = 0, True
+        elif kind == "ahead" and isinstance(first, int):
+            digest.unpushed, digest.push_seen = first, True
+            digest.upstream = second if isinstance(second, str) else None
+    summary = test_summary(output, command)
+    if summary is not None:
+        digest.last_test = (clip(" ".join(command.split()), 200, ellipsis=True), summary)
 
 
 def _task_result(digest: Digest, name: str, use_id: Any, result: ToolUseResult) -> None:
@@ -660,7 +691,7 @@ def save_digest(conn: sqlite3.Connection, record: files.FileRecord, digest: Dige
     digests.save(conn, record.file_id, record.generation, record.committed,
                  dumps(digest.to_state()).encode())
     if digest.new_changes:
-        recall.save_changes(conn, record.session_id, digest.new_changes)
+        recall.save_changes(conn, record.session_id, record.file_id, digest.new_changes)
         digest.new_changes = []
     if digest.new_fixes:
         recall.save_fixes(conn, record.session_id, digest.new_fixes)
@@ -689,4 +720,6 @@ def refresh_digests(db: Database, max_line_bytes: int) -> tuple[int, list[str]]:
             raise
         except SessionCoreError as exc:
             problems.append(f"the digest of file {file_id} was not rebuilt: {exc.message}")
+        except Exception as exc:  # derived data never fails the command
+            problems.append(f"the digest of file {file_id} was not rebuilt: {exc!r}")
     return done, problems

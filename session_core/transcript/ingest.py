@@ -232,13 +232,14 @@ class _Ingest:
                 and builder.first_session is not None:
             # The first line that names a session (a queue-operation, often) decides what the
             # file is filed as, whether or not it holds a message.
-            digest.session_uuid, digest.sidechain = builder.first_session
+            digest.session_uuid, agent = builder.first_session
+            digest.sidechain = layout.settled_kind(self.record.path, agent) == "subagent"
         if digest is not None and could_hold_message(parsed, line):
             try:
                 fold(digest, parsed, info)
             except Exception as exc:  # the digest is a second consumer: it never fails a save
-                self.report.warn(f"{self.report.path}: saved digest not updated: {exc!r}")
-                self.digest = None
+                self.report.warn(f"{self.report.path}: a record at byte {offset} left out of"
+                                 f" the digest: {exc!r}")  # as fold_lines leaves it out
         if builder.full:
             self._write(builder.take())
 

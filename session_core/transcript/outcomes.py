@@ -93,6 +93,33 @@ def commits(output: str) -> list[tuple[str, str]]:
     return found
 
 
+def git_events(command: str, output: str) -> list[tuple[str, object, object]]:
+    """What git said, in the order it said it: ``("commit", hash, subject)``,
+    ``("pushed", ok, None)``, ``("ahead", count, upstream)``. One command line may commit, push
+    and show the status in any order; a ``--dry-run`` push pushed nothing."""
+    lowered = command.lower()
+    if "git" not in lowered:
+        return []
+    events: list[tuple[str, object, object]] = []
+    dry = "--dry-run" in lowered or " push -n" in lowered
+    lines = output.splitlines()
+    for at, raw in enumerate(lines):
+        line = raw.strip()
+        if "commit" in lowered and line.startswith("["):
+            events += [("commit", sha, subject) for sha, subject in commits(line)]
+        elif "push" in lowered and not dry and (
+                line.startswith(("To ", "Everything up-to-date", "error: failed to push"))
+                or "[rejected]" in line):
+            result = pushed("\n".join(lines[at:at + 6]))
+            if result is not None and (not events or events[-1][:2] != ("pushed", result)):
+                events.append(("pushed", result, None))
+        elif "status" in lowered and (line.startswith(("Your branch is", "## "))):
+            found = ahead_of_upstream(line)
+            if found is not None:
+                events.append(("ahead", found[0], found[1]))
+    return events
+
+
 def pushed(output: str) -> bool | None:
     """What ``git push`` printed: True when a ref was updated or all were up to date, False
     when it was rejected, None when this is not push output."""
@@ -118,15 +145,20 @@ def ahead_of_upstream(output: str) -> tuple[int, str | None] | None:
         if line.startswith("Your branch is ahead of"):
             words = line.split()
             count = words[words.index("by") + 1] if "by" in words[:-1] else ""
-            return (int(count) if count.isdigit() else 1), _quoted(line)
+            return _count(count), _quoted(line)
         if line.startswith("## ") and "..." in line:
             upstream = line[line.index("...") + 3:].split(" ")[0]
             at = line.find("[ahead ")
             if at < 0:
                 return 0, upstream
             count = line[at + 7:].split("]")[0].split(",")[0]
-            return (int(count) if count.isdigit() else 1), upstream
+            return _count(count), upstream
     return None
+
+
+def _count(text: str) -> int:
+    """A count git printed; 1 for anything else (``"²".isdigit()`` holds, ``int`` refuses it)."""
+    return int(text) if text.isascii() and text.isdigit() else 1
 
 
 def _quoted(line: str) -> str | None:
@@ -141,16 +173,18 @@ _SUMMARY_WORDS = ("pass", "PASS", "fail", "FAIL", "Fail", "ok", "test", "Test", 
                   "Ran ")
 
 
-def test_summary(output: str) -> str | None:
+def test_summary(output: str, command: str = "") -> str | None:
     """The last summary line of a test run (pytest, unittest, jest, vitest, go, cargo, mix,
-    rspec, mocha), colour codes removed."""
+    rspec, mocha), colour codes removed. A bare ``ok``/``PASS``/``FAIL`` line counts only when
+    the command runs tests (anything may print "OK")."""
     tail = output[-_SUMMARY_TAIL:]
+    bare_ok = "test" in command.lower()
     if not any(word in tail for word in _SUMMARY_WORDS):
         return None
     lines = [line.strip(" =\t") for line in strip_ansi(tail).splitlines()]
     for at in range(len(lines) - 1, -1, -1):
         line = lines[at]
-        if _is_summary(line.lower()):
+        if _is_summary(line.lower(), bare_ok):
             if line.startswith("Ran ") and at + 2 < len(lines) and lines[at + 2]:
                 line = f"{line}: {lines[at + 2]}"  # unittest: "Ran 5 tests in 0.1s" / "" / "OK"
             return clip(line, CAUSE_CHARS, flatten=True, ellipsis=True)
@@ -160,9 +194,9 @@ def test_summary(output: str) -> str | None:
 _LINE_WORDS = ("pass", "fail", "test", "example", "ran ", "ok  ")
 
 
-def _is_summary(line: str) -> bool:
+def _is_summary(line: str, bare_ok: bool = False) -> bool:
     if line in ("ok", "pass", "fail"):  # go test's own last line
-        return True
+        return bare_ok
     if not any(word in line for word in _LINE_WORDS) or not any(ch.isdigit() for ch in line):
         return False
     return (line.startswith("test result:")  # cargo
@@ -188,6 +222,9 @@ def split_commands(command: str) -> list[list[str]]:
     Plain text is copied in slices between special characters: this runs on every command
     a Stop archives."""
     text = command[:_COMMAND_CHARS]
+    heredoc = text.find("<<")
+    if heredoc >= 0:  # a heredoc's body is data (a script, a commit message), not commands
+        text = text[:heredoc]
     segments: list[list[str]] = []
     words: list[str] = []
     word: list[str] = []
@@ -242,20 +279,44 @@ def command_key(command: str) -> str:
     ``python -m pytest``, ``pytest``), arguments dropped."""
     for words in split_commands(command):
         words = _program(words)
+        if words and words[0] != "cd":
+            return _key_of(words)
+    return command.strip()[:60]
+
+
+def _key_of(words: list[str]) -> str:
+    key = [words[0].rsplit("/", 1)[-1]]
+    rest = [w for w in words[1:] if not w.startswith("-")]
+    if key[0].startswith("python") and "-m" in words and words.index("-m") + 1 < len(words):
+        return f"python -m {words[words.index('-m') + 1]}"
+    if rest and rest[0].replace("-", "").replace(".", "").isalpha() \
+            and "/" not in rest[0] and "." not in rest[0]:
+        key.append(rest[0])
+        if key[0] in ("npm", "yarn", "pnpm", "bun", "uv", "poetry") and rest[0] == "run" \
+                and len(rest) > 1:
+            key.append(rest[1])
+    return " ".join(key)
+
+
+def command_targets(command: str) -> list[str]:
+    """What each simple command of a line runs and on what: its program and subcommand
+    (:func:`command_key`) and the file name of its first positional argument (``python3
+    tool.py``, ``git add session_live.ex``, ``git add`` for ``git add -A``). A failure counts as
+    fixed when one of a later success's targets is its target: the same program on something
+    else (``python3 --version`` after ``python3 -c 'import yaml'``) fixes nothing."""
+    targets = []
+    for words in split_commands(command):
+        words = _program(words)
         if not words or words[0] == "cd":
             continue
-        key = [words[0].rsplit("/", 1)[-1]]
+        key = _key_of(words)
         rest = [w for w in words[1:] if not w.startswith("-")]
-        if key[0].startswith("python") and "-m" in words and words.index("-m") + 1 < len(words):
-            return f"python -m {words[words.index('-m') + 1]}"
-        if rest and rest[0].replace("-", "").replace(".", "").isalpha() \
-                and "/" not in rest[0] and "." not in rest[0]:
-            key.append(rest[0])
-            if key[0] in ("npm", "yarn", "pnpm", "bun", "uv", "poetry") and rest[0] == "run" \
-                    and len(rest) > 1:
-                key.append(rest[1])
-        return " ".join(key)
-    return command.strip()[:60]
+        if key.startswith("python -m "):
+            rest = rest[1:]
+        rest = rest[len(key.split()) - 1:]
+        name = rest[0].rstrip("/").rsplit("/", 1)[-1] if rest else ""
+        targets.append(f"{key} {name}"[:200] if name else key)
+    return targets or [command.strip()[:60]]
 
 
 def changes_state(command: str) -> bool:
@@ -283,20 +344,33 @@ def file_changes(command: str, output: str) -> list[tuple[str, str, str | None]]
     ``rm``, ``mv``, ``git rm``/``git mv``, ``cp`` (the copy is created), ``touch``, and
     generators that print ``* creating path`` / ``create path`` lines. Paths as written."""
     changes: list[tuple[str, str, str | None]] = []
+    base = ""  # where a leading ``cd`` moved to: later relative paths are inside it
     for words in split_commands(command):
         words = _program(words)
+        if words[:1] == ["cd"] and len(words) == 2:
+            base = words[1] if words[1].startswith("/") else _join(base, words[1])
+            continue
+        before = len(changes)
         if words[:1] == ["git"] and len(words) > 1 and words[1] in ("rm", "mv"):
+            if "--cached" in words:
+                continue  # out of the index, still on disk
             words = words[1:]
         args = [w for w in words[1:] if not w.startswith("-")]
         program = words[0].rsplit("/", 1)[-1] if words else ""
         if program == "rm":
             changes.extend(("deleted", path, None) for path in args)
         elif program == "mv" and len(args) == 2:
-            changes.append(("moved", args[0], args[1]))
+            target = args[1]
+            if target.endswith("/") or target in (".", ".."):  # into a folder
+                target = target.rstrip("/") + "/" + args[0].rstrip("/").rsplit("/", 1)[-1]
+            changes.append(("moved", args[0], target))
         elif program == "cp" and len(args) == 2:
             changes.append(("created", args[1], None))
         elif program == "touch":
             changes.extend(("created", path, None) for path in args)
+        if base:
+            changes[before:] = [(action, _join(base, path), moved and _join(base, moved))
+                                for action, path, moved in changes[before:]]
     for raw in strip_ansi(output).splitlines()[:200]:
         line = raw.strip()
         lowered = line.lower()
@@ -307,6 +381,12 @@ def file_changes(command: str, output: str) -> list[tuple[str, str, str | None]]
                     changes.append(("created", path, None))
                 break
     return changes
+
+
+def _join(base: str, path: str) -> str:
+    if not base or path.startswith("/"):
+        return path
+    return base.rstrip("/") + "/" + path
 
 
 def error_signature(cause: str) -> str:

@@ -44,7 +44,8 @@ def handoff(ctx: HookContext) -> None:
 
 def _previous_session_note(ctx: HookContext) -> str:
     db = ctx.archive().db
-    choice = notes.choose(db, ctx.session_id or "", ctx.settings)
+    choice = notes.choose(db, ctx.session_id or "", ctx.settings,
+                          running=lambda uuid: saved_recently(ctx.archive_dir, uuid))
     if choice is None:
         return ""
     ctx.commit(tolerate_failure=True)  # other sessions' hooks never wait on our git status

@@ -42,9 +42,11 @@ def end(ctx: HookContext) -> None:
     transcripts of the folder if time allows. Each step is committed before the next, optional
     one: a catch-up cut off at the budget must not take the session's own save with it."""
     report = save_transcript(ctx)
-    save_grown_subagents(ctx)
     _remember_git(ctx, end_reason=text_field(ctx.payload, "reason") or "unknown")
     ctx.commit()
+    if ctx.remaining() > _COMPACT_NEEDS_S:
+        save_grown_subagents(ctx)
+        ctx.commit()
     if report is not None and ctx.remaining() > _COMPACT_NEEDS_S:
         compact_file(ctx.archive().db, report.path, ctx.settings)
         ctx.commit()
