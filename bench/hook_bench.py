@@ -655,11 +655,12 @@ def recall_commands(setup: Setup) -> list[Command]:
 
     env = _env_for(setup, setup.large_data)
     return [
-        Command(Series(f"PreToolUse (recall) @{setup.large_sessions}", [py, hook, "PreToolUse"],
+        Command(Series(f"PreToolUse (recall) @{setup.large_sessions}",
+                       [py, "-S", hook, "PreToolUse"],
                        bar=f"<= {MAX_RECALL_VS_FLOOR}x -I -S", key="recall_edit"),
                 env, setup.project, edit, _recall_note),
         Command(Series(f"PostToolUseFailure @{setup.large_sessions}",
-                       [py, hook, "PostToolUseFailure"],
+                       [py, "-S", hook, "PostToolUseFailure"],
                        bar=f"<= {MAX_RECALL_VS_FLOOR}x -I -S", key="recall_failure"),
                 env, setup.project, failure, _no_output),
     ]

@@ -70,6 +70,8 @@ class Target:
 
     script: str
     event: str | None
+    flags: tuple[str, ...] = ()
+    """Interpreter options the template starts it with (``-S`` for the recall hooks)."""
 
     @property
     def status_line(self) -> bool:
@@ -96,8 +98,8 @@ def template_targets() -> list[Target]:
     for groups in template["hooks"].values():
         for group in groups:
             for hook in group["hooks"]:
-                script, event = hook["args"]
-                targets.append(Target(script.rsplit("/", 1)[-1], event))
+                *flags, script, event = hook["args"]
+                targets.append(Target(script.rsplit("/", 1)[-1], event, tuple(flags)))
     return targets
 
 
@@ -207,7 +209,8 @@ def run_target(target: Target, stdin: bytes, world: World, *, argv_event: str | 
     Output goes to files, not pipes: nothing to drain while stdin stays open.
     """
     event = target.event if argv_event == "" else argv_event
-    argv = [sys.executable, str(HOOKS / target.script), *([event] if event else [])]
+    argv = [sys.executable, *target.flags, str(HOOKS / target.script),
+            *([event] if event else [])]
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=out, stderr=err,

@@ -104,9 +104,14 @@ def settings_of(project: Path, name: str = "settings.local.json") -> dict[str, A
 
 def our_commands(settings: dict[str, Any], data: Path) -> list[str]:
     """Every handler of ours, as '<event> <script>'."""
-    return [f"{event} {Path(h['args'][0]).name}" for event, groups in settings["hooks"].items()
+    return [f"{event} {Path(_script(h)).name}" for event, groups in settings["hooks"].items()
             for group in groups for h in group["hooks"]
-            if str(h.get("args", [""])[0]).startswith(str(data / "hooks"))]
+            if _script(h).startswith(str(data / "hooks"))]
+
+
+def _script(handler: dict[str, Any]) -> str:
+    """The script a handler runs: its first argument that is not an interpreter option."""
+    return next((str(a) for a in handler.get("args", []) if not str(a).startswith("-")), "")
 
 
 def snapshot(*roots: Path) -> dict[str, tuple[int, int]]:
@@ -130,7 +135,7 @@ def test_first_install_merges_ours_beside_theirs(installed: Installed) -> None:
     theirs, ours = settings["hooks"]["PreToolUse"]  # their guard kept, ours beside it
     assert theirs == {"matcher": "Bash", "hooks": [{"type": "command", "command": "echo guard"}]}
     assert ours["matcher"] == "Edit|Write|MultiEdit|NotebookEdit"
-    assert ours["hooks"][0]["args"][1:] == ["PreToolUse"]
+    assert ours["hooks"][0]["args"][0] == "-S" and ours["hooks"][0]["args"][2] == "PreToolUse"
     start = settings["hooks"]["SessionStart"]
     assert start[0] == {"hooks": [{"type": "command", "command": "echo theirs"}]}
     assert start[1]["hooks"][0]["command"] == str(installed.data / "venv" / "bin" / "python")

@@ -21,8 +21,10 @@ LATER = "44444444-5555-4666-8777-888888888888"
 
 def _hook(event: str, payload: dict[str, Any], project: Path) -> str | None:
     """The additionalContext the hook printed, or None when it printed nothing."""
-    script = "recall.py" if event in ("PreToolUse", "PostToolUseFailure") else "run.py"
-    done = subprocess.run([sys.executable, str(REPO / "hooks" / script), event],
+    recall = event in ("PreToolUse", "PostToolUseFailure")  # as the template starts them
+    argv = [sys.executable, "-S", str(REPO / "hooks" / "recall.py")] if recall else [
+        sys.executable, str(REPO / "hooks" / "run.py")]
+    done = subprocess.run([*argv, event],
                           input=json.dumps(payload).encode(), capture_output=True, timeout=30,
                           check=False, env={**os.environ, "CLAUDE_PROJECT_DIR": str(project)})
     assert done.returncode == 0 and not done.stderr, done.stderr
