@@ -165,3 +165,19 @@ def test_an_export_to_a_folder_that_does_not_exist_names_the_file_asked_for(
     result = run_cli("export", "55604662", "-o", str(target), "--project", str(project))
     assert result.returncode == 1 and b"Traceback" not in result.stderr
     assert f"Error: [Errno 2] No such file or directory: '{target}'".encode() in result.stderr
+
+
+def test_the_cli_finds_the_project_from_any_folder_inside_it(project: Path) -> None:
+    """From PROJECT/src/deep, with --project before the command or none at all."""
+    assert run_cli("import", *map(str, sorted(DEMO.glob("*.jsonl"))),
+                   "--project", str(project)).returncode == 0
+    deep = project / "src" / "deep"
+    deep.mkdir(parents=True)
+    here = run_cli("list", cwd=deep)
+    assert here.returncode == 0, here.stderr
+    assert b"Please add retry logic to fetch_user" in here.stdout
+    before = run_cli("--project", str(project), "list", cwd=deep.parent.parent.parent)
+    assert before.returncode == 0 and before.stdout == here.stdout
+    (project / "src" / ".git").mkdir()  # a repository inside: its root ends the walk
+    nested = run_cli("list", cwd=deep)
+    assert nested.returncode == 3 and str(project / "src").encode() in nested.stderr

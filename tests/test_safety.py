@@ -92,7 +92,13 @@ def test_export_to_a_closed_stdout_is_an_error_not_a_traceback(project: Path,
 def test_import_refuses_files_that_are_not_transcripts(project: Path, tmp_path: Path) -> None:
     passwd = tmp_path / "passwd"
     passwd.write_text("root:x:0:0:root:/root:/bin/bash\n")
-    for path in (passwd, Path("/etc/hostname")):
+    readme = tmp_path / "README.md"
+    readme.write_text("# demo project\n")
+    package = tmp_path / "package.json"
+    package.write_text('{"name": "demo", "version": "1.0.0"}\n')
+    objects = tmp_path / "data.jsonl"  # JSON objects, but none a record Claude Code writes
+    objects.write_text('{"a": 1}\n{"type": "event", "ts": 5}\n')
+    for path in (passwd, Path("/etc/hostname"), readme, package, objects):
         if path.exists():
             result = run_cli("import", str(path), "--project", str(project))
             assert result.returncode == 7 and b"not a Claude Code transcript" in result.stderr

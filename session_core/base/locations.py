@@ -52,6 +52,24 @@ def project_root(project: StrPath | None) -> str:
                             else os.getcwd())
 
 
+def find_project(start: StrPath) -> str:
+    """The project ``start`` is in: the nearest folder up holding ``.claude/session-core/``
+    (an archive lives there) up to the repository's root (the nearest holding ``.git``), else
+    that root, else ``start`` itself. A command run from ``PROJECT/src/`` finds ``PROJECT``'s
+    archive."""
+    here = os.path.realpath(os.fspath(start))
+    folder = here
+    while True:
+        if os.path.isdir(os.path.join(folder, ".claude", "session-core")):
+            return folder
+        if os.path.exists(os.path.join(folder, ".git")):
+            return folder  # the walk ends at the repository: an archive above it is another's
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return here
+        folder = parent
+
+
 def archive_dir(project: StrPath, cwd: StrPath | None = None) -> str:
     """``SESSION_CORE_DATA_DIR`` (made real), else ``<project>/.claude/session-core``: the one
     rule, shared by the CLI, the hooks, the status line and the installer. A relative override

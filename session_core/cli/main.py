@@ -41,8 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
         description="Keep every Claude Code session of a project, losslessly, in SQLite.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--project", dest="global_project", metavar="DIR",
+                        help="project directory, before the command or after it")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--project", metavar="DIR", help="project directory (default: cwd)")
+    common.add_argument("--project", metavar="DIR",
+                        help="project directory (default: the project this directory is in:"
+                             " the nearest one up with .claude/session-core/, else the git root)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, func: ArchiveCommand | Callable[[argparse.Namespace], int],
@@ -136,9 +140,20 @@ def _run(args: argparse.Namespace) -> int:
         return int(args.func(archive, args))
 
 
+def _project_of(args: argparse.Namespace) -> None:
+    """``--project`` before or after the command; else the project the current directory is
+    in, so the CLI works from any folder of it (``install`` names its own target)."""
+    project = getattr(args, "project", None) or args.global_project
+    if project is None and args.command not in options.SETUP_COMMANDS:
+        project = locations.find_project(os.getcwd())
+    if hasattr(args, "project") or project is not None:
+        args.project = project
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     restrict_umask(OWNER_ONLY_WRITES)
     args = build_parser().parse_args(argv)
+    _project_of(args)
     try:
         return _run(args)
     except SessionCoreError as exc:

@@ -222,6 +222,30 @@ def check_named_transcript(path: str) -> None:
     if start and not start.startswith(b"{"):
         raise InputError(f"{path} is not a Claude Code transcript (its first line is not a JSON"
                          " object)", "name a .jsonl transcript from ~/.claude/projects/")
+    if start and not _holds_a_record(start):
+        raise InputError(f"{path} is not a Claude Code transcript (none of its first lines is a"
+                         " record Claude Code writes: a \"type\" with a \"sessionId\", \"uuid\""
+                         " or \"message\")", "name a .jsonl transcript from ~/.claude/projects/")
+
+
+def _holds_a_record(sample: bytes) -> bool:
+    """Whether a line of ``sample`` is a transcript record: an object with a string ``type``
+    and one of the fields every record type carries (``package.json`` is an object, not a
+    record). A last line cut by the sample's end is not judged."""
+    from ..base.jsonlite import loads
+
+    lines = sample.split(b"\n")
+    if len(lines) == 1 and len(sample) >= SNIFF_BYTES - 3:
+        return True  # one line longer than the sample: nothing to judge by, so not refused
+    for line in lines[:-1] if len(lines) > 1 else lines:
+        try:
+            record = loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and isinstance(record.get("type"), str) and any(
+                key in record for key in ("sessionId", "uuid", "message", "leafUuid")):
+            return True
+    return False
 
 
 def looks_binary(sample: bytes) -> bool:
