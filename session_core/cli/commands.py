@@ -12,7 +12,6 @@ from pathlib import Path
 from ..base.errors import ExitCode, UsageError
 from ..base.fs import AtomicFile
 from ..store.archive import Archive
-from ..store.entries import search
 from ..store.summary import list_sessions, session_summary
 from ..transcript import layout
 from .backfill import (
@@ -126,13 +125,6 @@ def cmd_status(archive: Archive, args: argparse.Namespace) -> int:
     with archive.db.read() as conn:
         data = status_data(archive, conn)
     print(json.dumps(data, indent=2) if args.json else render_status(data))
-    return ExitCode.OK
-
-
-def cmd_search(archive: Archive, args: argparse.Namespace) -> int:
-    with archive.db.read() as conn:
-        for hit in search(conn, args.query, args.limit):
-            print(f"{hit.ts or '-':24}  {hit.session}  {hit.role}/{hit.kind}")
     return ExitCode.OK
 
 

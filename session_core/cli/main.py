@@ -16,7 +16,7 @@ from ..base.settings import load_settings
 from ..store.archive import Archive
 from ..store.backup import newest_stamp
 from ..transcript.layout import check_named_transcript
-from . import blame, commands, health
+from . import blame, commands, health, search
 from .setup import options
 from .upgrade import open_for_command
 
@@ -75,9 +75,18 @@ def build_parser() -> argparse.ArgumentParser:
     res.add_argument("--to", metavar="DIR", help="folder to restore into")
     st = add("status", commands.cmd_status, "archive path, size, counts, last ingest, schema")
     st.add_argument("--json", action="store_true")
-    se = add("search", commands.cmd_search, "full-text search of prompts, replies and tool use")
-    se.add_argument("query")
-    se.add_argument("--limit", type=_count, default=20)
+    se = add("search", search.cmd_search, "ranked full-text search of prompts, replies and"
+             " tool use, grouped by session, with snippets")
+    se.add_argument("query", help="words, \"a phrase\", prefix*, a path or a dotted name as typed;"
+                    " AND, OR, NOT")
+    se.add_argument("--limit", type=_count, default=20, help="hits at most (default 20)")
+    se.add_argument("--session", metavar="ID", help="only this session (id or unique prefix)")
+    se.add_argument("--role", help="only user, assistant or system records")
+    se.add_argument("--tool", help="only records that call this tool (Bash, Edit...)")
+    se.add_argument("--since", metavar="DATE", help="only from this UTC date or time on")
+    se.add_argument("--until", metavar="DATE", help="only before this UTC date or time")
+    se.add_argument("--branch", help="only sessions on this git branch")
+    se.add_argument("--json", action="store_true", help="every hit as JSON")
     ver = add("verify", health.cmd_verify, "check everything: the file, its schema, SQLite's"
               " integrity, the full-text index, every frame, the index against the frames")
     ver.add_argument("--quick", action="store_true",

@@ -70,24 +70,56 @@ def move_file(conn: sqlite3.Connection, file_id: int, old: int, new: int) -> Non
 
 
 class Hit:
-    __slots__ = ("kind", "role", "session", "ts")
+    __slots__ = ("file_id", "kind", "length", "offset", "role", "score", "session", "tools",
+                 "ts")
 
     def __init__(self, row: tuple[Any, ...]) -> None:
-        self.session, self.role, self.kind, self.ts = row
+        (self.session, self.role, self.kind, self.ts, self.score, self.file_id, self.offset,
+         self.length, self.tools) = row
 
     session: str
     role: str
     kind: str
     ts: str | None
+    score: float
+    """FTS5's BM25 rank: lower is better."""
+    file_id: int
+    offset: int
+    length: int
+    tools: str | None
 
 
-def search(conn: sqlite3.Connection, query: str, limit: int = 20) -> list[Hit]:
-    """Entries matching an FTS5 query, best first."""
+class Filters:
+    """What a search is narrowed to; every field optional."""
+
+    __slots__ = ("branch", "role", "session_id", "since", "tool", "until")
+
+    def __init__(self, session_id: int | None = None, role: str | None = None,
+                 tool: str | None = None, since: str | None = None, until: str | None = None,
+                 branch: str | None = None) -> None:
+        self.session_id, self.role, self.tool = session_id, role, tool
+        self.since, self.until, self.branch = since, until, branch
+
+
+def search(conn: sqlite3.Connection, query: str, limit: int = 20,
+           filters: Filters | None = None) -> list[Hit]:
+    """Entries matching an FTS5 query, best first (BM25), narrowed by ``filters``."""
+    where: list[str] = ["entries_fts MATCH ?"]
+    params: list[object] = [query]
+    f = filters or Filters()
+    for clause, value in (("e.session_id = ?", f.session_id), ("e.role = ?", f.role),
+                          ("(',' || e.tools || ',') LIKE ?", f"%,{f.tool},%" if f.tool else None),
+                          ("e.ts >= ?", f.since), ("e.ts < ?", f.until),
+                          ("s.git_branch = ?", f.branch)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
     try:
         rows = conn.execute(
-            "SELECT s.uuid, e.role, e.kind, e.ts FROM entries_fts f JOIN entries e"
-            " ON e.id = f.rowid JOIN sessions s ON s.id = e.session_id"
-            " WHERE entries_fts MATCH ? ORDER BY f.rank LIMIT ?", (query, limit)).fetchall()
+            "SELECT s.uuid, e.role, e.kind, e.ts, f.rank, e.file_id, e.offset, e.length, e.tools"
+            " FROM entries_fts f JOIN entries e ON e.id = f.rowid"
+            " JOIN sessions s ON s.id = e.session_id WHERE " + " AND ".join(where) +
+            " ORDER BY f.rank LIMIT ?", (*params, limit)).fetchall()
     except sqlite3.OperationalError as exc:
         raise QueryError(f"cannot search for {query!r}: {exc}",
                          "quote phrases with double quotes, e.g. '\"fetch_user\"'; see SQLite's"

@@ -1,0 +1,103 @@
+"""Search as a user types it, over the archive of the shared corpus: the session a distinctive
+identifier comes from ranks first, words with ``-``, ``.``, ``/`` and ``::`` work, filters
+narrow, hits come grouped by session with a snippet of the matched text, redacted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from session_core.cli.search import fts_query, snippet
+
+from .conftest import corpus_files, run_cli
+
+TRANSCRIPTS = [p for p in corpus_files() if "hook_logs" not in p.name]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("search project")
+    done = run_cli("import", *map(str, TRANSCRIPTS), "--project", str(project))
+    assert done.returncode == 0, done.stderr
+    return project
+
+
+def search(project: Path, *args: str) -> list[dict[str, Any]]:
+    done = run_cli("search", *args, "--json", "--project", str(project))
+    assert done.returncode == 0, done.stderr
+    hits: list[dict[str, Any]] = json.loads(done.stdout)
+    return hits
+
+
+@pytest.mark.parametrize(("query", "session"), [
+    ("Confab-Session-URL", "14c1c0d7"),
+    ("highlight-integration.test.js", "8463c716"),
+    ("lib/spotter/telemetry/otel.ex", "ae4a77f8"),
+    ("Spotter.Telemetry.Otel", "ae4a77f8"),
+    ("spotter-4te.3", "ae4a77f8"),
+    ('"add retry logic"', "6b32797c"),
+])
+def test_the_session_an_identifier_comes_from_ranks_first(corpus: Path, query: str,
+                                                          session: str) -> None:
+    hits = search(corpus, query, "--limit", "5")
+    assert hits and hits[0]["session_id"].startswith(session), [h["session_id"] for h in hits]
+    assert {"session_id", "uuid", "timestamp", "role", "kind", "tool", "snippet",
+            "score"} <= set(hits[0])
+
+
+def test_filters_narrow_as_documented(corpus: Path) -> None:
+    everything = search(corpus, "mix test", "--limit", "200")
+    users = search(corpus, "mix test", "--role", "user", "--limit", "200")
+    bash = search(corpus, "mix test", "--tool", "Bash", "--limit", "200")
+    assert users and {h["role"] for h in users} == {"user"} and len(users) < len(everything)
+    assert bash and {h["tool"] for h in bash} == {"Bash"}
+    one = search(corpus, "mix test", "--session", "8463c716", "--limit", "200")
+    assert one and {h["session_id"][:8] for h in one} == {"8463c716"}
+    assert search(corpus, "mix test", "--since", "2030-01-01") == []
+    old = search(corpus, "mix test", "--until", "2026-02-11", "--limit", "200")
+    assert old and all(h["timestamp"] < "2026-02-11" for h in old)
+    assert search(corpus, "mix test", "--branch", "no-such-branch") == []
+
+
+def test_hits_come_grouped_by_session_with_the_match_in_a_snippet(corpus: Path) -> None:
+    done = run_cli("search", "retry", "--project", str(corpus))
+    text = done.stdout.decode()
+    assert done.returncode == 0 and text.startswith("6b32797c")
+    assert "«retry»" in text and " hits" in text
+    nothing = run_cli("search", "zzqxnomatchqq", "--project", str(corpus))
+    assert nothing.returncode == 3 and b"nothing in the archive matches" in nothing.stderr
+
+
+def test_a_query_fts5_cannot_parse_has_its_own_exit_code(corpus: Path) -> None:
+    for query in ("AND", "a NEAR(", "OR OR"):
+        bad = run_cli("search", query, "--project", str(corpus))
+        assert bad.returncode == 10, (query, bad.stderr)
+        assert bad.stderr.startswith(b"Error: cannot search for") and b"Try: " in bad.stderr
+
+
+def test_queries_mean_what_was_typed() -> None:
+    assert fts_query("fetch_user") == "fetch_user"
+    assert fts_query("v2.1.38 src/app.py Foo::bar") == '"v2.1.38" "src/app.py" "Foo::bar"'
+    assert fts_query('retr* AND "a phrase" NOT x-y') == 'retr* AND "a phrase" NOT "x-y"'
+    assert fts_query('"unclosed phrase') == '"unclosed phrase"'
+    assert fts_query("error-code*") == '"error-code"*'
+
+
+def test_a_snippet_shows_the_match_and_hides_secrets(corpus: Path, tmp_path: Path) -> None:
+    text, found = snippet("a " * 300 + "the needle is here " + "b " * 300, ["needle"])
+    assert "needle" in text and found == ["needle"] and len(text) <= 222
+    key = "sk-ant-api03-" + "Zx8Qw2Er4Ty6Ui8Op0As2Df4Gh6Jk8Lz0Xc2Vb4Nm6"
+    line = json.dumps({"type": "user", "sessionId": "77777777-1111-4222-8333-444444444444",
+                       "uuid": "77777777-1111-4222-8333-555555555555",
+                       "timestamp": "2026-11-30T10:00:00.000Z",
+                       "message": {"role": "user", "content": f"deploy with {key} please"}})
+    transcript = tmp_path / "77777777-1111-4222-8333-444444444444.jsonl"
+    transcript.write_text(line + "\n")
+    project = tmp_path / "secret project"
+    project.mkdir()
+    assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
+    [hit] = search(project, "deploy")
+    assert key not in hit["snippet"] and "[redacted:" in hit["snippet"]
