@@ -181,3 +181,19 @@ def test_the_cli_finds_the_project_from_any_folder_inside_it(project: Path) -> N
     (project / "src" / ".git").mkdir()  # a repository inside: its root ends the walk
     nested = run_cli("list", cwd=deep)
     assert nested.returncode == 3 and str(project / "src").encode() in nested.stderr
+
+
+def test_list_filters_by_date_and_branch_and_shows_cost_and_branch(project: Path) -> None:
+    assert run_cli("import", *map(str, sorted(DEMO.glob("*.jsonl"))),
+                   "--project", str(project)).returncode == 0
+    listed = run_cli("list", "--project", str(project)).stdout.decode()
+    header, *rows = listed.splitlines()
+    assert "COST" in header and "BRANCH" in header
+    assert any("$0.03" in row and " main " in row for row in rows)
+    assert run_cli("list", "--since", "2030-01-01", "--json", "--project",
+                   str(project)).stdout.strip() == b"[]"
+    on_main = json.loads(run_cli("list", "--branch", "main", "--json", "--project",
+                                 str(project)).stdout)
+    assert len(on_main) == 2 and {s["git_branch"] for s in on_main} == {"main"}
+    assert json.loads(run_cli("list", "--branch", "other", "--json", "--project",
+                              str(project)).stdout) == []

@@ -25,6 +25,7 @@ from .backfill import (
 from .export import check_output_target, export_session, restore_session
 from .progress import ProgressBar
 from .render import render_session, render_sessions, render_status, status_data
+from .search import utc_day
 from .upgrade import open_for_command
 
 
@@ -78,8 +79,11 @@ def _import_all(archive: Archive) -> int:
 
 
 def cmd_list(archive: Archive, args: argparse.Namespace) -> int:
+    since = utc_day(args.since, "since")
     with archive.db.read() as conn:
-        sessions = list_sessions(conn)
+        sessions = [s for s in list_sessions(conn)
+                    if (since is None or (s.last_ts or "") >= since)
+                    and (args.branch is None or s.git_branch == args.branch)]
     if args.json:
         print(json.dumps([s.as_dict() for s in sessions], indent=2))
     else:

@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--all", action="store_true", help="every project Claude Code knows")
     lst = add("list", commands.cmd_list, "list archived sessions, newest first")
     lst.add_argument("--json", action="store_true")
+    lst.add_argument("--since", metavar="DATE", help="only sessions active since this UTC date")
+    lst.add_argument("--branch", help="only sessions on this git branch")
     show = add("show", commands.cmd_show, "show one session: metadata and its conversation")
     show.add_argument("session", help="session id or unique prefix")
     show.add_argument("--json", action="store_true", help="metadata only, as JSON")

@@ -35,11 +35,13 @@ def render_age(seconds: float, words: bool = False) -> str:
 def render_sessions(listed: list[SessionSummary]) -> str:
     if not listed:
         return "No sessions archived yet. Run 'session-core import'."
-    lines = [f"{'SESSION':36}  {'LAST ACTIVITY':19}  {'PROMPTS':>7}  {'MSGS':>5}  TITLE"]
+    lines = [f"{'SESSION':36}  {'LAST ACTIVITY':19}  {'PROMPTS':>7}  {'MSGS':>5}"
+             f"  {'COST':>8}  {'BRANCH':16}  TITLE"]
     for s in listed:
         when = (s.last_ts or "")[:19].replace("T", " ")
-        lines.append(f"{s.uuid:36}  {when:19}  {s.prompts:>7}  {s.messages:>5}  "
-                     f"{_short(s.title, 60)}")
+        cost = f"${s.cost_usd:.2f}" if s.cost_usd else "-"
+        lines.append(f"{s.uuid:36}  {when:19}  {s.prompts:>7}  {s.messages:>5}  {cost:>8}"
+                     f"  {_short(s.git_branch or '-', 16):16}  {_short(s.title, 50)}")
     return "\n".join(lines)
 
 

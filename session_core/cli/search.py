@@ -132,11 +132,11 @@ def _filters(archive: Archive, args: argparse.Namespace) -> entries.Filters:
         session_id = row.session_id
     if args.role and args.role not in ("user", "assistant", "system"):
         raise UsageError(f"--role {args.role!r} is not a role", "use user, assistant or system")
-    return entries.Filters(session_id, args.role, args.tool, _day(args.since, "since"),
-                           _day(args.until, "until"), args.branch)
+    return entries.Filters(session_id, args.role, args.tool, utc_day(args.since, "since"),
+                           utc_day(args.until, "until"), args.branch)
 
 
-def _day(text: str | None, name: str) -> str | None:
+def utc_day(text: str | None, name: str) -> str | None:
     """A date or a time as stored times compare (``2026-11-23`` or ``2026-11-23T08:49``)."""
     if text is None:
         return None
