@@ -28,3 +28,8 @@ def file_stamp(seconds: float | None = None) -> str:
     whole = int(now // 1)
     micros = int((now - whole) * 1_000_000)
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime(whole)) + f"{micros:06d}Z"
+
+
+def minute_text(stamp: str | None) -> str:
+    """A stored time as people read it in a note: ``2026-11-23 08:49 UTC``."""
+    return stamp[:16].replace("T", " ") + " UTC" if stamp else "at an unknown time"

@@ -39,3 +39,8 @@ def short_path(path: str, project: str | None) -> str:
         if path.startswith(root):
             return path[len(root):]
     return path
+
+
+def quoted(text: str | None, limit: int) -> str:
+    """``text`` on one line, cut to ``limit``, in double quotes: a request or a reply cited."""
+    return f'"{clip(text or "", limit, flatten=True, ellipsis=True)}"'

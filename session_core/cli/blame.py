@@ -12,6 +12,7 @@ import json
 import os
 from typing import Any
 
+from ..base.clock import minute_text
 from ..base.errors import ExitCode, NotFoundError
 from ..base.text import clip, short_path
 from ..handoff.notes import session_digest
@@ -67,9 +68,9 @@ def render(rows: list[dict[str, Any]]) -> str:
         count = len(row["sessions"])
         out.append(f"{row['file']} ({count} session{'s' if count != 1 else ''})")
         for change in row["sessions"]:
-            when = (change["at"] or "?")[:16].replace("T", " ")
             edits = f", {change['edits']} edits" if change["edits"] > 1 else ""
-            out.append(f"  {when} UTC  {change['session']}  {change['action']}{edits}")
+            out.append(f"  {minute_text(change['at'])}  {change['session']}"
+                       f"  {change['action']}{edits}")
             if change["request"]:
                 out.append(f"    asked: {_one_line(change['request'])}")
             if change["said"]:

@@ -15,6 +15,7 @@ import json
 import sys
 from typing import Any
 
+from ..base.clock import minute_text
 from ..base.errors import ExitCode, NotFoundError, UsageError
 from ..base.text import clip
 from ..handoff.redact import redact
@@ -174,10 +175,10 @@ def render(groups: list[dict[str, Any]], tty: bool) -> str:
     out = []
     for group in groups:
         count = len(group["hits"])
-        when = (group["last_active"] or "?")[:16].replace("T", " ")
         branch = f", {group['branch']}" if group["branch"] else ""
         out.append(f"{group['session_id']}  {clip(group['title'], 70, ellipsis=True)}")
-        out.append(f"  {when} UTC{branch}, {count} hit{'s' if count != 1 else ''}")
+        out.append(f"  {minute_text(group['last_active'])}{branch},"
+                   f" {count} hit{'s' if count != 1 else ''}")
         for hit in group["hits"]:
             what = hit["role"] + ("/" + hit["tool"] if hit["tool"] else f"/{hit['kind']}")
             stamp = (hit["timestamp"] or "")[:19].replace("T", " ")

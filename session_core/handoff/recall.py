@@ -6,7 +6,8 @@ The words are redacted like every handoff.
 
 from __future__ import annotations
 
-from ..base.text import clip, short_path
+from ..base.clock import minute_text
+from ..base.text import clip, quoted, short_path
 from ..store import recall
 from .redact import redact
 
@@ -17,9 +18,6 @@ if TYPE_CHECKING:
 NOTE_CHARS = 600
 """At most this many characters per note: it sits beside a tool call, not before a session."""
 
-
-def _when(stamp: str | None) -> str:
-    return stamp[:16].replace("T", " ") + " UTC" if stamp else "at an unknown time"
 
 
 def before_edit(conn: sqlite3.Connection, path: str, session: str | None,
@@ -32,11 +30,11 @@ def before_edit(conn: sqlite3.Connection, path: str, session: str | None,
     lines = [f"[session-core] {name} was changed before in this project:"]
     for change in changes:
         what = change.action if change.edits <= 1 else f"{change.action}, {change.edits} edits"
-        line = f"- session {change.session_uuid} ({_when(change.at)}, {what})"
+        line = f"- session {change.session_uuid} ({minute_text(change.at)}, {what})"
         if change.request:
-            line += f", asked: {_quote(change.request, 160)}"
+            line += f", asked: {quoted(change.request, 160)}"
         if change.note:
-            line += f"; it said: {_quote(change.note, 200)}"
+            line += f"; it said: {quoted(change.note, 200)}"
         lines.append(line)
     lines.append(f"(session-core blame {name} lists every session that touched it.)")
     return clip(redact("\n".join(lines)), NOTE_CHARS, ellipsis=True)
@@ -53,9 +51,7 @@ def after_failure(conn: sqlite3.Connection, error: str, session: str | None) -> 
     if fix is None:
         return ""
     text = (f"[session-core] This error was seen before, in session {fix.session_uuid}"
-            f" ({_when(fix.at)}): {_quote(fix.error, 200)}. What worked then: {fix.fix}.")
+            f" ({minute_text(fix.at)}): {quoted(fix.error, 200)}. What worked then: {fix.fix}.")
     return clip(redact(text), NOTE_CHARS, ellipsis=True)
 
 
-def _quote(text: str, limit: int) -> str:
-    return f'"{clip(text, limit, flatten=True, ellipsis=True)}"'

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 
-from ..base.text import clip, short_path
+from ..base.clock import minute_text
+from ..base.text import clip, quoted, short_path
 from ..transcript.digest import Digest
 from .redact import redact
 
@@ -56,20 +57,14 @@ class Other:
         """Never ended (no SessionEnd) and not saved recently: a crash, a closed terminal."""
 
 
-def _quote(text: str | None, limit: int) -> str:
-    return f'"{clip(text or "", limit, flatten=True, ellipsis=True)}"'
-
 
 def _bullets(items: Iterable[str], limit: int = 200) -> list[str]:
     return [f"- {clip(item, limit, flatten=True, ellipsis=True)}" for item in items]
 
 
-def _when(stamp: str | None) -> str:
-    return stamp[:16].replace("T", " ") + " UTC" if stamp else "at an unknown time"
-
 
 def _session_line(digest: Digest, state: EndState | None) -> str:
-    facts = [f"last active {_when(digest.last_ts)}"] if digest.last_ts else []
+    facts = [f"last active {minute_text(digest.last_ts)}"] if digest.last_ts else []
     branch = (state.branch if state else None) or digest.git_branch
     if branch:
         facts.append(f"branch {branch}")
@@ -96,7 +91,7 @@ def _ending(digest: Digest, state: EndState | None, last_reply: str | None) -> l
     answered = _answered_last(digest) or last_reply is not None
     if digest.interrupted or not answered:
         how = "the user interrupted it" if digest.interrupted else "no reply to it was saved"
-        lines.append(f"It ended during the last request ({_quote(digest.last_prompt, 300)}):"
+        lines.append(f"It ended during the last request ({quoted(digest.last_prompt, 300)}):"
                      f" {how}.")
         if digest.steps:
             lines.append("Its last steps: " + "; ".join(digest.steps))
@@ -166,7 +161,7 @@ def _push_line(digest: Digest, state: EndState | None) -> str | None:
 
 
 def _requests(digest: Digest) -> list[str]:
-    lines = [f"First request: {_quote(digest.first_prompt, 700)}"] if digest.first_prompt \
+    lines = [f"First request: {quoted(digest.first_prompt, 700)}"] if digest.first_prompt \
         else []
     later = [text for _, text in digest.recent_prompts if text != digest.first_prompt]
     if digest.prompts > 1 and later:
@@ -181,7 +176,7 @@ def _requests(digest: Digest) -> list[str]:
         lines.append("Answers to Claude's questions:")
         lines += _bullets(digest.answers, 300)
     if digest.plan:
-        lines.append(f"Plan the user approved: {_quote(digest.plan, 500)}")
+        lines.append(f"Plan the user approved: {quoted(digest.plan, 500)}")
     if digest.local:
         lines.append("Claude Code commands the user ran: " + "; ".join(digest.local))
     return lines
@@ -240,8 +235,8 @@ def _others(others: list[Other], project: str | None) -> list[str]:
         what = "may still be open (saved minutes ago, not ended)" if other.open else \
             "never ended cleanly (no SessionEnd)" if other.unfinished else \
             f"ended with {len(d.files)} changed file(s) and no commit"
-        lines.append(f"- {d.session_uuid} ({_when(d.last_ts)}): {_quote(d.first_prompt, 120)};"
-                     f" {what}")
+        lines.append(f"- {d.session_uuid} ({minute_text(d.last_ts)}):"
+                     f" {quoted(d.first_prompt, 120)}; {what}")
     return lines
 
 
