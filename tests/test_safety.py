@@ -103,3 +103,21 @@ def test_import_refuses_files_that_are_not_transcripts(project: Path, tmp_path: 
             result = run_cli("import", str(path), "--project", str(project))
             assert result.returncode == 7 and b"not a Claude Code transcript" in result.stderr
     assert not (project / ".claude").exists()  # refused before an archive was made
+
+
+def test_import_takes_real_transcripts_that_start_oddly(project: Path, tmp_path: Path) -> None:
+    """Found in review: a transcript holding only its first file-history snapshot, one whose
+    last line has no newline yet, one whose second line is a 80 KB prompt."""
+    snapshot = json.dumps({"type": "file-history-snapshot", "messageId": "m1",
+                           "snapshot": {"messageId": "m1", "trackedFileBackups": {}},
+                           "isSnapshotUpdate": False})
+    prompt = json.dumps({"type": "user", "sessionId": "88888888-1111-4222-8333-444444444444",
+                         "uuid": "88888888-1111-4222-8333-555555555555",
+                         "message": {"role": "user", "content": "x" * 80_000}})
+    cases = {"only-snapshot.jsonl": snapshot + "\n", "no-newline.jsonl": snapshot,
+             "long-second-line.jsonl": snapshot + "\n" + prompt + "\n"}
+    for name, text in cases.items():
+        path = tmp_path / name
+        path.write_text(text)
+        done = run_cli("import", str(path), "--project", str(project))
+        assert done.returncode == 0, (name, done.stderr)

@@ -80,10 +80,35 @@ def test_a_query_fts5_cannot_parse_has_its_own_exit_code(corpus: Path) -> None:
 
 def test_queries_mean_what_was_typed() -> None:
     assert fts_query("fetch_user") == "fetch_user"
-    assert fts_query("v2.1.38 src/app.py Foo::bar") == '"v2.1.38" "src/app.py" "Foo::bar"'
+    assert fts_query("v2.1.38 src/app.py Foo::bar") == \
+        '"v2.1.38" AND "src/app.py" AND "Foo::bar"'
     assert fts_query('retr* AND "a phrase" NOT x-y') == 'retr* AND "a phrase" NOT "x-y"'
     assert fts_query('"unclosed phrase') == '"unclosed phrase"'
     assert fts_query("error-code*") == '"error-code"*'
+    assert fts_query('"fetch user"*') == '"fetch user"*'
+    assert fts_query("(retry OR helper) logic") == "( retry OR helper ) AND logic"
+    assert fts_query("fetch_user() f(x") == '"fetch_user()" AND "f(x"'  # code, not groups
+    assert fts_query('" * -') == ""  # nothing to look for
+
+
+def test_search_reads_a_rewritten_transcripts_older_hits_and_odd_dates(tmp_path: Path) -> None:
+    """Found in review: entries keep their generation's offsets; a rewritten (shorter) file
+    made search call a healthy archive damaged."""
+    source = next(p for p in TRANSCRIPTS if p.name == "sample_main_transcript.jsonl")
+    project = tmp_path / "rewritten"
+    project.mkdir()
+    transcript = tmp_path / source.name
+    lines = source.read_bytes().splitlines(keepends=True)
+    transcript.write_bytes(b"".join(lines))
+    assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
+    transcript.write_bytes(b"".join(lines[:30]))  # rewritten, shorter: a new generation
+    assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
+    hits = search(project, "Compacted", "--limit", "5")
+    assert hits and all(h["snippet"] and h["uuid"] for h in hits)
+    since = search(project, "the", "--since", "2026-01-02 19:20", "--limit", "500")
+    assert since and all(h["timestamp"] >= "2026-01-02T19:20:00.000Z" for h in since)
+    bad = run_cli("search", "the", "--since", "2026-99-99", "--project", str(project))
+    assert bad.returncode == 2 and b"is not a date" in bad.stderr
 
 
 def test_a_snippet_shows_the_match_and_hides_secrets(corpus: Path, tmp_path: Path) -> None:

@@ -54,18 +54,19 @@ def project_root(project: StrPath | None) -> str:
 
 def find_project(start: StrPath) -> str:
     """The project ``start`` is in: the nearest folder up holding ``.claude/session-core/``
-    (an archive lives there) up to the repository's root (the nearest holding ``.git``), else
-    that root, else ``start`` itself. A command run from ``PROJECT/src/`` finds ``PROJECT``'s
-    archive."""
+    (an archive lives there), looking no further than the repository's root (the nearest
+    folder holding ``.git``) and never above the home folder; else ``start`` itself. A command
+    run from ``PROJECT/src/`` finds ``PROJECT``'s archive; a subfolder Claude Code was started
+    in (a package of a monorepo) without an archive yet stays its own project."""
     here = os.path.realpath(os.fspath(start))
+    home = os.path.realpath(os.path.expanduser("~"))
     folder = here
     while True:
         if os.path.isdir(os.path.join(folder, ".claude", "session-core")):
             return folder
-        if os.path.exists(os.path.join(folder, ".git")):
-            return folder  # the walk ends at the repository: an archive above it is another's
         parent = os.path.dirname(folder)
-        if parent == folder:
+        if os.path.exists(os.path.join(folder, ".git")) or parent == folder \
+                or (parent == home and here != home) or folder == home:
             return here
         folder = parent
 

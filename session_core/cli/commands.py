@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..base.errors import ExitCode, UsageError
 from ..base.fs import AtomicFile
+from ..handoff.redact import redact
 from ..store.archive import Archive
 from ..store.summary import list_sessions, session_summary
 from ..transcript import layout
@@ -84,8 +85,12 @@ def cmd_list(archive: Archive, args: argparse.Namespace) -> int:
         sessions = [s for s in list_sessions(conn)
                     if (since is None or (s.last_ts or "") >= since)
                     and (args.branch is None or s.git_branch == args.branch)]
+    for listed in sessions:  # a title is a first prompt: it may hold a pasted key
+        listed.title = redact(listed.title) if listed.title else listed.title
     if args.json:
         print(json.dumps([s.as_dict() for s in sessions], indent=2))
+    elif not sessions and (args.since or args.branch):
+        print("No session matches --since/--branch.")
     else:
         print(render_sessions(sessions))
     return ExitCode.OK
@@ -94,6 +99,7 @@ def cmd_list(archive: Archive, args: argparse.Namespace) -> int:
 def cmd_show(archive: Archive, args: argparse.Namespace) -> int:
     with archive.db.read() as conn:
         summary = session_summary(conn, args.session)
+        summary.title = redact(summary.title) if summary.title else summary.title
         if args.json:
             print(json.dumps(summary.as_dict(), indent=2))
         else:

@@ -29,7 +29,7 @@ litter an empty archive): every command but ``import``, ``install`` and ``uninst
 
 
 def _count(text: str) -> int:
-    value = int(text) if text.isdigit() else -1
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else -1
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
     return value
@@ -164,8 +164,8 @@ def _project_of(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     restrict_umask(OWNER_ONLY_WRITES)
     args = build_parser().parse_args(argv)
-    _project_of(args)
     try:
+        _project_of(args)
         return _run(args)
     except SessionCoreError as exc:
         print(exc.render(), file=sys.stderr)

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from ..base.clock import minute_text
-from ..base.errors import ExitCode, NotFoundError, UsageError
+from ..base.errors import DamagedError, ExitCode, NotFoundError, UsageError
 from ..base.text import clip
 from ..handoff.redact import redact
 from ..store import entries, files, sessions
@@ -31,31 +31,63 @@ SNIPPET_CHARS = 220
 
 def fts_query(text: str) -> str:
     """The user's query in FTS5 syntax: a bare word with characters the tokenizer splits on
-    (``-``, ``.``, ``/``, ``:``...) becomes a quoted phrase, so it means what was typed instead
-    of an FTS5 syntax error or a column filter."""
-    out: list[str] = []
+    (``-``, ``.``, ``/``, ``:``, parentheses inside it...) becomes a quoted phrase, so it means
+    what was typed instead of an FTS5 syntax error or a column filter; two operands side by
+    side are joined by an explicit ``AND`` (FTS5 refuses the implicit one beside a group).
+    A query using ``NEAR(`` is taken as FTS5 syntax, unchanged."""
+    if "NEAR(" in text:
+        return text
+    tokens: list[str] = []
+    bare = "".join(part for n, part in enumerate(text.split('"')) if n % 2 == 0)
+    grouping = bare.count("(") == bare.count(")") > 0  # balanced: parentheses group
     at = 0
     while at < len(text):
         ch = text[at]
         if ch.isspace():
             at += 1
-            continue
-        if ch == '"':
+        elif ch == '"':
             close = text.find('"', at + 1)
             close = len(text) if close < 0 else close
-            out.append('"' + text[at + 1:close].replace('"', "") + '"')
+            phrase = '"' + text[at + 1:close].replace('"', "") + '"'
             at = close + 1
-            continue
-        if ch in "()":
-            out.append(ch)
-            at += 1
-            continue
-        end = at
-        while end < len(text) and not text[end].isspace() and text[end] not in '()"':
-            end += 1
-        out.append(_word(text[at:end]))
-        at = end
+            if at < len(text) and text[at] == "*":
+                phrase += "*"
+                at += 1
+            if any(ch.isalnum() for ch in phrase):
+                tokens.append(phrase)
+        else:
+            end = at
+            while end < len(text) and not text[end].isspace() and text[end] != '"':
+                end += 1
+            for part in _groups(text[at:end]) if grouping else [text[at:end]]:
+                word = _word(part)
+                if word:
+                    tokens.append(word)
+            at = end
+    out: list[str] = []
+    for token in tokens:
+        if out and _operand_end(out[-1]) and _operand_start(token):
+            out.append("AND")
+        out.append(token)
     return " ".join(out)
+
+
+def _groups(word: str) -> list[str]:
+    """``(retry`` as ``(`` and ``retry``; ``fetch_user()`` stays one word (code, not a group)."""
+    lead = len(word) - len(word.lstrip("("))
+    trail = len(word) - len(word.rstrip(")"))
+    core = word[lead:len(word) - trail]
+    if not core or "(" in core or ")" in core:
+        return [word]
+    return ["("] * lead + [core] + [")"] * trail
+
+
+def _operand_end(token: str) -> bool:
+    return token not in OPERATORS or token == ")"
+
+
+def _operand_start(token: str) -> bool:
+    return token not in OPERATORS or token == "("
 
 
 def _word(word: str) -> str:
@@ -65,7 +97,10 @@ def _word(word: str) -> str:
     core = word[:-1] if prefix else word
     if core.replace("_", "").isalnum():
         return word
-    return '"' + core.replace('"', "") + '"' + ("*" if prefix else "")
+    phrase = core.replace('"', "")
+    if not any(ch.isalnum() for ch in phrase):
+        return ""  # punctuation alone: no word to look for
+    return '"' + phrase + '"' + ("*" if prefix else "")
 
 
 def _terms(query: str) -> list[str]:
@@ -77,21 +112,33 @@ def _terms(query: str) -> list[str]:
     return [w for w in words if w]
 
 
+_CONTROL = {code: " " for code in (*range(0, 32), 127, *range(128, 160))}
+"""Terminal control characters out of a snippet: a tool's output may hold escape sequences."""
+_REDACT_MARGIN = 400
+"""Redaction runs on the window and this much around it: a secret cut by the window's edge
+is still seen whole."""
+
+
 def snippet(text: str, terms: list[str], limit: int = SNIPPET_CHARS) -> tuple[str, list[str]]:
-    """A window of ``text`` around the first matched term, and the terms it holds."""
-    flat = " ".join(text.split())
+    """A window of ``text`` around the first matched term (redacted), and the terms it holds.
+    Only the window and a margin are redacted, not the whole record (megabytes, for some)."""
+    flat = " ".join(text.translate(_CONTROL).split())
     lowered = flat.lower()
     found = sorted((lowered.find(t), t) for t in terms if lowered.find(t) >= 0)
-    if not found:
-        return clip(flat, limit, ellipsis=True), []
-    first = found[0][0]
+    first = found[0][0] if found else 0
     start = max(0, first - limit // 3)
     if start:
         space = flat.find(" ", start)
         start = space + 1 if 0 <= space < first else start
-    window = flat[start:start + limit]
-    shown = [t for _, t in found if t in window.lower()]
-    return ("…" if start else "") + clip(window, limit, ellipsis=True), shown
+    around = redact(flat[max(0, start - _REDACT_MARGIN):start + limit + _REDACT_MARGIN])
+    offset = start - max(0, start - _REDACT_MARGIN)
+    window = around[offset:]
+    cut = len(window) > limit or start + limit < len(flat)
+    shown = clip(window, limit - 1 if cut else limit, ellipsis=True)
+    if cut and not shown.endswith("…"):
+        shown += "…"
+    lowered_shown = shown.lower()
+    return ("…" if start else "") + shown, [t for _, t in found if t in lowered_shown]
 
 
 def _mark(text: str, terms: list[str], tty: bool) -> str:
@@ -113,16 +160,20 @@ def _mark(text: str, terms: list[str], tty: bool) -> str:
 
 
 def _hit_text(archive: Archive, hit: entries.Hit) -> tuple[str, str | None]:
-    """The hit's text as indexed (the record read back from its frames) and its uuid."""
+    """The hit's text as indexed (the record read back from the frames of its generation, its
+    tool text cut where the index cut it) and its uuid; a hit whose bytes cannot be read (a
+    damaged frame: ``verify`` says which) is shown without a snippet."""
     record = files.by_id(archive.db.conn, hit.file_id)
     if record is None:
         return "", None
-    line = b"\n".join(read_lines(archive.db.conn, record, hit.offset, hit.offset + hit.length))
+    record.generation = hit.generation  # a rewritten file's older entries live in older frames
     try:
+        line = b"\n".join(read_lines(archive.db.conn, record, hit.offset,
+                                     hit.offset + hit.length))
         parsed = parse_record(line)
-    except RecordError:
+    except (RecordError, DamagedError):
         return "", None
-    info = extract(parsed, 1_000_000)
+    info = extract(parsed, archive.settings.tool_text_chars)
     return (info.text if info else ""), parsed.uuid
 
 
@@ -138,20 +189,38 @@ def _filters(archive: Archive, args: argparse.Namespace) -> entries.Filters:
 
 
 def utc_day(text: str | None, name: str) -> str | None:
-    """A date or a time as stored times compare (``2026-11-23`` or ``2026-11-23T08:49``)."""
+    """A date or a time (ISO 8601; a zone converted to UTC, none taken as UTC) in the format
+    stored times compare in, so ``--since 2026-11-23 08:49`` means that minute on."""
     if text is None:
         return None
-    if len(text) < 10 or text[4] != "-" or text[7] != "-" or not text[:4].isdigit():
-        raise UsageError(f"--{name} {text!r} is not a date", "write it as 2026-11-23 or"
-                         " 2026-11-23T08:49")
-    return text
+    from datetime import datetime, timezone
+
+    try:
+        when = datetime.fromisoformat(text.strip().replace(" ", "T", 1).replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--{name} {text!r} is not a date or a time",
+                         "write it as 2026-11-23, 2026-11-23T08:49 or 2026-11-23T08:49+02:00"
+                         ) from None
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc).replace(tzinfo=None)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
 def results(archive: Archive, args: argparse.Namespace) -> list[dict[str, Any]]:
     """Hits grouped by session, the session of the best hit first."""
+    try:
+        args.query.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError("the query is not valid text (a byte that is not UTF-8)",
+                         "type the words again, or quote them") from None
     query = fts_query(args.query)
     if not query.strip():
         raise UsageError("the query is empty", "search for a word, a phrase in quotes, a path")
+    with archive.db.read():  # one snapshot: a hook's save may change frames meanwhile
+        return _results(archive, args, query)
+
+
+def _results(archive: Archive, args: argparse.Namespace, query: str) -> list[dict[str, Any]]:
     hits = entries.search(archive.db.conn, query, args.limit, _filters(archive, args))
     terms = _terms(args.query)
     groups: dict[str, dict[str, Any]] = {}
@@ -163,7 +232,7 @@ def results(archive: Archive, args: argparse.Namespace) -> list[dict[str, Any]]:
                 "session_id": hit.session, "title": redact(row.title or ""),
                 "last_active": row.last_ts, "branch": row.git_branch, "hits": []}
         text, uuid = _hit_text(archive, hit)
-        shown, matched = snippet(redact(text), terms)
+        shown, matched = snippet(text, terms)
         group["hits"].append({
             "session_id": hit.session, "uuid": uuid, "timestamp": hit.ts, "role": hit.role,
             "kind": hit.kind, "tool": hit.tools, "snippet": shown, "matched": matched,

@@ -70,12 +70,12 @@ def move_file(conn: sqlite3.Connection, file_id: int, old: int, new: int) -> Non
 
 
 class Hit:
-    __slots__ = ("file_id", "kind", "length", "offset", "role", "score", "session", "tools",
-                 "ts")
+    __slots__ = ("file_id", "generation", "kind", "length", "offset", "role", "score",
+                 "session", "tools", "ts")
 
     def __init__(self, row: tuple[Any, ...]) -> None:
-        (self.session, self.role, self.kind, self.ts, self.score, self.file_id, self.offset,
-         self.length, self.tools) = row
+        (self.session, self.role, self.kind, self.ts, self.score, self.file_id,
+         self.generation, self.offset, self.length, self.tools) = row
 
     session: str
     role: str
@@ -84,6 +84,8 @@ class Hit:
     score: float
     """FTS5's BM25 rank: lower is better."""
     file_id: int
+    generation: int
+    """The file's generation the entry's bytes are in (a rewritten file keeps the old one)."""
     offset: int
     length: int
     tools: str | None
@@ -107,8 +109,9 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20,
     where: list[str] = ["entries_fts MATCH ?"]
     params: list[object] = [query]
     f = filters or Filters()
+    tool = f",{f.tool}," if f.tool else None
     for clause, value in (("e.session_id = ?", f.session_id), ("e.role = ?", f.role),
-                          ("(',' || e.tools || ',') LIKE ?", f"%,{f.tool},%" if f.tool else None),
+                          ("instr(',' || e.tools || ',', ?) > 0", tool),
                           ("e.ts >= ?", f.since), ("e.ts < ?", f.until),
                           ("s.git_branch = ?", f.branch)):
         if value is not None:
@@ -116,7 +119,8 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20,
             params.append(value)
     try:
         rows = conn.execute(
-            "SELECT s.uuid, e.role, e.kind, e.ts, f.rank, e.file_id, e.offset, e.length, e.tools"
+            "SELECT s.uuid, e.role, e.kind, e.ts, f.rank, e.file_id, e.generation, e.offset,"
+            " e.length, e.tools"
             " FROM entries_fts f JOIN entries e ON e.id = f.rowid"
             " JOIN sessions s ON s.id = e.session_id WHERE " + " AND ".join(where) +
             " ORDER BY f.rank LIMIT ?", (*params, limit)).fetchall()

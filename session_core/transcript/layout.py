@@ -228,24 +228,36 @@ def check_named_transcript(path: str) -> None:
                          " or \"message\")", "name a .jsonl transcript from ~/.claude/projects/")
 
 
+_RECORD_KEYS = ("sessionId", "uuid", "message", "leafUuid", "messageId", "snapshot")
+"""Fields records carry: every message has ``uuid`` and ``sessionId``, a summary ``leafUuid``,
+a file-history snapshot (often a transcript's first lines) ``messageId`` and ``snapshot``."""
+
+
 def _holds_a_record(sample: bytes) -> bool:
-    """Whether a line of ``sample`` is a transcript record: an object with a string ``type``
-    and one of the fields every record type carries (``package.json`` is an object, not a
-    record). A last line cut by the sample's end is not judged."""
+    """Whether ``sample`` (a file's first bytes) reads as a transcript: a line is an object
+    with a string ``type`` and a field records carry (``package.json`` is an object, not a
+    record). When the sample ends inside a line, the complete lines before it being typed
+    objects is enough: a long first prompt must not get a real transcript refused."""
     from ..base.jsonlite import loads
 
-    lines = sample.split(b"\n")
-    if len(lines) == 1 and len(sample) >= SNIFF_BYTES - 3:
+    cut = len(sample) >= SNIFF_BYTES - 3 and not sample.endswith(b"\n")
+    lines = [line for line in sample.split(b"\n") if line.strip()]
+    complete = lines[:-1] if cut else lines
+    if cut and not complete:
         return True  # one line longer than the sample: nothing to judge by, so not refused
-    for line in lines[:-1] if len(lines) > 1 else lines:
+    typed = True
+    for line in complete:
         try:
             record = loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
+            typed = False
             continue
-        if isinstance(record, dict) and isinstance(record.get("type"), str) and any(
-                key in record for key in ("sessionId", "uuid", "message", "leafUuid")):
+        if not isinstance(record, dict) or not isinstance(record.get("type"), str):
+            typed = False
+            continue
+        if any(key in record for key in _RECORD_KEYS):
             return True
-    return False
+    return cut and typed
 
 
 def looks_binary(sample: bytes) -> bool:
