@@ -126,3 +126,18 @@ def test_a_snippet_shows_the_match_and_hides_secrets(corpus: Path, tmp_path: Pat
     assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
     [hit] = search(project, "deploy")
     assert key not in hit["snippet"] and "[redacted:" in hit["snippet"]
+
+
+def test_show_prints_a_long_session_whole_with_results_folded(corpus: Path) -> None:
+    """The 1,593-line session: every message, tool results folded to their first lines."""
+    done = run_cli("show", "8463c716", "--project", str(corpus))
+    text = done.stdout.decode()
+    assert done.returncode == 0 and "not shown" not in text
+    assert "Work on bead spotter-fum" in text and "All done. Here's the summary" in text
+    assert "more line(s)" in text and "  ✗ error" in text and "tool Bash: " in text
+    assert text.count("\n  →") + text.count("\n  ✗ error") >= 100  # each call's result
+    tail = run_cli("show", "8463c716", "--tail", "5", "--project", str(corpus)).stdout.decode()
+    assert "earlier message(s) not shown: --tail" in tail
+    assert "\n    Work on bead" not in tail  # the title says it; the first prompt is cut
+    both = run_cli("show", "8463c716", "--tail", "5", "--limit", "5", "--project", str(corpus))
+    assert both.returncode == 2

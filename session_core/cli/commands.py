@@ -102,9 +102,32 @@ def cmd_show(archive: Archive, args: argparse.Namespace) -> int:
         summary.title = redact(summary.title) if summary.title else summary.title
         if args.json:
             print(json.dumps(summary.as_dict(), indent=2))
-        else:
-            print(render_session(conn, summary, args.limit))
+            return ExitCode.OK
+        if args.limit and args.tail:
+            raise UsageError("--limit and --tail exclude each other", "use one")
+        text = render_session(conn, summary, args.limit, args.tail)
+    page(text)
     return ExitCode.OK
+
+
+def page(text: str) -> None:
+    """Through ``$PAGER`` (``less -R``) when a terminal shows more than a screen, else printed.
+    A pager that cannot start is no reason to fail: the text is printed instead."""
+    import shutil
+
+    rows = shutil.get_terminal_size((80, 24)).lines
+    if not sys.stdout.isatty() or text.count("\n") < rows - 1:
+        print(text)
+        return
+    import shlex
+    import subprocess
+
+    command = shlex.split(os.environ.get("PAGER") or "less -R") or ["less", "-R"]
+    try:
+        subprocess.run(command, input=text + "\n", text=True, check=False,
+                       env={**os.environ, "LESS": os.environ.get("LESS", "FRX")})
+    except OSError:
+        print(text)
 
 
 def cmd_export(archive: Archive, args: argparse.Namespace) -> int:

@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = add("show", commands.cmd_show, "show one session: metadata and its conversation")
     show.add_argument("session", help="session id or unique prefix")
     show.add_argument("--json", action="store_true", help="metadata only, as JSON")
-    show.add_argument("--limit", type=_count, default=50, help="messages to show (0: all)")
+    show.add_argument("--limit", type=_count, default=0,
+                      help="the first N messages only (default: all)")
+    show.add_argument("--tail", type=_count, default=0, help="the last N messages only")
     exp = add("export", commands.cmd_export, "write a session's original transcript")
     exp.add_argument("session")
     exp.add_argument("--format", choices=["jsonl"], default="jsonl")

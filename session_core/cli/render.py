@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,8 +12,7 @@ from ..store import entries, files, frames, meta, sessions
 from ..store.archive import Archive
 from ..store.migrations import LATEST_VERSION
 from ..store.summary import SessionSummary
-from ..transcript.extract import extract
-from ..transcript.records import RecordError, parse_record
+from .conversation import conversation
 
 
 def _short(text: str | None, width: int) -> str:
@@ -51,12 +49,13 @@ def _lines_of(conn: sqlite3.Connection, session_uuid: str) -> Iterator[bytes]:
                                                    session_uuid))
 
 
-def render_session(conn: sqlite3.Connection, s: SessionSummary, limit: int) -> str:
+def render_session(conn: sqlite3.Connection, s: SessionSummary, first: int = 0,
+                   last: int = 0) -> str:
     head = [
         f"Session   {s.uuid}",
         f"Title     {_short(s.title, 100)}",
         f"Project   {s.cwd or '-'}  (branch {s.git_branch or '-'})",
-        f"Time      {s.first_ts or '-'} .. {s.last_ts or '-'}",
+        f"Time      {s.first_ts or '-'} .. {s.last_ts or '-'} (UTC; below, local time)",
         f"Claude    {s.cc_version or '-'}; models {', '.join(s.models) or '-'}",
         f"Messages  {s.messages} ({s.prompts} prompts, {s.assistant_messages} assistant"
         f" messages, {s.tool_calls} tool calls, {s.subagent_files} subagent files)",
@@ -65,19 +64,7 @@ def render_session(conn: sqlite3.Connection, s: SessionSummary, limit: int) -> s
         f"Cost      {'-' if s.cost_usd is None else f'${s.cost_usd:.4f}'}",
         "",
     ]
-    shown: deque[str] = deque(maxlen=limit or None)
-    for line in _lines_of(conn, s.uuid):
-        try:
-            record = parse_record(line)
-        except RecordError:
-            continue
-        info = extract(record, 200)
-        if info is None or info.kind in ("meta", "tool_result"):
-            continue
-        when = str(record.timestamp or "")[11:19]
-        tools = f" [{', '.join(info.tools)}]" if info.tools else ""
-        shown.append(f"{when:8}  {info.role:9}{tools} {_short(info.text, 120)}")
-    return "\n".join(head + list(shown))
+    return "\n".join(head + conversation(_lines_of(conn, s.uuid), first, last))
 
 
 def status_data(archive: Archive, conn: sqlite3.Connection) -> dict[str, Any]:
