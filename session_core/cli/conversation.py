@@ -15,6 +15,7 @@ from typing import Any
 
 from ..base.text import clip
 from ..handoff.redact import redact
+from ..transcript.extract import content_text, main_argument
 from ..transcript.records import Record, RecordError, is_message, parse_record
 
 RESULT_LINES = 3
@@ -41,24 +42,8 @@ def _folded(text: str, indent: str) -> list[str]:
     return shown
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
-    return ""
-
-
-def _tool_input(block: dict[str, Any]) -> str:
-    tool_input = block.get("input")
-    if not isinstance(tool_input, dict):
-        return ""
-    for key in ("command", "file_path", "notebook_path", "pattern", "url", "query",
-                "description", "prompt", "subject"):
-        value = tool_input.get(key)
-        if isinstance(value, str) and value.strip():
-            return " ".join(value.split())
-    return ""
+def _lines_text(content: Any) -> str:
+    return content_text(content, "\n")
 
 
 def message_blocks(record: Record) -> Iterator[str]:
@@ -71,15 +56,15 @@ def message_blocks(record: Record) -> Iterator[str]:
     if record.type == "user":
         if record.isCompactSummary:
             yield f"{when}  [compaction summary]"
-            yield from _folded(_text_of(content), "    ")
+            yield from _folded(_lines_text(content), "    ")
             return
         blocks = content if isinstance(content, list) else []
         results = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"]
         for block in results:
             mark = "  ✗ error" if block.get("is_error") is True else "  →"
             yield f"{mark}"
-            yield from _folded(_text_of(block.get("content")), "      ")
-        text = _text_of(content) if not results else ""
+            yield from _folded(_lines_text(block.get("content")), "      ")
+        text = _lines_text(content) if not results else ""
         if text.strip() and not record.isMeta:
             yield f"{when}  user"
             yield from (f"    {line}" for line in text.splitlines() if line.strip())
@@ -92,8 +77,8 @@ def message_blocks(record: Record) -> Iterator[str]:
             yield from (f"    {line}" for line in str(block["text"]).splitlines()
                         if line.strip())
         elif block.get("type") == "tool_use":
-            yield f"{when}  tool {block.get('name')}: " + clip(_tool_input(block), LINE_CHARS,
-                                                              ellipsis=True)
+            said = clip(main_argument(block.get("input")), LINE_CHARS, ellipsis=True)
+            yield f"{when}  tool {block.get('name')}: {said}"
 
 
 def conversation(lines: Iterable[bytes], first: int = 0, last: int = 0) -> list[str]:

@@ -17,6 +17,7 @@ from ..base.errors import BusyError, CorruptBlobError, SessionCoreError
 from ..base.jsonlite import dumps, loads
 from ..base.text import clip
 from ..store import digests, files, recall
+from .extract import content_text, main_argument
 from .outcomes import (
     cause_line,
     changes_state,
@@ -456,12 +457,8 @@ def _head_and_tail(text: str) -> str:
 
 def _step(name: str, tool_input: dict[str, Any]) -> str:
     """A tool call in a few words: its name and its main argument."""
-    for key in ("command", "file_path", "notebook_path", "url", "query", "pattern",
-                "description", "prompt", "skill"):
-        value = tool_input.get(key)
-        if isinstance(value, str) and value.strip():
-            return f"{name} {clip(value, 140, flatten=True, ellipsis=True)}"
-    return name
+    said = main_argument(tool_input)
+    return f"{name} {clip(said, 140, ellipsis=True)}" if said else name
 
 
 def _absolute(path: str, cwd: str | None) -> str:
@@ -486,7 +483,7 @@ def _normpath(path: str) -> str:
 def _tool_result(digest: Digest, block: dict[str, Any], record: Record) -> None:
     use_id = block.get("tool_use_id")
     name, arg = digest._calls.pop(use_id, ("", "")) if isinstance(use_id, str) else ("", "")
-    output = _content_text(block.get("content"))
+    output = content_text(block.get("content"))
     at = record.timestamp if isinstance(record.timestamp, str) else None
     if block.get("is_error") is True:
         if name == "Bash":  # a push rejected after its commit: the commit is real
@@ -626,14 +623,6 @@ def _task_result(digest: Digest, name: str, use_id: Any, result: ToolUseResult) 
         digest.tasks = OrderedDict(
             (str(item.get("id")), Task(str(item.get("subject")), str(item.get("status"))))
             for item in result.tasks if isinstance(item, dict) and item.get("id") is not None)
-
-
-def _content_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(b.get("text", "")) for b in content if isinstance(b, dict))
-    return ""
 
 
 # --- the digest as archived -------------------------------------------------------------

@@ -178,3 +178,27 @@ def usage_numbers(usage: Any) -> tuple[int, int, int, int] | None:
         num("cache_creation_input_tokens"),
         num("cache_read_input_tokens"),
     )
+
+
+_MAIN_ARGUMENTS = ("command", "file_path", "notebook_path", "url", "query", "pattern",
+                   "description", "prompt", "skill", "subject")
+
+
+def main_argument(tool_input: Any) -> str:
+    """What a tool call is about, in its own words: the command, the file, the URL... ("" if
+    none): how the handoff names a step and ``show`` a call."""
+    if isinstance(tool_input, dict):
+        for key in _MAIN_ARGUMENTS:
+            value = tool_input.get(key)
+            if isinstance(value, str) and value.strip():
+                return " ".join(value.split())
+    return ""
+
+
+def content_text(content: Any, separator: str = " ") -> str:
+    """The text of a message's or a tool result's content: a string, or its blocks' text."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return separator.join(str(b.get("text", "")) for b in content if isinstance(b, dict))
+    return ""
