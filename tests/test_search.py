@@ -141,3 +141,17 @@ def test_show_prints_a_long_session_whole_with_results_folded(corpus: Path) -> N
     assert "\n    Work on bead" not in tail  # the title says it; the first prompt is cut
     both = run_cli("show", "8463c716", "--tail", "5", "--limit", "5", "--project", str(corpus))
     assert both.returncode == 2
+
+
+def test_a_snippet_marks_whole_words_as_fts5_matched_them() -> None:
+    text, found = snippet("The Logger wrote a log line and retries", ["log", "retr*"])
+    assert found == ["log", "retr*"]
+    from session_core.cli.search import _mark
+
+    assert _mark(text, found, tty=False) == "The Logger wrote a «log» line and «retries»"
+
+
+def test_an_empty_filter_is_a_usage_error(corpus: Path) -> None:
+    for name in ("--tool", "--role", "--session", "--branch"):
+        done = run_cli("search", "retry", name, "", "--project", str(corpus))
+        assert done.returncode == 2 and b"is empty" in done.stderr, name

@@ -107,9 +107,24 @@ def _terms(query: str) -> list[str]:
     """The query's words, lower-cased, for finding them in a hit's text."""
     words = []
     for token in query.replace('"', " ").replace("(", " ").replace(")", " ").split():
-        if token not in OPERATORS:
-            words.append(token.rstrip("*").lower())
-    return [w for w in words if w]
+        if token not in OPERATORS and token.rstrip("*"):
+            words.append(token.lower())
+    return words
+
+
+def find_word(lowered: str, term: str, start: int = 0) -> int:
+    """Where ``term`` (``retr*``: a prefix) occurs in ``lowered`` as FTS5 matches it: a whole
+    word, not inside another (``log`` is not in ``logger``); -1 if nowhere."""
+    prefix = term.endswith("*")
+    word = term.rstrip("*")
+    at = lowered.find(word, start)
+    while at >= 0:
+        end = at + len(word)
+        if (at == 0 or not lowered[at - 1].isalnum()) and (
+                prefix or end == len(lowered) or not lowered[end].isalnum()):
+            return at
+        at = lowered.find(word, at + 1)
+    return -1
 
 
 _CONTROL = {code: " " for code in (*range(0, 32), 127, *range(128, 160))}
@@ -124,7 +139,10 @@ def snippet(text: str, terms: list[str], limit: int = SNIPPET_CHARS) -> tuple[st
     Only the window and a margin are redacted, not the whole record (megabytes, for some)."""
     flat = " ".join(text.translate(_CONTROL).split())
     lowered = flat.lower()
-    found = sorted((lowered.find(t), t) for t in terms if lowered.find(t) >= 0)
+    if len(lowered) != len(flat):  # a letter whose lower case is longer: positions would drift
+        terms = []
+    places = [(find_word(lowered, t), t) for t in terms]
+    found = sorted((at, t) for at, t in places if at >= 0)
     first = found[0][0] if found else 0
     start = max(0, first - limit // 3)
     if start:
@@ -138,23 +156,29 @@ def snippet(text: str, terms: list[str], limit: int = SNIPPET_CHARS) -> tuple[st
     if cut and not shown.endswith("…"):
         shown += "…"
     lowered_shown = shown.lower()
-    return ("…" if start else "") + shown, [t for _, t in found if t in lowered_shown]
+    return ("…" if start else "") + shown, [t for _, t in found
+                                            if find_word(lowered_shown, t) >= 0]
 
 
 def _mark(text: str, terms: list[str], tty: bool) -> str:
     """The matched words in bold on a terminal, in «» elsewhere."""
-    if not terms:
+    lowered = text.lower()
+    if not terms or len(lowered) != len(text):
         return text
-    lowered, out, at = text.lower(), [], 0
+    out, at = [], 0
     while True:
-        hits = [(lowered.find(t, at), t) for t in terms if lowered.find(t, at) >= 0]
+        hits = [(find_word(lowered, t, at), t) for t in terms]
+        hits = [(pos, t) for pos, t in hits if pos >= 0]
         if not hits:
             break
         pos, term = min(hits)
+        end = pos + len(term.rstrip("*"))
+        if term.endswith("*"):  # a prefix marks the whole word it starts
+            while end < len(text) and text[end].isalnum():
+                end += 1
         out.append(text[at:pos])
-        word = text[pos:pos + len(term)]
-        out.append(f"\x1b[1m{word}\x1b[0m" if tty else f"«{word}»")
-        at = pos + len(term)
+        out.append(f"\x1b[1m{text[pos:end]}\x1b[0m" if tty else f"«{text[pos:end]}»")
+        at = end
     out.append(text[at:])
     return "".join(out)
 
@@ -178,6 +202,9 @@ def _hit_text(archive: Archive, hit: entries.Hit) -> tuple[str, str | None]:
 
 
 def _filters(archive: Archive, args: argparse.Namespace) -> entries.Filters:
+    for name in ("session", "role", "tool", "branch", "since", "until"):
+        if getattr(args, name) == "":
+            raise UsageError(f"--{name} is empty", f"give --{name} a value, or leave it out")
     session_id = None
     if args.session:
         row = sessions.resolve(archive.db.conn, args.session)
