@@ -212,6 +212,11 @@ def _files(digests: list[tuple[Digest, str]], project: str | None) -> list[str]:
     return lines
 
 
+def _with_subagents(digest: Digest, subagents: list[Digest] | None) -> list[tuple[Digest, str]]:
+    """The session's digest and its subagents', each with who changed its files."""
+    return [(digest, ""), *((sub, "a subagent") for sub in subagents or [])]
+
+
 def _gotchas(digest: Digest) -> list[str]:
     if not digest.gotchas:
         return []
@@ -322,8 +327,7 @@ def previous_session(digest: Digest, state: EndState | None, budget: int,
         "ending": _ending(digest, state, last_reply),
         "others": _others(others or [], project),
         "requests": _requests(digest),
-        "files": _files([(digest, "")] + [(s, "a subagent") for s in subagents or []],
-                        project),
+        "files": _files(_with_subagents(digest, subagents), project),
         "gotchas": _gotchas(digest),
         "commands": _commands(digest),
     }
@@ -363,8 +367,7 @@ def after_compaction(digest: Digest, budget: int, summary: str | None = None, *,
     if digest.last_test and missing(digest.last_test[1][:40]):
         lines.append(f"Last test run: `{clip(digest.last_test[0], 100, ellipsis=True)}`:"
                      f" {digest.last_test[1]}")
-    files = [line for line in _files([(digest, "")] + [(s, "a subagent") for s in subagents or []],
-                                     project)]
+    files = _files(_with_subagents(digest, subagents), project)
     files = [files[0]] + [line for line in files[1:]
                           if missing(line[2:].split(" (")[0].rsplit("/", 1)[-1])] if files else []
     if len(files) > 1:

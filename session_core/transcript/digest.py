@@ -10,6 +10,7 @@ state behind the archived bytes folds the lines in between (:func:`fold_lines`).
 
 from __future__ import annotations
 
+import posixpath
 import sqlite3
 from collections import OrderedDict, deque
 
@@ -463,21 +464,10 @@ def _step(name: str, tool_input: dict[str, Any]) -> str:
 
 def _absolute(path: str, cwd: str | None) -> str:
     if path.startswith("/"):
-        return _normpath(path)
+        return posixpath.normpath(path)  # as the recall hook normalises the paths it looks up
     if not cwd or not cwd.startswith("/"):
         return path  # not a POSIX path we can place (Windows is untested)
-    return _normpath(cwd.rstrip("/") + "/" + path)
-
-
-def _normpath(path: str) -> str:
-    parts: list[str] = []
-    for part in path.split("/"):
-        if part == "..":
-            if parts and parts[-1]:
-                parts.pop()
-        elif part not in ("", "."):
-            parts.append(part)
-    return "/" + "/".join(parts)
+    return posixpath.normpath(posixpath.join(cwd, path))
 
 
 def _tool_result(digest: Digest, block: dict[str, Any], record: Record) -> None:
