@@ -4,9 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-# The end-to-end tests drive git and (for the status line) tmux; a fresh machine may lack them.
+# The end-to-end tests drive git and (for the status line) tmux; pages are rendered by headless
+# chromium; the search benchmark's baseline is ripgrep. A fresh machine may lack them.
 missing=""
-for tool in git tmux; do command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"; done
+for pair in git:git tmux:tmux chromium:chromium rg:ripgrep; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing="$missing ${pair#*:}"
+done
 if [ -n "$missing" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq && apt-get install -y -qq $missing >/dev/null
 fi
