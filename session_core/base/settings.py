@@ -27,7 +27,7 @@ SPEC: dict[str, tuple[object, object, dict[str, int]]] = {
     "frame_bytes": (int, 4 * 1024 * 1024, {"ge": 64 * 1024, "le": 64 * 1024 * 1024}),
     "repack_after_frames": (int, 16, {"ge": 2, "le": 10_000}),
     "max_indexed_line_bytes": (int, 32 * 1024 * 1024, {"ge": 1024}),
-    "tool_text_chars": (int, 2000, {"ge": 0, "le": 1_000_000}),
+    "tool_text_chars": (int, 1_000_000, {"ge": 0, "le": 100_000_000}),
     "busy_timeout_ms": (int, 30_000, {"ge": 100, "le": 600_000}),
     "claude_config_dir": (str | None, None, {}),
     "handoff_chars": (int, 4000, {"ge": 200, "le": 9000}),

@@ -32,25 +32,33 @@ def cmd_verify(args: argparse.Namespace) -> int:
     settings = load_settings(root)
     path = locations.archive_path(root)
     report = check_file(path, quick=args.quick)
+    compared = True
     if report.state == MISSING:
         raise NotFoundError(f"no archive at {path}",
                             "run 'session-core import' in the project first, or fix --project")
     if report.state == HEALTHY:
-        from ..transcript.recheck import index_findings
+        from ..transcript.recheck import index_findings, settings_of_index
 
+        derive = settings_of_index(path, settings)
         try:
-            for finding in index_findings(path, settings, QUICK_SAMPLE if args.quick else None):
+            if derive is None:
+                raise OSError("an older version built it; the next 'session-core' command"
+                              " indexes it again")
+            for finding in index_findings(path, derive, QUICK_SAMPLE if args.quick else None):
                 report.add(finding)
         except OSError as exc:
+            compared = False
             print(f"note: the index was not compared with the frames ({exc})")
     for finding in report.findings:
         print(finding.render())
     if report.state == HEALTHY:
         _remember_verified(root)
-        what = (f"header, schema, quick_check, the full-text index and the index of"
-                f" {QUICK_SAMPLE} transcripts against their lines" if args.quick else
-                "integrity_check, the full-text index, every frame and the index against"
-                " the archived lines")
+        checks = (["header", "schema", "quick_check", "the full-text index"] if args.quick
+                  else ["integrity_check", "the full-text index", "every frame"])
+        if compared:
+            checks.append(f"the index of {QUICK_SAMPLE} transcripts against their lines"
+                          if args.quick else "the index against the archived lines")
+        what = ", ".join(checks[:-1]) + " and " + checks[-1]
         print(f"ok: {path} passed {what}")
     elif report.state == DAMAGED:
         print(f"Try: {RECOVER_HINT}")

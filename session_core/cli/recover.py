@@ -73,9 +73,10 @@ def make_plan(project: str, settings: Settings, from_backup: str | None) -> Plan
     archive = locations.archive_path(project)
     report = check_file(archive)  # the full check: quick_check misses damage recover must see
     if report.state == HEALTHY:  # a damaged index alone: rebuilt from the frames, via salvage
-        from ..transcript.recheck import index_findings
+        from ..transcript.recheck import index_findings, settings_of_index
 
-        for finding in index_findings(archive, settings):
+        derive = settings_of_index(archive, settings)
+        for finding in index_findings(archive, derive) if derive is not None else []:
             report.add(finding)
     backups = list_backups(archive, settings)
     usable = [b for b in backups if b.usable]

@@ -67,10 +67,30 @@ def _finish_hashes(archive: Archive) -> None:
     print(f"Hashed the archived frames of {done} file(s) in {archive.db.path}.", file=sys.stderr)
 
 
+def _finish_reindex(archive: Archive) -> None:
+    """An index built by another extraction (older code, another ``tool_text_chars``) has its
+    words derived again from the frames, once."""
+    from ..transcript.reindex import reindex, reindex_due
+
+    if not reindex_due(archive.db.conn, archive.settings):
+        return
+    print(f"Indexing {archive.db.path} again (the index was built by another version or with"
+          " other settings)…", file=sys.stderr)
+    try:
+        done = reindex(archive.db, archive.settings)
+    except BusyError:
+        print(f"warning: {archive.db.path} is busy; the next command finishes its upgrade"
+              " (indexing again)", file=sys.stderr)
+        return
+    print(f"Indexed {done:,} message(s) again.", file=sys.stderr)
+
+
 def finish_upgrade(archive: Archive) -> None:
-    """Hash the frames and fold every digest the archive lacks, then drop the digest files
-    the old code kept beside it; says so on stderr (stdout stays the command's own)."""
+    """Hash the frames, index again what another extraction indexed, fold every digest the
+    archive lacks, then drop the digest files the old code kept beside it; says so on stderr
+    (stdout stays the command's own)."""
     _finish_hashes(archive)
+    _finish_reindex(archive)
     if meta.get(archive.db.conn, meta.DIGESTS_PENDING) is None:
         return
     from ..transcript.digest import refresh_digests

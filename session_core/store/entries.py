@@ -14,7 +14,7 @@ from ..base.errors import QueryError
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterable, Iterator, Sequence
     from typing import Any, Protocol
 
     from .connection import Database
@@ -67,6 +67,54 @@ def move_file(conn: sqlite3.Connection, file_id: int, old: int, new: int) -> Non
     """A file's entries follow it to another session."""
     conn.execute("UPDATE entries SET session_id = ? WHERE session_id = ? AND file_id = ?",
                  (new, old, file_id))
+
+
+def any_entry(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM entries LIMIT 1").fetchone() is not None
+
+
+class Position:
+    """Where an entry's line is: its words are derived from those bytes again."""
+
+    __slots__ = ("entry_id", "file_id", "generation", "length", "offset")
+
+    def __init__(self, row: tuple[int, int, int, int, int]) -> None:
+        self.entry_id, self.file_id, self.generation, self.offset, self.length = row
+
+
+def positions(conn: sqlite3.Connection, session_id: int | None = None) -> Iterator[Position]:
+    """Every entry's position (or one session's), in file and byte order: a file's frames
+    are then read once, front to back."""
+    where, params = ("WHERE session_id = ?", (session_id,)) if session_id is not None else ("", ())
+    for row in conn.execute("SELECT id, file_id, generation, offset, length FROM entries "
+                            f"{where} ORDER BY file_id, generation, offset", params):
+        yield Position(row)
+
+
+def clear_words(conn: sqlite3.Connection) -> None:
+    """Every word out of the index (the entries stay): the start of deriving them again."""
+    conn.execute("INSERT INTO entries_fts(entries_fts) VALUES('delete-all')")
+
+
+def add_words(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
+    conn.executemany(_INSERT_WORDS, rows)
+
+
+def delete_words(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
+    """The index is contentless: an entry's words go by naming them exactly as indexed."""
+    conn.executemany("INSERT INTO entries_fts(entries_fts, rowid, text) VALUES('delete', ?, ?)",
+                     rows)
+
+
+def merge_words(conn: sqlite3.Connection) -> None:
+    """Merge the index into one segment: deleted words are then gone from the file, not only
+    marked deleted (``forget`` needs a secret out of the bytes)."""
+    conn.execute("INSERT INTO entries_fts(entries_fts) VALUES('optimize')")
+
+
+def delete_session(conn: sqlite3.Connection, session_id: int) -> int:
+    """A session's entry rows (their words first, with :func:`delete_words`)."""
+    return conn.execute("DELETE FROM entries WHERE session_id = ?", (session_id,)).rowcount
 
 
 class Hit:

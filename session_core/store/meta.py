@@ -13,6 +13,10 @@ CHECKED_AT = "checked_at"
 HASHES_PENDING = "hashes_pending"
 """Set by the schema v4 migration of an archive with frames: their hashes are still to be
 computed (``cli.upgrade``); until then those frames are checked by their zstd checksum only."""
+INDEX_VERSION = "index_version"
+"""How the words of ``entries_fts`` were extracted (``transcript.index.index_version``): an
+archive whose index was built another way has it derived again (``cli.upgrade``), so one index
+never mixes two extractions and ``forget`` can delete a session's words exactly."""
 DIGESTS_PENDING = "digests_pending"
 """Set by the schema v3 migration of an archive that has files: its digests are still to be
 rebuilt (``cli.upgrade``); an upgrade cut short is finished while it is there."""

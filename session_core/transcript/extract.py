@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from typing import Any
 
 MESSAGE_TYPES = frozenset({"user", "assistant", "system"})
+EXTRACT_VERSION = 2
+"""Bumped whenever what :func:`extract` puts in the index changes: archives indexed by another
+version have their words derived again (``transcript.reindex``)."""
 TITLE_CHARS = 200
 _META_PREFIXES = ("<local-command-", "<system-reminder>", "Caveat:", "<task-notification>")
 """User-role text Claude Code writes itself (command output, reminders, background-task news)."""

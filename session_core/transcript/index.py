@@ -5,12 +5,17 @@ gathers to the store (``store.entries``, ``store.usage``, ``store.sessions``).
 
 from __future__ import annotations
 
-from .extract import Extracted, extract, make_title, usage_numbers
+from .extract import EXTRACT_VERSION, Extracted, extract, make_title, usage_numbers
 from .lines import line_hash, progress_timestamp
 from .records import Record, is_message
 
 BATCH_ENTRIES = 2000
 """Entries per batch: bounds memory on huge files; one write to the store per batch."""
+
+
+def index_version(tool_text_chars: int) -> str:
+    """What the index's words depend on: the extraction and how much tool text it takes."""
+    return f"{EXTRACT_VERSION}:{tool_text_chars}"
 
 
 def entry_key(record: Record, line: bytes) -> bytes:

@@ -28,7 +28,7 @@ from ..store import codec, entries, files, frames, meta, sessions, usage
 from ..store.connection import translate
 from . import layout
 from .digest import DIGESTED_KINDS, Digest, could_hold_message, digest_of, fold, save_digest
-from .index import Batch, IndexBuilder, titles_and_usage
+from .index import Batch, IndexBuilder, index_version, titles_and_usage
 from .lines import LineSplitter, is_plain_progress, line_hash, pieces
 from .records import Record, RecordError, parse_record
 
@@ -165,6 +165,7 @@ class _Ingest:
         self.bad_lines: list[tuple[int, str]] = []
         self.provisional = layout.is_provisional(record.path, record.kind, record.session_uuid)
         self.digest: Digest | None = None
+        self.version_checked = False
 
     def run(self, size: int, rewritten: bool, digest_catch_up: int | None) -> None:
         record, report = self.record, self.report
@@ -249,6 +250,10 @@ class _Ingest:
         if batch is None:
             return
         conn, record = self.conn, self.record
+        if not self.version_checked:  # a new archive's index is built by this code: say so
+            self.version_checked = True
+            if meta.get(conn, meta.INDEX_VERSION) is None and not entries.any_entry(conn):
+                meta.put(conn, meta.INDEX_VERSION, index_version(self.settings.tool_text_chars))
         for entry in batch.entries:
             entry.session_id = self._session_id(entry.session)
         fresh = [batch.entries[n] for n in entries.insert_new(self.db, record.file_id,

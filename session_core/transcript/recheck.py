@@ -12,16 +12,38 @@ import os
 import shutil
 import sqlite3
 
-from ..store import entries
+from ..store import entries, meta
 from ..store.connection import READ_ERRORS, Database, open_read_only
 from ..store.migrations import migrate
 from ..store.salvage import Salvage
 from ..store.verify import INDEX_COMMANDS, Finding
+from .extract import EXTRACT_VERSION
 from .merge import merge_archive
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from ..base.settings import Settings
+
+
+def settings_of_index(archive_path: str, settings: Settings) -> Settings | None:
+    """``settings`` as the archive's index was built with them (its ``tool_text_chars``), so
+    that deriving it again gives the same words; None when another extraction built it (an
+    archive the next command indexes again: until then there is nothing to compare it with)."""
+    try:
+        conn = open_read_only(archive_path)
+        try:
+            recorded = meta.get(conn, meta.INDEX_VERSION)
+            empty = not entries.any_entry(conn)
+        finally:
+            conn.close()
+    except READ_ERRORS:
+        return settings  # unreadable: the comparison itself reports it
+    version, _, chars = (recorded or "").partition(":")
+    if recorded is None and empty:
+        return settings
+    if version != str(EXTRACT_VERSION) or not chars.isdigit():
+        return None
+    return settings.replace(tool_text_chars=int(chars))
 
 
 def index_findings(archive_path: str, settings: Settings, sample: int | None = None,
