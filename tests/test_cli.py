@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from session_core.base import locations
+from session_core.store.archive import LATEST_VERSION
 from session_core.transcript import layout
 
 from .conftest import FIXTURES, SHARED, run_cli
@@ -71,13 +72,13 @@ def test_list_show_status_search(project: Path) -> None:
     assert "Please add retry logic to fetch_user" in listing
 
     shown = run_cli("show", "6b32797c", "--project", str(project)).stdout.decode()
-    assert "Edit" in shown and "claude-opus-5-5" in shown and "$0.0280" in shown
+    assert "Edit" in shown and "claude-opus-5-5" in shown and "$0.03" in shown
     meta = json.loads(run_cli("show", "6b32797c", "--json", "--project", str(project)).stdout)
     assert meta["prompts"] == 2 and meta["assistant_messages"] == 5
     assert meta["input_tokens"] == 6000 and meta["output_tokens"] == 200
 
     status = json.loads(run_cli("status", "--json", "--project", str(project)).stdout)
-    assert status["sessions"] == 2 and status["schema_version"] == 5
+    assert status["sessions"] == 2 and status["schema_version"] == LATEST_VERSION
     assert status["raw_bytes"] == sum(p.stat().st_size for p in DEMO.glob("*.jsonl"))
     assert status["last_ingest"]
 

@@ -33,3 +33,17 @@ def file_stamp(seconds: float | None = None) -> str:
 def minute_text(stamp: str | None) -> str:
     """A stored time as people read it in a note: ``2026-11-23 08:49 UTC``."""
     return stamp[:16].replace("T", " ") + " UTC" if stamp else "at an unknown time"
+
+
+def local_time(stamp: object) -> str:
+    """A stored UTC time as the reader's local time with its zone (``2026-11-23 09:49:53
+    CET``): how ``show`` and the exports date a message; ``-`` when there is none."""
+    if not isinstance(stamp, str) or len(stamp) < 19:
+        return "-"
+    import calendar  # only commands read stamps back
+
+    try:
+        seconds = calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S"))
+    except ValueError:
+        return stamp[:19]
+    return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(seconds))

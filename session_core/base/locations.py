@@ -27,6 +27,10 @@ LIVE_DIR = "live"
 QUARANTINE_DIR = "quarantine"
 """Damaged archives moved aside (never deleted), one folder per move: ``<time>/archive.db``."""
 HEALTH_NAME = "health.json"
+FORGOTTEN_NAME = "forgotten.json"
+"""The tombstones of forgotten sessions, beside the archive as well as in it: a backup restored
+in its place (``recover``, a hook setting damage aside) predates them, and must not bring those
+sessions back."""
 SPOOL_PREFIX, SPOOL_SUFFIX = "spool-", ".jsonl"
 """What a hook spools while the archive is busy: ``spool-<time>-<pid>.jsonl``, one per item."""
 FAILED_MARKER_NAME = "save-failed"
@@ -34,7 +38,7 @@ LEGACY_DIGESTS_DIR = "digests"
 """Where versions before schema v3 kept handoff digests (now rows of the archive)."""
 ARCHIVE_FOLDER_FILES = {
     "": r"archive\.db(-wal|-shm|-journal|\.set-aside\.lock|\.restoring)?"
-        r"|health\.json|\.health\.json\.\d+\.tmp|spool-\d{8}T\d{12}Z-\d+\.jsonl|\.spool-.+\.tmp|save-failed"
+        r"|health\.json|forgotten\.json|\.forgotten\.json\.\d+\.tmp|\.health\.json\.\d+\.tmp|spool-\d{8}T\d{12}Z-\d+\.jsonl|\.spool-.+\.tmp|save-failed"
         r"|archive\.db\.(backup|check)\.lock",
     BACKUPS_DIR: r"archive-.+\.(db|tmp)",
     LIVE_DIR: r"[0-9A-Za-z_-]+\.(json|recalled)|\..+\.json\.\d+\.tmp",

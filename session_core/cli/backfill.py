@@ -21,8 +21,13 @@ class ImportSummary:
     new_entries: int = 0
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    forgotten: set[str] = field(default_factory=set)
+    """Sessions whose files were left out: they were forgotten on purpose."""
 
     def add(self, report: IngestReport) -> None:
+        if report.forgotten:
+            self.forgotten.add(report.session_uuid)
+            return
         self.files += 1
         self.new_bytes += report.new_bytes
         self.new_entries += report.new_entries

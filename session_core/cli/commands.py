@@ -35,6 +35,9 @@ def _print_import(summary: ImportSummary, where: str) -> None:
         print(f"warning: {warning}", file=sys.stderr)
     for failure in summary.failures:
         print(f"skipped: {failure}", file=sys.stderr)
+    for uuid in sorted(summary.forgotten):
+        print(f"skipped: session {uuid} was forgotten (its tombstone keeps it out;"
+              f" 'session-core forget --undo {uuid}' lifts it)", file=sys.stderr)
     print(f"Imported {summary.files} file(s) into {where}: {summary.new_bytes:,} new bytes,"
           f" {summary.new_entries:,} new messages.")
 
@@ -131,6 +134,10 @@ def page(text: str) -> None:
 
 
 def cmd_export(archive: Archive, args: argparse.Namespace) -> int:
+    if args.all or args.format != "jsonl":
+        return _export_readable(archive, args)
+    if args.session is None:
+        raise UsageError("export needs a session", "give its id, or --all --format html -o DIR")
     with archive.db.read() as conn:
         if args.output:  # a temporary file first: a failed export never clobbers the target
             check_output_target(args.output)
@@ -141,6 +148,31 @@ def cmd_export(archive: Archive, args: argparse.Namespace) -> int:
                 raise UsageError("standard output is closed", "name a file with -o FILE")
             export_session(conn, args.session, sys.stdout.buffer)
             sys.stdout.buffer.flush()
+    return ExitCode.OK
+
+
+def _export_readable(archive: Archive, args: argparse.Namespace) -> int:
+    """Markdown, HTML or JSON of one session, or (``--all``) the HTML site of every one."""
+    from .export_formats import export_readable
+    from .site import export_site
+
+    redacting = not args.no_redact
+    if not args.all:
+        if args.session is None:
+            raise UsageError("export needs a session", "give its id, or --all")
+        with archive.db.read() as conn:
+            export_readable(conn, args.session, args.format, args.output, redacting=redacting,
+                            thinking=args.thinking)
+        return ExitCode.OK
+    if args.session is not None:
+        raise UsageError("--all and a session exclude each other", "use one")
+    if args.format != "html" or not args.output:
+        raise UsageError("--all writes a static site: it needs --format html and -o DIR",
+                         "session-core export --all --format html -o DIR")
+    with archive.db.read() as conn:
+        pages = export_site(conn, args.output, archive.project, redacting=redacting,
+                            thinking=args.thinking)
+    print(f"Wrote {pages} session page(s) and {os.path.join(args.output, 'index.html')}")
     return ExitCode.OK
 
 

@@ -16,14 +16,14 @@ from ..base.settings import load_settings
 from ..store.archive import Archive
 from ..store.backup import newest_stamp
 from ..transcript.layout import check_named_transcript
-from . import blame, commands, health, search
+from . import blame, commands, forget, health, search, stats
 from .setup import options
 from .upgrade import open_for_command
 
 ArchiveCommand = Callable[[Archive, argparse.Namespace], int]
 
 NEEDS_AN_ARCHIVE = frozenset({"list", "show", "export", "restore", "status", "search",
-                              "backup", "handoff", "blame"})
+                              "backup", "handoff", "blame", "stats", "forget"})
 """Commands that read an existing archive and never create one (a typo in --project would
 litter an empty archive): every command but ``import``, ``install`` and ``uninstall``."""
 
@@ -69,10 +69,18 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--limit", type=_count, default=0,
                       help="the first N messages only (default: all)")
     show.add_argument("--tail", type=_count, default=0, help="the last N messages only")
-    exp = add("export", commands.cmd_export, "write a session's original transcript")
-    exp.add_argument("session")
-    exp.add_argument("--format", choices=["jsonl"], default="jsonl")
-    exp.add_argument("-o", "--output", help="file to write (default: stdout)")
+    exp = add("export", commands.cmd_export, "write a session: its original transcript"
+              " (jsonl, byte for byte), or to read: markdown, html (one self-contained page),"
+              " json (documented in the README)")
+    exp.add_argument("session", nargs="?", help="session id or unique prefix")
+    exp.add_argument("--format", choices=["jsonl", "markdown", "html", "json"], default="jsonl")
+    exp.add_argument("-o", "--output", help="file to write (default: stdout); with --all, the"
+                     " folder")
+    exp.add_argument("--all", action="store_true", help="every session as a static site:"
+                     " DIR/index.html and DIR/sessions/*.html (--format html -o DIR)")
+    exp.add_argument("--no-redact", action="store_true", help="keep secrets in markdown, html"
+                     " and json (jsonl is never redacted)")
+    exp.add_argument("--thinking", action="store_true", help="include the model's thinking")
     res = add("restore", commands.cmd_restore,
               "put a session's files back where Claude Code looks")
     res.add_argument("session")
@@ -103,6 +111,21 @@ def build_parser() -> argparse.ArgumentParser:
               " what they were asked, what was said, the commits that followed")
     blm.add_argument("file", help="the file: its path, or its end (src/app.py)")
     blm.add_argument("--json", action="store_true")
+    sts = add("stats", stats.cmd_stats, "what the sessions add up to: active time, turns,"
+              " tokens and cost by day and by model, tool use, the files changed most")
+    sts.add_argument("session", nargs="?", help="only this session (id or unique prefix)")
+    sts.add_argument("--since", metavar="DATE", help="only from this UTC date or time on")
+    sts.add_argument("--json", action="store_true", help="everything as JSON")
+    sts.add_argument("--html", metavar="FILE", help="write a self-contained HTML report with"
+                     " charts to FILE")
+    fgt = add("forget", forget.cmd_forget, "delete a session from the archive for good (a"
+              " leaked secret, say) and keep import and catch-up from bringing it back")
+    fgt.add_argument("session", help="session id or unique prefix")
+    fgt.add_argument("--yes", action="store_true", help="do not ask first")
+    fgt.add_argument("--with-copies", action="store_true", help="also the sessions that hold"
+                     " copies of its messages (a resume, a fork), which it is refused without")
+    fgt.add_argument("--undo", action="store_true", help="lift the tombstone and archive the"
+                     " session again from Claude Code's folder, if it is still there")
     hand = add("handoff", commands.cmd_handoff, "print what a new session would be handed"
                " now (secrets redacted), as Claude Code's SessionStart would get it")
     hand.add_argument("--source", choices=["startup", "compact"], default="startup")

@@ -30,6 +30,7 @@ from ..store.quarantine import Quarantined, mark_merged, move_aside, quarantined
 from ..store.salvage import Salvage
 from ..store.verify import HEALTHY, MISSING, check_file
 from ..transcript import layout
+from ..transcript.forget import reapply
 from ..transcript.merge import MergeResult, held_bytes, merge_archive
 from .backfill import ingest_paths
 
@@ -146,6 +147,7 @@ def _run(plan: Plan, settings: Settings, outcome: Outcome, work: str) -> None:
         outcome.quarantined_to = move_aside(plan.archive, "recover: left beside a missing archive")
         restore_backup(plan.base.path, plan.archive)
     with open_archive(plan.project, settings) as archive:
+        reapply(archive.db, settings)  # the base is a backup: it may predate a forget
         for label, path in sources:
             with Salvage(path, os.path.join(work, "salvage")) as salvage:
                 outcome.taken.append((label, merge_archive(archive.db, salvage, settings,

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 from ..base.text import clip
-from ..store import entries, files, frames, meta, sessions
+from ..store import entries, files, frames, meta
 from ..store.archive import Archive
 from ..store.migrations import LATEST_VERSION
 from ..store.summary import SessionSummary
 from .conversation import conversation
+from .readable import prepare, printable, read_session
+from .session_facts import cost as session_cost
 
 
 def _short(text: str | None, width: int) -> str:
@@ -37,23 +38,17 @@ def render_sessions(listed: list[SessionSummary]) -> str:
              f"  {'COST':>8}  {'BRANCH':16}  TITLE"]
     for s in listed:
         when = (s.last_ts or "")[:19].replace("T", " ")
-        cost = f"${s.cost_usd:.2f}" if s.cost_usd else "-"
+        cost = session_cost(s)
         lines.append(f"{s.uuid:36}  {when:19}  {s.prompts:>7}  {s.messages:>5}  {cost:>8}"
                      f"  {_short(s.git_branch or '-', 16):16}  {_short(s.title, 50)}")
     return "\n".join(lines)
-
-
-def _lines_of(conn: sqlite3.Connection, session_uuid: str) -> Iterator[bytes]:
-    session = sessions.resolve(conn, session_uuid)
-    return frames.read_lines(conn, files.main_file(files.of_session(conn, session.session_id),
-                                                   session_uuid))
 
 
 def render_session(conn: sqlite3.Connection, s: SessionSummary, first: int = 0,
                    last: int = 0) -> str:
     head = [
         f"Session   {s.uuid}",
-        f"Title     {_short(s.title, 100)}",
+        f"Title     {_short(printable(s.title or ''), 100)}",
         f"Project   {s.cwd or '-'}  (branch {s.git_branch or '-'})",
         f"Time      {s.first_ts or '-'} .. {s.last_ts or '-'} (UTC; below, local time)",
         f"Claude    {s.cc_version or '-'}; models {', '.join(s.models) or '-'}",
@@ -61,10 +56,12 @@ def render_session(conn: sqlite3.Connection, s: SessionSummary, first: int = 0,
         f" messages, {s.tool_calls} tool calls, {s.subagent_files} subagent files)",
         f"Tokens    in {s.input_tokens:,}  out {s.output_tokens:,}  cache write"
         f" {s.cache_creation_tokens:,}  cache read {s.cache_read_tokens:,}",
-        f"Cost      {'-' if s.cost_usd is None else f'${s.cost_usd:.4f}'}",
+        f"Cost      {session_cost(s)}"
+        f"{' (estimated from list prices)' if s.cost_estimated and s.cost_usd else ''}",
         "",
     ]
-    return "\n".join(head + conversation(_lines_of(conn, s.uuid), first, last))
+    read = prepare(read_session(conn, s.uuid))
+    return "\n".join(head + conversation(read, first, last))
 
 
 def status_data(archive: Archive, conn: sqlite3.Connection) -> dict[str, Any]:

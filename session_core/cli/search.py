@@ -244,7 +244,25 @@ def results(archive: Archive, args: argparse.Namespace) -> list[dict[str, Any]]:
     if not query.strip():
         raise UsageError("the query is empty", "search for a word, a phrase in quotes, a path")
     with archive.db.read():  # one snapshot: a hook's save may change frames meanwhile
-        return _results(archive, args, query)
+        found = _results(archive, args, query)
+        looser = any_word_query(args.query)
+        if not found and looser is not None:
+            found = _results(archive, args, looser)
+            for group in found:
+                group["some_words"] = True
+        return found
+
+
+def any_word_query(text: str) -> str | None:
+    """The query as any of its words, for a question typed in plain words ("where did we fix
+    the flaky test") that no single message holds whole: BM25 then puts the messages with the
+    most and the rarest of the words first. None for a query with operators, quotes or one
+    word: it meant exactly what it said."""
+    words = text.split()
+    if len(words) < 2 or '"' in text or "NEAR(" in text or any(w in OPERATORS for w in words):
+        return None
+    terms = [term for term in map(_word, words) if term and term not in OPERATORS]
+    return " OR ".join(terms) if len(terms) > 1 else None
 
 
 def _results(archive: Archive, args: argparse.Namespace, query: str) -> list[dict[str, Any]]:
@@ -287,11 +305,16 @@ def render(groups: list[dict[str, Any]], tty: bool) -> str:
 def cmd_search(archive: Archive, args: argparse.Namespace) -> int:
     groups = results(archive, args)
     if args.json:
+        if groups and groups[0].get("some_words"):
+            print("note: no message holds every word; these hits hold some of them",
+                  file=sys.stderr)
         print(json.dumps([hit for group in groups for hit in group["hits"]], indent=2,
                          ensure_ascii=False))
         return ExitCode.OK
     if not groups:
         raise NotFoundError(f"nothing in the archive matches {args.query!r}",
                             "try fewer words, a prefix (retr*), or drop a filter")
+    if groups[0].get("some_words"):
+        print("(no message holds every word; these hold some of them, best first)")
     print(render(groups, sys.stdout.isatty()))
     return ExitCode.OK

@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from ..base import locations
-from ..base.errors import BusyError
+from ..base.errors import BusyError, DamagedError
 from ..base.fs import remove_files_named
 from ..store import meta
 from ..store.archive import Archive, open_archive
@@ -82,7 +82,27 @@ def _finish_reindex(archive: Archive) -> None:
         print(f"warning: {archive.db.path} is busy; the next command finishes its upgrade"
               " (indexing again)", file=sys.stderr)
         return
+    except DamagedError as exc:  # the index stays as it was; every command still works
+        print(f"warning: not indexed again: {exc.message}; run 'session-core verify'",
+              file=sys.stderr)
+        return
     print(f"Indexed {done:,} message(s) again.", file=sys.stderr)
+
+
+def _forget_again(archive: Archive) -> None:
+    """A backup restored in the archive's place (a hook set damage aside) may hold sessions
+    forgotten since: forget them again."""
+    from ..transcript.forget import reapply
+
+    try:
+        back = reapply(archive.db, archive.settings)
+    except (BusyError, DamagedError) as exc:
+        print(f"warning: forgotten sessions not checked ({exc.message}); the next command"
+              " does", file=sys.stderr)
+        return
+    if back:
+        print(f"Forgot again {len(back)} session(s) a restored backup held:"
+              f" {', '.join(back)}.", file=sys.stderr)
 
 
 def finish_upgrade(archive: Archive) -> None:
@@ -91,6 +111,7 @@ def finish_upgrade(archive: Archive) -> None:
     (stdout stays the command's own)."""
     _finish_hashes(archive)
     _finish_reindex(archive)
+    _forget_again(archive)
     if meta.get(archive.db.conn, meta.DIGESTS_PENDING) is None:
         return
     from ..transcript.digest import refresh_digests

@@ -91,23 +91,29 @@ def _restore_newest_backup(path: str, staged: str, settings: Settings,
             continue  # hooks never migrate; recover takes older ones
         if check_backup(backup.path)[1] is None:
             restore_backup(backup.path, staged)
-            _full_catch_up_due(staged)
+            _full_catch_up_due(staged, os.path.dirname(path))
             return os.path.basename(backup.path)
     return None
 
 
-def _full_catch_up_due(path: str) -> None:
+def _full_catch_up_due(path: str, folder: str) -> None:
     """The restored backup is older than the transcripts on disk: the next session start
     passes over every transcript of the folder (``catch_up``), within its budget, and the next
-    ones go on until it is done."""
+    ones go on until it is done. Sessions forgotten since the backup was taken get their
+    tombstones back first (from the file beside the archive), so the catch-up leaves them out;
+    the next command forgets what the backup still holds of them (``cli.upgrade``)."""
     import sqlite3
 
-    from ..store import meta
+    from ..base.fs import read_json_object
+    from ..store import forgotten, meta
 
     try:
         conn = sqlite3.connect(path, isolation_level=None)
         try:
             meta.delete(conn, meta.FULL_CATCH_UP_AT)
+            kept = read_json_object(os.path.join(folder, locations.FORGOTTEN_NAME))
+            for uuid, when in kept.items():
+                forgotten.add(conn, str(uuid), str(when))
         finally:
             conn.close()
     except sqlite3.Error:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 from . import codec
+from .forgotten import UNLESS_FORGOTTEN
 
 
 def add(conn: sqlite3.Connection, session_uuid: str, prompt_id: str | None, role: str,
@@ -13,8 +14,9 @@ def add(conn: sqlite3.Connection, session_uuid: str, prompt_id: str | None, role
     raw = text.encode("utf-8", "replace")
     conn.execute(
         "INSERT INTO chat_turns(session_uuid, prompt_id, role, at, text, text_len)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        (session_uuid, prompt_id, role, when, codec.compress(raw, level), len(raw)))
+        " SELECT ?, ?, ?, ?, ?, ?" + UNLESS_FORGOTTEN,
+        (session_uuid, prompt_id, role, when, codec.compress(raw, level), len(raw),
+         session_uuid))
 
 
 def add_unless_present(conn: sqlite3.Connection, session_uuid: str, prompt_id: str | None,
@@ -57,8 +59,13 @@ def merge_turns(conn: sqlite3.Connection,
             "SELECT text FROM chat_turns WHERE session_uuid = ? AND role = ? AND at = ?"
             " AND text_len = ?", (session_uuid, role, when, length)))
         if not present:
-            conn.execute("INSERT INTO chat_turns(session_uuid, prompt_id, role, at, text,"
-                         " text_len) VALUES (?, ?, ?, ?, ?, ?)",
-                         (session_uuid, prompt_id, role, when, blob, length))
-            added += 1
+            added += conn.execute("INSERT INTO chat_turns(session_uuid, prompt_id, role, at,"
+                                  " text, text_len) SELECT ?, ?, ?, ?, ?, ?" + UNLESS_FORGOTTEN,
+                                  (session_uuid, prompt_id, role, when, blob, length,
+                                   session_uuid)).rowcount
     return added
+
+
+def delete_session(conn: sqlite3.Connection, session_uuid: str) -> int:
+    return conn.execute("DELETE FROM chat_turns WHERE session_uuid = ?",
+                        (session_uuid,)).rowcount

@@ -194,6 +194,21 @@ class Database:
                 self.conn.execute("ROLLBACK")
             raise translate(exc, self.path) from exc
 
+    def erase_deleted(self) -> None:
+        """From now on, what this connection deletes is overwritten with zeros, not only
+        unlinked (``forget``: a secret must leave the file's bytes, free pages included)."""
+        self.conn.execute("PRAGMA secure_delete = ON")
+
+    def checkpoint(self) -> bool:
+        """Everything in the write-ahead log into the database file, and the log emptied: old
+        page images in it are gone too. False when a reader's snapshot kept part of it (the
+        next checkpoint, any hook's commit, finishes it)."""
+        try:
+            busy = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+        return not busy
+
     def hold_commits(self) -> None:
         """From now on, writes join one transaction (each a savepoint of it, so a failing one
         still rolls back alone) until :meth:`commit_held`: a hook event commits, and syncs,

@@ -50,3 +50,7 @@ def behind(conn: sqlite3.Connection) -> list[int]:
         " AND d.generation = f.generation AND d.offset = f.committed"
         " WHERE f.kind IN ('session', 'subagent') AND f.committed > 0 AND d.file_id IS NULL"
         " ORDER BY f.id")]
+
+
+def delete_of_files(conn: sqlite3.Connection, file_ids: list[int]) -> None:
+    conn.executemany("DELETE FROM digests WHERE file_id = ?", [(i,) for i in file_ids])

@@ -82,13 +82,36 @@ class Position:
         self.entry_id, self.file_id, self.generation, self.offset, self.length = row
 
 
+_OF_SESSION = ("session_id = ?1 OR file_id IN (SELECT id FROM files WHERE session_id = ?1)")
+"""A session's entries, wherever their bytes are, and every entry whose bytes are in its files."""
+
+
 def positions(conn: sqlite3.Connection, session_id: int | None = None) -> Iterator[Position]:
-    """Every entry's position (or one session's), in file and byte order: a file's frames
-    are then read once, front to back."""
-    where, params = ("WHERE session_id = ?", (session_id,)) if session_id is not None else ("", ())
+    """Every entry's position (or those of one session, :data:`_OF_SESSION`), in file and byte
+    order: a file's frames are then read once, front to back."""
+    where, params = (f"WHERE {_OF_SESSION}", (session_id,)) if session_id is not None else ("", ())
     for row in conn.execute("SELECT id, file_id, generation, offset, length FROM entries "
                             f"{where} ORDER BY file_id, generation, offset", params):
         yield Position(row)
+
+
+def sessions_holding(conn: sqlite3.Connection, session_id: int) -> list[str]:
+    """Other sessions whose files hold entries of this one (a resumed or forked copy)."""
+    return [str(row[0]) for row in conn.execute(
+        "SELECT DISTINCT s.uuid FROM entries e JOIN files f ON f.id = e.file_id"
+        " JOIN sessions s ON s.id = f.session_id WHERE e.session_id = ?1"
+        " AND f.session_id != ?1", (session_id,))]
+
+
+def sessions_of_keys(conn: sqlite3.Connection, keys: Iterable[bytes]) -> set[str]:
+    """The sessions the entries of these keys are filed under."""
+    found: set[str] = set()
+    for key in keys:
+        row = conn.execute("SELECT s.uuid FROM entries e JOIN sessions s ON s.id = e.session_id"
+                           " WHERE e.key = ?", (key,)).fetchone()
+        if row is not None:
+            found.add(str(row[0]))
+    return found
 
 
 def clear_words(conn: sqlite3.Connection) -> None:
@@ -100,21 +123,10 @@ def add_words(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None
     conn.executemany(_INSERT_WORDS, rows)
 
 
-def delete_words(conn: sqlite3.Connection, rows: Iterable[tuple[int, str]]) -> None:
-    """The index is contentless: an entry's words go by naming them exactly as indexed."""
-    conn.executemany("INSERT INTO entries_fts(entries_fts, rowid, text) VALUES('delete', ?, ?)",
-                     rows)
-
-
-def merge_words(conn: sqlite3.Connection) -> None:
-    """Merge the index into one segment: deleted words are then gone from the file, not only
-    marked deleted (``forget`` needs a secret out of the bytes)."""
-    conn.execute("INSERT INTO entries_fts(entries_fts) VALUES('optimize')")
-
-
 def delete_session(conn: sqlite3.Connection, session_id: int) -> int:
-    """A session's entry rows (their words first, with :func:`delete_words`)."""
-    return conn.execute("DELETE FROM entries WHERE session_id = ?", (session_id,)).rowcount
+    """A session's entry rows, :data:`_OF_SESSION` (their words go when the index is derived
+    again: ``transcript.forget``)."""
+    return conn.execute(f"DELETE FROM entries WHERE {_OF_SESSION}", (session_id,)).rowcount
 
 
 class Hit:
@@ -244,3 +256,58 @@ def fingerprints(conn: sqlite3.Connection) -> tuple[dict[bytes, int], dict[bytes
     finally:
         conn.execute("DROP TABLE temp.entries_words")
     return found, sessions
+
+
+_IN_RANGE = "ts IS NOT NULL AND (?1 IS NULL OR ts >= ?1) AND (?2 IS NULL OR session_id = ?2)"
+"""Entries from a time on (``?1``, None: all) of one session (``?2``, None: every one)."""
+
+
+def spans(conn: sqlite3.Connection, since: str | None = None,
+          session_id: int | None = None) -> dict[int, tuple[str, str]]:
+    """Per session with entries from ``since`` on, its first and last time among them: a
+    session inside one day and one range needs no message-by-message look at its times."""
+    return {int(sid): (first, last) for sid, first, last in conn.execute(
+        f"SELECT session_id, min(ts), max(ts) FROM entries WHERE {_IN_RANGE}"
+        " GROUP BY session_id", (since, session_id))}
+
+
+class DayActivity:
+    __slots__ = ("active_seconds", "day", "prompts", "sessions")
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        self.day, self.sessions, self.prompts, self.active_seconds = row
+
+    day: str
+    """Local date (SQLite's ``localtime``: the TZ of the process, as Python's)."""
+    sessions: int
+    prompts: int
+    """Prompts of the main conversations: turns a person took."""
+    active_seconds: float
+    """Gaps between a session's consecutive entries (its subagents' included), each counted up
+    to the idle cutoff, on the day of the later one."""
+
+
+def activity_by_day(conn: sqlite3.Connection, idle_seconds: float, since: str | None = None,
+                    session_id: int | None = None) -> list[DayActivity]:
+    """Per local day: sessions, prompts and active time. A gap is capped, not dropped, so a
+    pause to read counts and a laptop left open overnight counts only the cutoff."""
+    return [DayActivity(row) for row in conn.execute(
+        "SELECT date(ts, 'localtime') AS day, count(DISTINCT session_id),"
+        " coalesce(sum(kind = 'prompt' AND NOT sidechain), 0),"
+        " coalesce(sum(min(coalesce(gap, 0), ?3)), 0)"
+        " FROM (SELECT session_id, ts, kind, sidechain, (julianday(ts) - julianday(lag(ts)"
+        " OVER (PARTITION BY session_id ORDER BY ts))) * 86400.0 AS gap"
+        f" FROM entries WHERE {_IN_RANGE}) GROUP BY day ORDER BY day",
+        (since, session_id, idle_seconds))]
+
+
+def tool_uses(conn: sqlite3.Connection, since: str | None = None,
+              session_id: int | None = None) -> dict[str, int]:
+    """Calls per tool, most used first (an entry's ``tools`` lists each call it makes)."""
+    counts: dict[str, int] = {}
+    for tools, n in conn.execute(f"SELECT tools, count(*) FROM entries WHERE {_IN_RANGE}"
+                                 " AND tools IS NOT NULL GROUP BY tools", (since, session_id)):
+        for tool in tools.split(","):
+            if tool:
+                counts[tool] = counts.get(tool, 0) + int(n)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

@@ -157,3 +157,8 @@ def count_sessions(conn: sqlite3.Connection) -> int:
 def count_of_kind(conn: sqlite3.Connection, session_id: int, kind: str) -> int:
     return int(conn.execute("SELECT count(*) FROM files WHERE session_id = ? AND kind = ?",
                             (session_id, kind)).fetchone()[0])
+
+
+def delete_session(conn: sqlite3.Connection, session_id: int) -> int:
+    """The session's file rows (their frames, digests and entries are deleted first)."""
+    return conn.execute("DELETE FROM files WHERE session_id = ?", (session_id,)).rowcount

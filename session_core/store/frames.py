@@ -228,3 +228,9 @@ def fill_hashes(db: Database) -> tuple[int, list[str]]:
             if record is not None:
                 seal(conn, record)
     return len(todo), problems
+
+
+def delete_of_files(conn: sqlite3.Connection, file_ids: list[int]) -> int:
+    """Every frame of these files, every generation: their bytes leave the archive."""
+    return sum(conn.execute("DELETE FROM chunks WHERE file_id = ?", (i,)).rowcount
+               for i in file_ids)

@@ -197,6 +197,23 @@ SCHEMA_V5_RECALL = (
     " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 )
 
+SCHEMA_V6_FORGOTTEN = (
+    # Sessions removed on purpose (``session-core forget``): their tombstones, so that neither
+    # an import nor a hook's catch-up brings them back from Claude Code's folder. The id and
+    # the time only: what the session said is what was meant to go.
+    """CREATE TABLE forgotten (
+        uuid TEXT PRIMARY KEY,
+        forgotten_at TEXT NOT NULL) WITHOUT ROWID""",
+    # The index keeps each entry's length now (columnsize): BM25 without it ranks a 50 KB Read
+    # result that mentions a word above the short message that is about it, and tool results
+    # are indexed whole since the index versions. Its words are derived again from the frames
+    # by the next command (cli.upgrade): an archive with entries and no index version is due.
+    "DROP TABLE entries_fts",
+    """CREATE VIRTUAL TABLE entries_fts USING fts5(
+        text, content='', tokenize='unicode61 remove_diacritics 2')""",
+    "DELETE FROM meta WHERE key = 'index_version'",
+)
+
 DERIVED_TABLES = frozenset({"digests", "file_changes", "error_fixes"})
 """Folded from the archived transcripts, never the only copy of anything: a migration may
 empty them (the next command folds them again), so they are not counted as lost rows."""
@@ -207,6 +224,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "handoff digests in the archive", SCHEMA_V3_DIGESTS),
     Migration(4, "content hashes of frames and files", SCHEMA_V4_CONTENT_HASHES),
     Migration(5, "recall of file changes and error fixes", SCHEMA_V5_RECALL),
+    Migration(6, "tombstones of forgotten sessions", SCHEMA_V6_FORGOTTEN),
 )
 
 

@@ -111,3 +111,33 @@ def fix_of(conn: sqlite3.Connection, signature: str, other_than: str | None) -> 
         " ON s.id = f.session_id WHERE f.signature = ? AND s.uuid IS NOT ?"
         " ORDER BY f.at DESC LIMIT 1", (signature, other_than)).fetchone()
     return None if row is None else Fix(row)
+
+
+class ChangedFile:
+    __slots__ = ("edits", "last_at", "path", "sessions")
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        self.path, self.edits, self.sessions, self.last_at = row
+
+    path: str
+    edits: int
+    """Successful edits, writes, moves and deletes of it, subagents' included."""
+    sessions: int
+    last_at: str | None
+
+
+def most_changed(conn: sqlite3.Connection, since: str | None = None,
+                 session_id: int | None = None, limit: int = 20) -> list[ChangedFile]:
+    """The files changed most often, from ``since`` on (by the time of each transcript's last
+    change of a file: its edits are counted per transcript) and by one session or all."""
+    return [ChangedFile(row) for row in conn.execute(
+        "SELECT path, sum(edits), count(DISTINCT session_id), max(at) FROM file_changes"
+        " WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR session_id = ?2)"
+        " GROUP BY path ORDER BY sum(edits) DESC, max(at) DESC, path LIMIT ?3",
+        (since, session_id, limit))]
+
+
+def delete_session(conn: sqlite3.Connection, session_id: int) -> None:
+    """What a session changed and fixed (derived rows: they go with the session)."""
+    conn.execute("DELETE FROM file_changes WHERE session_id = ?", (session_id,))
+    conn.execute("DELETE FROM error_fixes WHERE session_id = ?", (session_id,))

@@ -44,6 +44,12 @@ def id_of(conn: sqlite3.Connection, session_uuid: str) -> int | None:
     return None if row is None else int(row[0])
 
 
+def row_of(conn: sqlite3.Connection, session_uuid: str) -> SessionRow | None:
+    row = conn.execute(f"SELECT {_COLUMNS} FROM sessions s WHERE uuid = ?",
+                       (session_uuid,)).fetchone()
+    return None if row is None else SessionRow(row)
+
+
 def learn(conn: sqlite3.Connection, session_id: int, first_ts: str | None, last_ts: str | None,
           cwd: str | None, git_branch: str | None, cc_version: str | None,
           title: str | None) -> None:
@@ -130,3 +136,8 @@ def latest_with_prompt(conn: sqlite3.Connection, other_than: str) -> SessionRow 
         " ORDER BY s.last_ts DESC LIMIT 1", (other_than,)).fetchone()
     return None if row is None else SessionRow(row)
 
+
+
+def delete(conn: sqlite3.Connection, session_id: int) -> None:
+    """The session's row (everything pointing at it is deleted first)."""
+    conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))

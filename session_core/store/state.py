@@ -8,6 +8,7 @@ import sqlite3
 
 from ..base.errors import CorruptBlobError
 from . import codec
+from .forgotten import UNLESS_FORGOTTEN
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
@@ -46,14 +47,14 @@ def record_event(conn: sqlite3.Connection, session_uuid: str, event: str, when: 
     it ended (a session resumed after its SessionEnd is open again until it ends again)."""
     conn.execute(
         "INSERT INTO session_state(session_uuid, git_branch, git_commit, last_event,"
-        " last_event_at, end_reason, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " last_event_at, end_reason, ended_at) SELECT ?, ?, ?, ?, ?, ?, ?" + UNLESS_FORGOTTEN +
         " ON CONFLICT(session_uuid) DO UPDATE SET"
         " git_branch = CASE WHEN ? THEN excluded.git_branch ELSE git_branch END,"
         " git_commit = CASE WHEN ? THEN excluded.git_commit ELSE git_commit END,"
         " last_event = excluded.last_event, last_event_at = excluded.last_event_at,"
         " end_reason = excluded.end_reason, ended_at = excluded.ended_at",
         (session_uuid, branch, commit, event, when, end_reason, when if end_reason else None,
-         head_read, head_read))
+         session_uuid, head_read, head_read))
 
 
 def mark_open(conn: sqlite3.Connection, session_uuid: str, event: str, when: str,
@@ -61,11 +62,12 @@ def mark_open(conn: sqlite3.Connection, session_uuid: str, event: str, when: str
     """The session is active and has not ended (again, if it was resumed). ``only_if_newer``:
     a mark spooled while the archive was busy never undoes a later event (its end)."""
     conn.execute(
-        "INSERT INTO session_state(session_uuid, last_event, last_event_at) VALUES (?, ?, ?)"
+        "INSERT INTO session_state(session_uuid, last_event, last_event_at) SELECT ?, ?, ?"
+        + UNLESS_FORGOTTEN +
         " ON CONFLICT(session_uuid) DO UPDATE SET last_event = excluded.last_event,"
         " last_event_at = excluded.last_event_at, end_reason = NULL, ended_at = NULL"
         + (" WHERE coalesce(last_event_at, '') < excluded.last_event_at" if only_if_newer
-           else ""), (session_uuid, event, when))
+           else ""), (session_uuid, event, when, session_uuid))
 
 
 def maybe_unfinished(conn: sqlite3.Connection, since: str) -> list[str]:
@@ -84,9 +86,9 @@ def save_compact_summary(conn: sqlite3.Connection, session_uuid: str, summary: s
     """Claude Code's own summary of the session at its last compaction (zstd-compressed)."""
     blob = codec.compress(summary.encode("utf-8", "replace"), level)
     conn.execute(
-        "INSERT INTO session_state(session_uuid, compact_summary) VALUES (?, ?)"
-        " ON CONFLICT(session_uuid) DO UPDATE SET compact_summary = excluded.compact_summary",
-        (session_uuid, blob))
+        "INSERT INTO session_state(session_uuid, compact_summary) SELECT ?, ?" + UNLESS_FORGOTTEN
+        + " ON CONFLICT(session_uuid) DO UPDATE SET compact_summary = excluded.compact_summary",
+        (session_uuid, blob, session_uuid))
 
 
 def compact_summary(conn: sqlite3.Connection, session_uuid: str) -> str | None:
@@ -109,15 +111,21 @@ def merge_rows(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int:
     for row in rows:
         cursor = conn.execute(
             "INSERT INTO session_state(session_uuid, git_branch, git_commit, last_event,"
-            " last_event_at, end_reason, ended_at, compact_summary) VALUES (?,?,?,?,?,?,?,?)"
+            " last_event_at, end_reason, ended_at, compact_summary) SELECT ?,?,?,?,?,?,?,?"
+            + UNLESS_FORGOTTEN +
             " ON CONFLICT(session_uuid) DO UPDATE SET git_branch = excluded.git_branch,"
             " git_commit = excluded.git_commit, last_event = excluded.last_event,"
             " last_event_at = excluded.last_event_at, end_reason = excluded.end_reason,"
             " ended_at = excluded.ended_at,"
             " compact_summary = coalesce(excluded.compact_summary, compact_summary)"
-            " WHERE coalesce(last_event_at, '') < coalesce(excluded.last_event_at, '')", row)
+            " WHERE coalesce(last_event_at, '') < coalesce(excluded.last_event_at, '')",
+            (*row, row[0]))
         taken += cursor.rowcount
         if row[7] is not None:  # a summary this row lacks, whichever row is newer
             conn.execute("UPDATE session_state SET compact_summary = ? WHERE session_uuid = ?"
                          " AND compact_summary IS NULL", (row[7], row[0]))
     return taken
+
+
+def delete(conn: sqlite3.Connection, session_uuid: str) -> None:
+    conn.execute("DELETE FROM session_state WHERE session_uuid = ?", (session_uuid,))

@@ -15,6 +15,7 @@ class SessionSummary:
         "cache_creation_tokens",
         "cache_read_tokens",
         "cc_version",
+        "cost_estimated",
         "cost_usd",
         "cwd",
         "first_ts",
@@ -45,11 +46,26 @@ class SessionSummary:
         self.models = usage.models(conn, sid)
         recorded = usage.recorded_cost(conn, sid)
         self.cost_usd = recorded if recorded is not None else spent.cost_usd
+        # Nothing recorded: an estimate from list prices (None if no model has a price).
+        self.cost_estimated = self.cost_usd is None and spent.messages > 0
+        if self.cost_estimated:
+            self.cost_usd = estimated_cost(conn, sid)
         self.subagent_files = files.count_of_kind(conn, sid, "subagent")
 
     def as_dict(self) -> dict[str, object]:
         """Every field, in declaration order (``--json`` output)."""
         return {name: getattr(self, name) for name in self.__slots__}
+
+
+def estimated_cost(conn: sqlite3.Connection, session_id: int) -> float | None:
+    """The session at list prices, request by request (a long prompt is priced as one);
+    messages of a model without a price add nothing, and None if none had one."""
+    from ..base.pricing import estimate_usd
+
+    prices = [estimate_usd(m.model, m.input_tokens, m.output_tokens, m.cache_creation_tokens,
+                           m.cache_read_tokens) for m in usage.messages(conn, session_id)]
+    priced = [p for p in prices if p is not None]
+    return sum(priced) if priced else None
 
 
 def list_sessions(conn: sqlite3.Connection) -> list[SessionSummary]:

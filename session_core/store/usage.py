@@ -75,3 +75,46 @@ def recorded_cost(conn: sqlite3.Connection, session_id: int) -> float | None:
     value = conn.execute("SELECT sum(cost_usd) FROM costs WHERE session_id = ?",
                          (session_id,)).fetchone()[0]
     return None if value is None else float(value)
+
+
+class MessageUsage:
+    __slots__ = ("cache_creation_tokens", "cache_read_tokens", "cost_usd", "input_tokens",
+                 "message_id", "model", "output_tokens", "session_id")
+
+    def __init__(self, row: tuple[Any, ...]) -> None:
+        (self.message_id, self.session_id, self.model, self.input_tokens, self.output_tokens,
+         self.cache_creation_tokens, self.cache_read_tokens, self.cost_usd) = row
+
+    message_id: str
+    session_id: int
+    model: str | None
+    input_tokens: int
+    output_tokens: int
+    cache_creation_tokens: int
+    cache_read_tokens: int
+    cost_usd: float | None
+    """The message's own ``costUSD`` (older transcripts), else None."""
+
+
+def messages(conn: sqlite3.Connection, session_id: int | None = None) -> list[MessageUsage]:
+    """Each message's tokens, one row per message id (``<synthetic>`` ones are no spend):
+    what is priced request by request (a long prompt costs more per token) and put on the
+    day its transcript says, which only the transcript knows."""
+    return [MessageUsage(row) for row in conn.execute(
+        "SELECT message_id, session_id, model, input_tokens, output_tokens,"
+        " cache_creation_tokens, cache_read_tokens, cost_usd FROM usage"
+        f" WHERE (?1 IS NULL OR session_id = ?1) AND {_NOT_SYNTHETIC}", (session_id,))]
+
+
+def recorded_costs(conn: sqlite3.Connection, session_id: int | None = None) -> dict[int, float]:
+    """Per session, its total from Claude Code's ``cost-state`` records (sessions without one
+    are left out): a recorded total wins over any estimate."""
+    return {int(sid): float(cost) for sid, cost in conn.execute(
+        "SELECT session_id, sum(cost_usd) FROM costs WHERE ?1 IS NULL OR session_id = ?1"
+        " GROUP BY session_id", (session_id,))}
+
+
+def delete_session(conn: sqlite3.Connection, session_id: int) -> None:
+    """A session's tokens and recorded costs."""
+    conn.execute("DELETE FROM usage WHERE session_id = ?", (session_id,))
+    conn.execute("DELETE FROM costs WHERE session_id = ?", (session_id,))

@@ -72,7 +72,7 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
     return [b for b in content if isinstance(b, dict)]
 
 
-def _tag_text(content: str, tag: str, closed: bool) -> str | None:
+def tag_text(content: str, tag: str, closed: bool) -> str | None:
     """The text inside the first ``<tag>…</tag>``; unless ``closed``, an unclosed tag runs to
     the end. Plain ``find``: a regex compiled at import would cost every hook."""
     start = content.find(f"<{tag}>")
@@ -90,8 +90,8 @@ def _tag_text(content: str, tag: str, closed: bool) -> str | None:
 def _command_title(content: str) -> str | None:
     """A slash command with arguments as the user typed it (``/name args``): a prompt in all
     but form. A bare command (``/compact``) says nothing about the session, so no title."""
-    name = _tag_text(content, "command-name", closed=True)
-    args = _tag_text(content, "command-args", closed=False)
+    name = tag_text(content, "command-name", closed=True)
+    args = tag_text(content, "command-args", closed=False)
     if name is None or args is None or not args.strip():
         return None
     return f"{name.strip()} {args.strip()}"

@@ -18,6 +18,13 @@ def index_version(tool_text_chars: int) -> str:
     return f"{EXTRACT_VERSION}:{tool_text_chars}"
 
 
+def recorded_chars(version: str | None) -> int | None:
+    """The ``tool_text_chars`` an index of this code's extraction was built with (None: no
+    version recorded, or another extraction's)."""
+    extraction, _, chars = (version or "").partition(":")
+    return int(chars) if extraction == str(EXTRACT_VERSION) and chars.isdigit() else None
+
+
 def entry_key(record: Record, line: bytes) -> bytes:
     """16 bytes that identify a record across files: its uuid, else the line's own hash."""
     text = record.uuid

@@ -24,11 +24,11 @@ import os
 import sqlite3
 
 from ..base.clock import utc_stamp
-from ..store import codec, entries, files, frames, meta, sessions, usage
+from ..store import codec, entries, files, forgotten, frames, meta, sessions, usage
 from ..store.connection import translate
 from . import layout
 from .digest import DIGESTED_KINDS, Digest, could_hold_message, digest_of, fold, save_digest
-from .index import Batch, IndexBuilder, index_version, titles_and_usage
+from .index import Batch, IndexBuilder, index_version, recorded_chars, titles_and_usage
 from .lines import LineSplitter, is_plain_progress, line_hash, pieces
 from .records import Record, RecordError, parse_record
 
@@ -48,9 +48,18 @@ THREADED_COMPRESSION = 256 << 10
 _POOL: ThreadPoolExecutor | None = None
 
 
+class ForgottenSession(Exception):
+    """Raised inside the write when a file turns out to be of a forgotten session: raising
+    rolls back what the file wrote."""
+
+    def __init__(self, session: str) -> None:
+        super().__init__(session)
+        self.session = session
+
+
 class IngestReport:
-    __slots__ = ("bad_lines", "kind", "new_bytes", "new_entries", "path", "pending_bytes",
-                 "rewritten", "session_uuid", "warnings")
+    __slots__ = ("bad_lines", "forgotten", "kind", "new_bytes", "new_entries", "path",
+                 "pending_bytes", "rewritten", "session_uuid", "warnings")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -58,6 +67,9 @@ class IngestReport:
         self.kind = ""
         self.new_bytes = 0
         self.new_entries = 0
+        self.forgotten = False
+        """The file is of a session forgotten on purpose (``session-core forget``): not
+        archived."""
         self.pending_bytes = 0
         self.rewritten = False
         self.bad_lines = 0
@@ -92,17 +104,34 @@ def ingest_file(db: Database, file: StrPath, settings: Settings,
         fd = handle.fileno()
         if _nothing_new(db, fd, path, report):
             return report  # no write lock taken: a parallel session's hook need not wait
-        with db.write() as conn:
-            # The size is read under the lock: read before, another writer may have archived
-            # past it while we waited, and the file would look truncated.
-            size = os.fstat(fd).st_size
-            record = files.at_path(conn, path) or _new_file(conn, path)
-            report.session_uuid, report.kind = record.session_uuid, record.kind
-            rewritten = not _unchanged_prefix(fd, record, size)
-            if not rewritten and size == record.size:
-                report.pending_bytes = size - record.committed
+        try:
+            return _ingest_locked(db, fd, path, settings, report, digest_catch_up)
+        except ForgottenSession as exc:  # raised inside the write: all it wrote rolled back
+            report.session_uuid, report.forgotten = exc.session, True
+            report.new_bytes = report.new_entries = 0
+            return report
+
+
+def _ingest_locked(db: Database, fd: int, path: str, settings: Settings, report: IngestReport,
+                   digest_catch_up: int | None) -> IngestReport:
+    with db.write() as conn:
+        # The size is read under the lock: read before, another writer may have archived
+        # past it while we waited, and the file would look truncated.
+        size = os.fstat(fd).st_size
+        record = files.at_path(conn, path)
+        if record is None:
+            info = layout.classify(path)
+            if forgotten.is_forgotten(conn, info.session_uuid):
+                report.session_uuid, report.kind = info.session_uuid, info.kind
+                report.forgotten = True  # forgotten on purpose: it stays out
                 return report
-            _Ingest(db, conn, fd, record, settings, report).run(size, rewritten, digest_catch_up)
+            record = _new_file(conn, path)
+        report.session_uuid, report.kind = record.session_uuid, record.kind
+        rewritten = not _unchanged_prefix(fd, record, size)
+        if not rewritten and size == record.size:
+            report.pending_bytes = size - record.committed
+            return report
+        _Ingest(db, conn, fd, record, settings, report).run(size, rewritten, digest_catch_up)
     return report
 
 
@@ -159,7 +188,11 @@ class _Ingest:
                  record: files.FileRecord, settings: Settings, report: IngestReport) -> None:
         self.db, self.conn, self.fd, self.record = db, conn, fd, record
         self.settings, self.report = settings, report
-        self.builder = IndexBuilder(record.session_uuid, settings.tool_text_chars)
+        # The index's own extraction, not the setting's: a changed setting takes effect when
+        # a command indexes everything again (cli.upgrade), so one index never mixes two.
+        self.recorded_version = meta.get(conn, meta.INDEX_VERSION)
+        self.chars = recorded_chars(self.recorded_version) or settings.tool_text_chars
+        self.builder = IndexBuilder(record.session_uuid, self.chars)
         self.parse = _parser(db)
         self.session_ids = {record.session_uuid: record.session_id}
         self.bad_lines: list[tuple[int, str]] = []
@@ -252,8 +285,8 @@ class _Ingest:
         conn, record = self.conn, self.record
         if not self.version_checked:  # a new archive's index is built by this code: say so
             self.version_checked = True
-            if meta.get(conn, meta.INDEX_VERSION) is None and not entries.any_entry(conn):
-                meta.put(conn, meta.INDEX_VERSION, index_version(self.settings.tool_text_chars))
+            if self.recorded_version is None and not entries.any_entry(conn):
+                meta.put(conn, meta.INDEX_VERSION, index_version(self.chars))
         for entry in batch.entries:
             entry.session_id = self._session_id(entry.session)
         fresh = [batch.entries[n] for n in entries.insert_new(self.db, record.file_id,
@@ -276,6 +309,8 @@ class _Ingest:
     def _settle(self, session: str, sidechain_agent: bool) -> None:
         """A loose file filed under its own name moves to the session its records name."""
         conn, record = self.conn, self.record
+        if forgotten.is_forgotten(conn, session):
+            raise ForgottenSession(session)
         kind = layout.settled_kind(record.path, sidechain_agent)
         if (kind, session) == (record.kind, record.session_uuid):
             return

@@ -17,7 +17,7 @@ from ..store.connection import READ_ERRORS, Database, open_read_only
 from ..store.migrations import migrate
 from ..store.salvage import Salvage
 from ..store.verify import INDEX_COMMANDS, Finding
-from .extract import EXTRACT_VERSION
+from .index import recorded_chars
 from .merge import merge_archive
 
 TYPE_CHECKING = False
@@ -38,12 +38,10 @@ def settings_of_index(archive_path: str, settings: Settings) -> Settings | None:
             conn.close()
     except READ_ERRORS:
         return settings  # unreadable: the comparison itself reports it
-    version, _, chars = (recorded or "").partition(":")
     if recorded is None and empty:
         return settings
-    if version != str(EXTRACT_VERSION) or not chars.isdigit():
-        return None
-    return settings.replace(tool_text_chars=int(chars))
+    chars = recorded_chars(recorded)
+    return None if chars is None else settings.replace(tool_text_chars=chars)
 
 
 def index_findings(archive_path: str, settings: Settings, sample: int | None = None,

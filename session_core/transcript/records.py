@@ -139,6 +139,13 @@ def parse_record(line: bytes) -> Record:
     """Parse one JSONL line; raises :class:`RecordError` for non-JSON or non-objects. A UTF-8
     byte-order mark (an editor saved the file) is not part of the record; UTF-16 or -32 is
     not a transcript: both as the bulk parser has it."""
+    return Record(parse_object(line))
+
+
+def parse_object(line: bytes) -> dict[str, Any]:
+    """The line's JSON object, checked as :func:`parse_record` checks it: for a reader that
+    needs fields the index does not keep (``show`` and ``export`` read ``parentUuid``, how a
+    subagent run is linked to its tool call)."""
     if line[:3] == BOM:
         line = line[3:]
     elif b"\x00" in line[:4]:
@@ -156,7 +163,7 @@ def parse_record(line: bytes) -> Record:
             line.decode("utf-8")  # json decodes with 'surrogatepass' and would let them in
         except UnicodeDecodeError:
             raise RecordError("invalid UTF-8: an encoded surrogate") from None
-    return Record(data)
+    return data
 
 
 _SURROGATE_SECOND = frozenset(b"89abcdefABCDEF")

@@ -86,14 +86,20 @@ def reindex_due(conn: sqlite3.Connection, settings: Settings) -> bool:
 def reindex(db: Database, settings: Settings) -> int:
     """Derive every entry's words again and record the version; returns the entries indexed.
     One transaction: cut short, the old index stays whole and the next command starts over."""
-    done = 0
     with db.write() as conn:
-        entries.clear_words(conn)
-        # positions are read whole first: the cursor must not run while the index is written
-        for batch in _batches(words_of(conn, list(entries.positions(conn)),
-                                       settings.tool_text_chars)):
-            entries.add_words(conn, batch)
-            done += len(batch)
-        meta.put(conn, meta.INDEX_VERSION, index_version(settings.tool_text_chars))
+        return reindex_in(conn, settings)
+
+
+def reindex_in(conn: sqlite3.Connection, settings: Settings) -> int:
+    """:func:`reindex` inside the caller's transaction. Dropping every segment and writing
+    the words again also leaves no deleted word in the file (``forget``)."""
+    done = 0
+    entries.clear_words(conn)
+    # positions are read whole first: the cursor must not run while the index is written
+    for batch in _batches(words_of(conn, list(entries.positions(conn)),
+                                   settings.tool_text_chars)):
+        entries.add_words(conn, batch)
+        done += len(batch)
+    meta.put(conn, meta.INDEX_VERSION, index_version(settings.tool_text_chars))
     return done
 
