@@ -4,6 +4,7 @@ program apart; no single flipped bit gives silently wrong output while it says h
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 import shutil
 import sqlite3
@@ -43,6 +44,22 @@ def _verify(project: Path, *flags: str) -> tuple[int, str]:
 
 def test_a_healthy_archive_passes_and_says_what_was_checked(project: Path) -> None:
     _imported(project)
+    code, text = _verify(project)
+    assert code == 0 and "against the archived lines" in text, text
+
+
+def test_a_rewritten_transcript_is_healthy_not_damage(project: Path, tmp_path: Path) -> None:
+    """A rewrite archives a new generation beside the old one; deriving the index again must
+    replay both in order, not take the older one alone (it named healthy archives damaged and
+    sent their owners to recover)."""
+    transcript = tmp_path / "11111111-1111-4111-8111-111111111111.jsonl"
+    lines = (FIXTURES / "short.jsonl").read_bytes().splitlines(keepends=True)
+    transcript.write_bytes(b"".join(lines))
+    assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
+    added = json.loads(lines[-1])
+    added["uuid"] = "22222222-2222-4222-8222-222222222222"  # a record only the rewrite has
+    transcript.write_bytes(b"".join(lines[2:]) + json.dumps(added).encode() + b"\n")
+    assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
     code, text = _verify(project)
     assert code == 0 and "against the archived lines" in text, text
 

@@ -67,7 +67,11 @@ def merge_archive(db: Database, salvage: Salvage, settings: Settings, work_dir: 
 def _merge_file(db: Database, salvage: Salvage, old: SalvagedFile, settings: Settings,
                 work_dir: str, result: MergeResult) -> None:
     here = files.at_path(db.conn, old.path)
-    generations = salvage.generations(old) if here is None else [old.generation]
+    # A file this archive lacks takes the old one's history, each generation in order (a
+    # rewrite is a newer generation, though this archive ingested the older one just now);
+    # a file it has takes the old copy only if that is worth it.
+    replaying = here is None
+    generations = salvage.generations(old) if replaying else [old.generation]
     copy = os.path.join(work_dir, "salvaged" + os.path.splitext(old.path)[1])
     for generation in generations:
         with open(copy, "wb") as out:
@@ -75,7 +79,8 @@ def _merge_file(db: Database, salvage: Salvage, old: SalvagedFile, settings: Set
         if length == 0:
             continue
         here = files.at_path(db.conn, old.path)
-        if here is not None and not _worth_taking(db.conn, here, copy, length, old):
+        if here is not None and not replaying and not _worth_taking(db.conn, here, copy,
+                                                                     length, old):
             continue
         report = ingest_file(db, copy, settings, archived_as=old.path)
         if report.new_bytes or report.rewritten:
