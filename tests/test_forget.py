@@ -147,6 +147,6 @@ def test_forget_of_an_unknown_or_forgotten_session_says_so(world: World) -> None
     assert cli(world, "forget", "ffffffff", "--yes")[0] == 3
     assert cli(world, "forget", SESSION, "--yes")[0] == 0
     code, _, err = cli(world, "forget", SESSION, "--yes")
-    assert code == 3 and "already forgotten" in err and "--undo" in err
+    assert code == 3 and "was forgotten" in err and "--undo" in err
     code, _, err = cli(world, "forget", OTHER, "--undo")
     assert code == 3 and "no forgotten session" in err

@@ -236,3 +236,42 @@ def test_the_compact_note_adds_only_what_claude_codes_summary_lacks(
     assert "9f8e7d6" in note and "Add retry" in note  # the summary lacks the commit
     assert "Write tests for retry" not in note  # the summary has the pending task
     assert "String to replace not found" in note  # and not the failed edit
+
+
+def test_a_session_whose_only_edit_was_its_subagents_is_handed_over(
+        project: Path, tmp_path: Path) -> None:
+    """Work delegated to a subagent is work: the session before it, which edited a file
+    itself, must not be handed over in its place."""
+    import time
+
+    from .conftest import run_cli
+    from .session_builder import Transcript
+
+    earlier_id, work_id = ("e1111111-2222-4333-8444-555555555555",
+                           "a1111111-2222-4333-8444-555555555555")
+    agent = "a1b2c3d"
+    now = int(time.time())
+    earlier, work, sub = Transcript(earlier_id), Transcript(work_id), Transcript(work_id, agent)
+    earlier.clock, work.clock, sub.clock = now - 9000, now - 7200, now - 7100
+    earlier.prompt("Write the readme")
+    earlier.call("Write", {"file_path": "/work/app/README.md", "content": "# app"},
+                 "File created successfully at: /work/app/README.md")
+    work.prompt("Fix the helper, through an agent")
+    sub.prompt("Edit helpers.py so add() adds")
+    sub.call("Edit", {"file_path": "/work/app/helpers.py", "old_string": "a - b",
+                      "new_string": "a + b"},
+             "The file /work/app/helpers.py has been updated successfully.")
+    work.call("Agent", {"description": "fix the helper", "prompt": "Edit helpers.py so add()"
+                        " adds"}, "Fixed.", tool_use_result={"status": "completed",
+                                                              "agentId": agent})
+    work.say("The helper adds now.")
+    folder = tmp_path / "transcripts"
+    paths = [earlier.write(folder / f"{earlier_id}.jsonl"),
+             work.write(folder / f"{work_id}.jsonl"),
+             sub.write(folder / work_id / "subagents" / f"agent-{agent}.jsonl")]
+    assert run_cli("import", *map(str, paths), "--project", str(project)).returncode == 0
+    done = run_cli("handoff", "--project", str(project))
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode()
+    assert f"claude --resume {work_id}" in text and "helpers.py" in text, text
+    assert f"{earlier_id} (" in text and "1 changed file(s) and no commit" in text, text

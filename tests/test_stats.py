@@ -188,7 +188,7 @@ def test_one_session_and_the_text_output(known: Path) -> None:
     missing = run_cli("stats", "ffffffff", "--project", str(known))
     assert missing.returncode == 3 and b"no session" in missing.stderr
     text = run_cli("stats", "--project", str(known), env={"TZ": "UTC"}).stdout.decode()
-    assert "Tokens       1,013,682 in 5 messages" in text
+    assert "Tokens       1,013,682 in 5 model responses" in text
     assert "up to 5 min" in text and "2026-03-01" in text
     assert "no price" in text and MYSTERY in text and "~$1.52+" in text
     assert "src/app.py" in text

@@ -44,3 +44,8 @@ def short_path(path: str, project: str | None) -> str:
 def quoted(text: str | None, limit: int) -> str:
     """``text`` on one line, cut to ``limit``, in double quotes: a request or a reply cited."""
     return f'"{clip(text or "", limit, flatten=True, ellipsis=True)}"'
+
+
+def counted(number: int, noun: str) -> str:
+    """``1 prompt``, ``2 prompts``, ``1,500 tool calls``: a count a person reads."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"

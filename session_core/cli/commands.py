@@ -134,6 +134,7 @@ def page(text: str) -> None:
 
 
 def cmd_export(archive: Archive, args: argparse.Namespace) -> int:
+    args.format = args.format or ("html" if args.all else "jsonl")
     if args.all or args.format != "jsonl":
         return _export_readable(archive, args)
     if args.session is None:
@@ -142,7 +143,8 @@ def cmd_export(archive: Archive, args: argparse.Namespace) -> int:
         if args.output:  # a temporary file first: a failed export never clobbers the target
             check_output_target(args.output)
             with AtomicFile(args.output) as out:
-                export_session(conn, args.session, out)
+                written = export_session(conn, args.session, out)
+            print(f"Wrote {args.output} ({written:,} bytes, as archived)", file=sys.stderr)
         else:
             if sys.stdout is None:  # started with stdout closed: nowhere to write
                 raise UsageError("standard output is closed", "name a file with -o FILE")
@@ -163,12 +165,14 @@ def _export_readable(archive: Archive, args: argparse.Namespace) -> int:
         with archive.db.read() as conn:
             export_readable(conn, args.session, args.format, args.output, redacting=redacting,
                             thinking=args.thinking)
+        if args.output:
+            print(f"Wrote {args.output}", file=sys.stderr)
         return ExitCode.OK
     if args.session is not None:
         raise UsageError("--all and a session exclude each other", "use one")
     if args.format != "html" or not args.output:
-        raise UsageError("--all writes a static site: it needs --format html and -o DIR",
-                         "session-core export --all --format html -o DIR")
+        raise UsageError("--all writes a static site: html, into -o DIR",
+                         "session-core export --all -o DIR")
     with archive.db.read() as conn:
         pages = export_site(conn, args.output, archive.project, redacting=redacting,
                             thinking=args.thinking)

@@ -13,7 +13,7 @@ from ..base.text import clip
 from ..handoff.redact import redact
 from ..store import forgotten, sessions
 from ..store.archive import Archive
-from ..store.backup import list_backups
+from ..store.backup import backups_holding
 from ..transcript import forget, layout
 from .backfill import ingest_paths, project_transcripts
 
@@ -38,13 +38,7 @@ def _confirmed(args: argparse.Namespace) -> bool:
 
 def _chosen(archive: Archive, args: argparse.Namespace) -> list[sessions.SessionRow]:
     conn = archive.db.conn
-    try:
-        row = sessions.resolve(conn, args.session)
-    except NotFoundError:
-        if forgotten.matching(conn, args.session):
-            raise NotFoundError(f"session {args.session} is already forgotten",
-                                f"'session-core forget --undo {args.session}' lifts it") from None
-        raise
+    row = sessions.resolve(conn, args.session)  # a forgotten one: says so, and how to undo
     sharing = forget.sharing_sessions(conn, row)
     if sharing and not args.with_copies:
         raise ConflictError(
@@ -75,11 +69,18 @@ def cmd_forget(archive: Archive, args: argparse.Namespace) -> int:
     if not done.flushed:
         print("note: another process is reading the archive; its old pages leave the file"
               " at the next save")
-    older = list_backups(db.path, archive.settings, checked=False)
-    if older:
-        print(f"note: {len(older)} backup(s) made before still hold it (in"
-              f" {Path(older[0].path).parent}); delete them to remove every copy. Backups"
-              " made from now on do not hold it, and a restored one has it forgotten again")
+    holding = backups_holding(db.path, done.uuids, archive.settings)
+    if holding:
+        print(f"note: {len(holding)} backup(s) made before still hold it ("
+              f"{', '.join(Path(p).name for p in holding)} in {Path(holding[0]).parent});"
+              " delete them to remove every copy. Backups made from now on do not hold it,"
+              " and a restored one has it forgotten again")
+    on_disk = [p for p in project_transcripts(archive)
+               if layout.classify(str(p)).session_uuid in done.uuids]
+    if on_disk:
+        print(f"note: Claude Code still keeps its own copy ({len(on_disk)} file(s), e.g."
+              f" {on_disk[0]}) until it deletes old transcripts; delete those files to remove"
+              " it there too ('--undo' archives them again while they exist)")
     return ExitCode.OK
 
 

@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
               " (jsonl, byte for byte), or to read: markdown, html (one self-contained page),"
               " json (documented in the README)")
     exp.add_argument("session", nargs="?", help="session id or unique prefix")
-    exp.add_argument("--format", choices=["jsonl", "markdown", "html", "json"], default="jsonl")
+    exp.add_argument("--format", choices=["jsonl", "markdown", "html", "json"],
+                     help="default: jsonl for one session, html for --all")
     exp.add_argument("-o", "--output", help="file to write (default: stdout); with --all, the"
                      " folder")
     exp.add_argument("--all", action="store_true", help="every session as a static site:"

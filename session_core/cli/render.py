@@ -6,6 +6,7 @@ import os
 import sqlite3
 from typing import Any
 
+from ..base.clock import local_time
 from ..base.text import clip
 from ..store import entries, files, frames, meta
 from ..store.archive import Archive
@@ -14,6 +15,7 @@ from ..store.summary import SessionSummary
 from .conversation import conversation
 from .readable import prepare, printable, read_session
 from .session_facts import cost as session_cost
+from .session_facts import message_counts
 
 
 def _short(text: str | None, width: int) -> str:
@@ -34,12 +36,12 @@ def render_age(seconds: float, words: bool = False) -> str:
 def render_sessions(listed: list[SessionSummary]) -> str:
     if not listed:
         return "No sessions archived yet. Run 'session-core import'."
-    lines = [f"{'SESSION':36}  {'LAST ACTIVITY':19}  {'PROMPTS':>7}  {'MSGS':>5}"
+    lines = [f"{'SESSION':36}  {'LAST ACTIVITY':23}  {'PROMPTS':>7}  {'MSGS':>5}"
              f"  {'COST':>8}  {'BRANCH':16}  TITLE"]
     for s in listed:
-        when = (s.last_ts or "")[:19].replace("T", " ")
+        when = local_time(s.last_ts)  # with its zone: the reader's, as show and the pages
         cost = session_cost(s)
-        lines.append(f"{s.uuid:36}  {when:19}  {s.prompts:>7}  {s.messages:>5}  {cost:>8}"
+        lines.append(f"{s.uuid:36}  {when:23}  {s.prompts:>7}  {s.messages:>5}  {cost:>8}"
                      f"  {_short(s.git_branch or '-', 16):16}  {_short(s.title, 50)}")
     return "\n".join(lines)
 
@@ -50,10 +52,9 @@ def render_session(conn: sqlite3.Connection, s: SessionSummary, first: int = 0,
         f"Session   {s.uuid}",
         f"Title     {_short(printable(s.title or ''), 100)}",
         f"Project   {s.cwd or '-'}  (branch {s.git_branch or '-'})",
-        f"Time      {s.first_ts or '-'} .. {s.last_ts or '-'} (UTC; below, local time)",
+        f"Time      {local_time(s.first_ts)} to {local_time(s.last_ts)}",
         f"Claude    {s.cc_version or '-'}; models {', '.join(s.models) or '-'}",
-        f"Messages  {s.messages} ({s.prompts} prompts, {s.assistant_messages} assistant"
-        f" messages, {s.tool_calls} tool calls, {s.subagent_files} subagent files)",
+        f"Messages  {message_counts(s)}",
         f"Tokens    in {s.input_tokens:,}  out {s.output_tokens:,}  cache write"
         f" {s.cache_creation_tokens:,}  cache read {s.cache_read_tokens:,}",
         f"Cost      {session_cost(s)}"

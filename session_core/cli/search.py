@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from ..base.clock import minute_text
+from ..base.clock import local_time, minute_text
 from ..base.errors import DamagedError, ExitCode, NotFoundError, UsageError
 from ..base.text import clip
 from ..handoff.redact import redact
@@ -295,7 +295,7 @@ def render(groups: list[dict[str, Any]], tty: bool) -> str:
                    f" {count} hit{'s' if count != 1 else ''}")
         for hit in group["hits"]:
             what = hit["role"] + ("/" + hit["tool"] if hit["tool"] else f"/{hit['kind']}")
-            stamp = (hit["timestamp"] or "")[:19].replace("T", " ")
+            stamp = local_time(hit["timestamp"])
             out.append(f"  {stamp}  {what}")
             out.append(f"    {_mark(hit['snippet'], hit['matched'], tty)}")
         out.append("")

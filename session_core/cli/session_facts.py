@@ -4,6 +4,7 @@ labels and number formats in markdown and HTML, so the two read alike."""
 from __future__ import annotations
 
 from ..base.clock import local_time
+from ..base.text import counted
 from ..store.summary import SessionSummary
 
 
@@ -25,6 +26,12 @@ def cost(summary: SessionSummary) -> str:
     return f"${summary.cost_usd:.2f}" if summary.cost_usd else "-"
 
 
+def message_counts(s: SessionSummary) -> str:
+    return (f"{s.messages:,} ({counted(s.prompts, 'prompt')},"
+            f" {counted(s.assistant_messages, 'assistant message')},"
+            f" {counted(s.tool_calls, 'tool call')}, {counted(s.subagent_files, 'subagent file')})")
+
+
 def facts(summary: SessionSummary) -> list[tuple[str, str]]:
     """``(label, value)`` rows, in reading order."""
     s = summary
@@ -33,9 +40,7 @@ def facts(summary: SessionSummary) -> list[tuple[str, str]]:
         ("Project", f"{s.cwd or '-'} (branch {s.git_branch or '-'})"),
         ("Time", f"{local_time(s.first_ts)} to {local_time(s.last_ts)}"),
         ("Claude Code", f"{s.cc_version or '-'}; models {', '.join(s.models) or '-'}"),
-        ("Messages", f"{s.messages:,} ({s.prompts} prompts, {s.assistant_messages} assistant"
-                     f" messages, {s.tool_calls} tool calls, {s.subagent_files} subagent"
-                     " files)"),
+        ("Messages", message_counts(s)),
         ("Tokens", f"in {s.input_tokens:,}, out {s.output_tokens:,}, cache write"
                    f" {s.cache_creation_tokens:,}, cache read {s.cache_read_tokens:,}"),
         ("Cost", cost(s) + (" (estimated from list prices)" if s.cost_estimated

@@ -138,7 +138,8 @@ def tiles(data: dict[str, Any]) -> str:
         _tile("Sessions", f"{t['sessions']:,}"),
         _tile("Active time", duration(t["active_seconds"]), f"gaps count up to {cutoff} min"),
         _tile("Turns", f"{t['turns']:,}", "prompts you wrote"),
-        _tile("Tokens", compact(t["tokens"]), f"{t['tokens']:,} in {t['messages']:,} messages"),
+        _tile("Tokens", compact(t["tokens"]),
+              f"{t['tokens']:,} in {t['messages']:,} model responses"),
         _tile("Cost", money(t), cost_sub),
         "</section>"])
 
@@ -264,7 +265,7 @@ def models(data: dict[str, Any]) -> str:
         "<section><h2>By model</h2>",
         split_bar(cost_rows, "Share of cost") if any(v for _, v, _ in cost_rows) else "",
         split_bar(token_rows, "Share of tokens"),
-        '<div class="scroll"><table><thead><tr><th>Model</th><th>Messages</th>'
+        '<div class="scroll"><table><thead><tr><th>Model</th><th>Responses</th>'
         '<th class="wide">Input</th><th class="wide">Output</th><th class="wide">Cache write'
         '</th><th class="wide">Cache read</th><th class="narrow">Tokens</th><th>Cost</th></tr>'
         "</thead>"
@@ -325,7 +326,7 @@ def days_table(data: dict[str, Any]) -> str:
         f'<td>{d["messages"]:,}</td><td>{d["tokens"]:,}</td><td>{escape(money(d))}</td></tr>'
         for d in reversed(data["by_day"]))
     return ('<section><h2>By day</h2><div class="scroll"><table><thead><tr><th>Day</th>'
-            "<th>Sessions</th><th>Active</th><th>Turns</th><th>Messages</th><th>Tokens</th>"
+            "<th>Sessions</th><th>Active</th><th>Turns</th><th>Responses</th><th>Tokens</th>"
             f"<th>Cost</th></tr></thead><tbody>{body}</tbody></table></div></section>")
 
 

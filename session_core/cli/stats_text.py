@@ -81,7 +81,7 @@ def headline(data: dict[str, Any]) -> list[str]:
         f"Active time  {duration(t['active_seconds'])}  (each gap between messages counted up"
         f" to {cutoff} min)",
         f"Turns        {t['turns']:,} prompts",
-        f"Tokens       {t['tokens']:,} in {t['messages']:,} messages",
+        f"Tokens       {t['tokens']:,} in {t['messages']:,} model responses",
         f"             input {t['input_tokens']:,}, output {t['output_tokens']:,}, cache write"
         f" {t['cache_creation_tokens']:,}, cache read {t['cache_read_tokens']:,}",
         f"Cost         {money(t)}{cost_note(data)}",
@@ -106,7 +106,7 @@ def day_table(data: dict[str, Any]) -> list[str]:
     rows = [[d["day"], f"{d['sessions']:,}", duration(d["active_seconds"]), f"{d['turns']:,}",
              f"{d['messages']:,}", f"{d['tokens']:,}", money(d)] for d in data["by_day"]]
     return ["By day (local dates)",
-            *table(["DAY", "SESSIONS", "ACTIVE", "TURNS", "MESSAGES", "TOKENS", "COST"], rows)]
+            *table(["DAY", "SESSIONS", "ACTIVE", "TURNS", "RESPONSES", "TOKENS", "COST"], rows)]
 
 
 def model_table(data: dict[str, Any]) -> list[str]:
@@ -114,7 +114,7 @@ def model_table(data: dict[str, Any]) -> list[str]:
              f"{m['input_tokens']:,}", f"{m['output_tokens']:,}",
              f"{m['cache_creation_tokens']:,}", f"{m['cache_read_tokens']:,}", money(m)]
             for m in data["by_model"]]
-    return ["By model", *table(["MODEL", "MESSAGES", "INPUT", "OUTPUT", "CACHE WRITE",
+    return ["By model", *table(["MODEL", "RESPONSES", "INPUT", "OUTPUT", "CACHE WRITE",
                                 "CACHE READ", "COST"], rows)]
 
 

@@ -58,19 +58,23 @@ def choose(db: Database, own_session: str, settings: Settings,
     rows = sessions.recent_with_prompt(db.conn, own_session, since, _CANDIDATES)
     if not rows:
         return None
-    gathered = [(row, session_digest(db, row.session_id, row.uuid, limit)) for row in rows]
-    main = next((n for n, (_, digest) in enumerate(gathered) if digest.did_work()), 0)
+    gathered = [(row, session_digest(db, row.session_id, row.uuid, limit),
+                 subagent_digests(db, row.session_id, limit)) for row in rows]
+    # a subagent's edits are the session's work too (a session may only delegate)
+    worked = [digest.did_work() or any(s.did_work() for s in subs) for _, digest, subs in gathered]
+    main = next((n for n, did in enumerate(worked) if did), 0)
     others = []
-    for n, (row, digest) in enumerate(gathered):
+    for n, (row, digest, subs) in enumerate(gathered):
         if n == main:
             continue
         known = state.get(db.conn, row.uuid)
         unended = known is not None and known.ended_at is None
         is_open = unended and running is not None and running(row.uuid)
-        if is_open or (digest.did_work() and unended) or (digest.files and not digest.commits):
-            others.append(text.Other(digest, is_open, unended and not is_open))
-    row, digest = gathered[main]
-    return Choice(row, digest, subagent_digests(db, row.session_id, limit), others[:_OTHERS])
+        changed = len({*digest.files, *(path for s in subs for path in s.files)})
+        if is_open or (worked[n] and unended) or (changed and not digest.commits):
+            others.append(text.Other(digest, is_open, unended and not is_open, changed))
+    row, digest, subs = gathered[main]
+    return Choice(row, digest, subs, others[:_OTHERS])
 
 
 def previous_session(conn: sqlite3.Connection, own_session: str) -> sessions.SessionRow | None:

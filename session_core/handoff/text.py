@@ -49,12 +49,15 @@ class Other:
     """One line about another recent session: maybe still open, never ended, or its work not
     committed."""
 
-    __slots__ = ("digest", "open", "unfinished")
+    __slots__ = ("changed", "digest", "open", "unfinished")
 
-    def __init__(self, digest: Digest, is_open: bool, unfinished: bool = False) -> None:
+    def __init__(self, digest: Digest, is_open: bool, unfinished: bool = False,
+                 changed: int | None = None) -> None:
         self.digest, self.open = digest, is_open
         self.unfinished = unfinished
         """Never ended (no SessionEnd) and not saved recently: a crash, a closed terminal."""
+        self.changed = len(digest.files) if changed is None else changed
+        """Files it changed, its subagents' included."""
 
 
 
@@ -239,7 +242,7 @@ def _others(others: list[Other], project: str | None) -> list[str]:
         d = other.digest
         what = "may still be open (saved minutes ago, not ended)" if other.open else \
             "never ended cleanly (no SessionEnd)" if other.unfinished else \
-            f"ended with {len(d.files)} changed file(s) and no commit"
+            f"ended with {other.changed} changed file(s) and no commit"
         lines.append(f"- {d.session_uuid} ({minute_text(d.last_ts)}):"
                      f" {quoted(d.first_prompt, 120)}; {what}")
     return lines

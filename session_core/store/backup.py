@@ -160,6 +160,14 @@ def _sessions_in(path: str) -> set[str] | None:
         return None
 
 
+def backups_holding(archive_path: str, uuids: list[str],
+                    settings: Settings | None = None) -> list[str]:
+    """The backups that hold any of these sessions (or cannot be read: they may)."""
+    wanted = set(uuids)
+    return [b.path for b in list_backups(archive_path, settings, checked=False)
+            if (held := _sessions_in(b.path)) is None or held & wanted]
+
+
 def list_backups(archive_path: str, settings: Settings | None = None,
                  checked: bool = True) -> list[BackupInfo]:
     """Every backup of the archive, newest first (names sort by time). ``checked=False``: not

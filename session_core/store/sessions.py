@@ -97,6 +97,11 @@ def resolve(conn: sqlite3.Connection, ref: str) -> SessionRow:
     if len(found) == 1 and ref:
         return found[0]
     if not found:
+        from .forgotten import matching
+
+        if matching(conn, ref):
+            raise NotFoundError(f"session '{ref}' was forgotten ('session-core forget')",
+                                f"'session-core forget --undo {ref}' brings it back")
         raise NotFoundError(f"no session '{ref}' in this archive", "run 'session-core list'")
     raise NotFoundError(f"'{ref}' matches several sessions", "give more of the session id")
 

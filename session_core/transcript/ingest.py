@@ -204,7 +204,9 @@ class _Ingest:
         record, report = self.record, self.report
         if rewritten:
             report.rewritten = True
-            report.warn(f"{report.path} was rewritten or truncated; archived as a new generation")
+            if record.kind != "sidecar":  # Claude Code rewrites its .meta.json files itself
+                report.warn(f"{report.path} was rewritten or truncated; archived as a new"
+                            " generation")
             record.generation += 1
             record.committed = record.size = 0
         frames.drop_from(self.conn, record.file_id, record.generation, record.committed)

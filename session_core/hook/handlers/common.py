@@ -24,9 +24,11 @@ def transcript_of(ctx: HookContext, field: str = "transcript_path") -> str | Non
     if text is None:
         return None
     if not os.path.exists(text):
-        # At SessionStart that is the normal case: Claude Code writes the file with the first
-        # message. Still logged (the log is where a wrong path shows), but not as a warning.
-        log.log("INFO" if ctx.event == "SessionStart" else "WARN", ctx.event,
+        # At SessionStart and a session's first prompt that is the normal case: Claude Code
+        # writes the file with the first message. Still logged (the log is where a wrong path
+        # shows), but not as a warning.
+        log.log("INFO" if ctx.event in ("SessionStart", "UserPromptSubmit") else "WARN",
+                ctx.event,
                 f"{field} {text} does not exist (yet); the next event catches up")
         return None
     return text
