@@ -197,6 +197,22 @@ def test_the_static_site_indexes_every_session_with_a_working_link(
     assert sorted(p.name for p in site.iterdir()) == ["index.html", "sessions"]
 
 
+def test_a_site_exported_again_keeps_no_page_of_a_session_gone(corpus: Path,
+                                                                tmp_path: Path) -> None:
+    """A forgotten session's page (perhaps exported --no-redact) must not outlive it; a file
+    of the user's in the folder stays."""
+    site = tmp_path / "site"
+    (site / "sessions").mkdir(parents=True)
+    gone = site / "sessions" / "99999999-8888-4777-8666-555555555555.html"
+    gone.write_text("<p>the leaked key</p>")
+    mine = site / "sessions" / "notes.html"
+    mine.write_text("mine")
+    done = run_cli("export", "--all", "-o", str(site), "--project", str(corpus))
+    assert done.returncode == 0, done.stderr
+    assert not gone.exists() and mine.read_text() == "mine"
+    assert len(list((site / "sessions").glob("*-*-*-*-*.html"))) == len(_listed(corpus))
+
+
 def test_the_site_refuses_what_it_cannot_do_well(corpus: Path, tmp_path: Path) -> None:
     def export(*args: str) -> int:
         return run_cli("export", *args, "--project", str(corpus)).returncode
@@ -487,7 +503,7 @@ def test_html_escapes_everything_and_shows_images_inline(tmp_path: Path) -> None
     markdown = run_cli("export", session, "--format", "markdown", "--project",
                        str(project)).stdout.decode()
     assert "> Look at this &lt;/script>&lt;script>" in markdown
-    assert "](data:image/png;base64," in markdown and "image/svg+xml not shown" in markdown
+    assert "](data:image/png;base64," in markdown and "`image/svg+xml` not shown" in markdown
 
 
 def test_a_readable_export_to_a_file_is_private_and_complete(

@@ -113,3 +113,16 @@ def test_the_handoff_command_prints_what_a_new_session_gets(world: World) -> Non
                       "--project", str(world.project), env=world.env)
     assert compact.returncode == 0 and compact.stdout.decode().strip() == _handoff(
         world, source="compact").strip()
+
+
+def test_a_path_is_not_a_secret_but_a_key_with_slashes_is() -> None:
+    path = ("/tmp/claude-0/-tmp-newuser-proj/ddeecc42-1111-4222-8333-444444444444/tasks/"
+            "a2fc9e903baf09a32.output")
+    assert redact(f"output_file: {path}") == f"output_file: {path}"
+    assert "EXAMPLEKEY" not in redact("aws secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEYab")
+
+
+def test_a_colour_code_inside_a_secret_does_not_hide_it() -> None:
+    """``grep --color`` prints a match wrapped in escapes: the secret is still one secret."""
+    assert "hunter2secret" not in redact("\x1b[01;31m\x1b[KPASSWORD\x1b[m\x1b[K=hunter2secret")
+    assert "IOSFODNN7EXAMPLE" not in redact("\x1b[31mAKIA\x1b[0mIOSFODNN7EXAMPLE")

@@ -174,3 +174,15 @@ def test_resumed_history_and_torn_lines_are_read_once() -> None:
     read = read_conversation([*lines, *lines, b'{"type": "user", "mess'])
     assert [m.text for m in read.messages] == ["only once", "answer"]
     assert json.loads(lines[0])["uuid"] == read.messages[0].uuid
+
+
+def test_a_text_cut_inside_an_emoji_is_still_read() -> None:
+    """Claude Code may cut a string between the halves of a surrogate pair and write the lone
+    half as an escape: that message is shown, with U+FFFD for the half."""
+    main = Transcript("5e55aaaa-0000-4000-8000-000000000001")
+    main.prompt("cut here \ud83d")
+    main.say("and answered")
+    lines = _lines(main)
+    assert b"\\ud83d" in lines[0]
+    read = read_conversation(lines)
+    assert [m.text for m in read.messages] == ["cut here \ufffd", "and answered"]

@@ -11,6 +11,7 @@ from ..base.errors import UsageError
 from ..base.fs import AtomicFile
 from ..handoff.redact import redact
 from ..store.summary import SessionSummary, session_summary
+from ..transcript.outcomes import strip_ansi
 from .export import check_output_target
 from .html_page import html_page
 from .json_document import json_document
@@ -26,6 +27,7 @@ def clean_summary(summary: SessionSummary, redacting: bool, for_display: bool) -
     def clean(text: str | None) -> str | None:
         if text is None:
             return None
+        text = strip_ansi(text)  # first: a colour code inside a secret hides it from redact
         text = redact(text) if redacting else text
         return printable(text) if for_display else text
 

@@ -40,7 +40,10 @@ TITLE_CHARS = 160
 LONG_RESULT = 40
 """A result of more lines than this is folded into ``<details>``."""
 _TICKS = re.compile(r"`+")
-_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_FENCE_OPEN = re.compile(r"^ {0,3}(`{3,}(?=[^`]*$)|~{3,})")
+"""A fence as CommonMark opens one: a backtick fence's info string holds no backtick."""
+_DELIMITERS = re.compile(r"(?<!\\)((?:\\\\)*)(`+)")
+r"""A backtick run that delimits code: not one a backslash escapes (``\```)."""
 
 
 def _fenced(text: str, info: str = "") -> list[str]:
@@ -50,6 +53,7 @@ def _fenced(text: str, info: str = "") -> list[str]:
 
 
 def _code_span(text: str) -> str:
+    text = " ".join(text.split("\n"))  # a blank line would end the span, and the paragraph
     longest = max((len(run) for run in _TICKS.findall(text)), default=0)
     ticks = "`" * (longest + 1)
     pad = " " if longest or text[:1] == " " or text[-1:] == " " else ""
@@ -57,20 +61,28 @@ def _code_span(text: str) -> str:
 
 
 def _escape_line(line: str) -> str:
-    """``<`` as ``&lt;`` outside code spans (inside them a viewer shows it as it is)."""
-    parts = re.split(r"(`+)", line)
+    """``<`` as ``&lt;`` outside code spans (inside them a viewer shows it as it is), and no
+    image outside them (``![x](https://…)`` would make a viewer fetch it)."""
+    pieces: list[tuple[str, bool]] = []  # (text, is a delimiter run)
+    at = 0
+    for match in _DELIMITERS.finditer(line):
+        pieces.append((line[at:match.start(2)], False))
+        pieces.append((match.group(2), True))
+        at = match.end()
+    pieces.append((line[at:], False))
     out, i = [], 0
-    while i < len(parts):
-        part = parts[i]
-        if part.startswith("`"):
-            close = next((j for j in range(i + 2, len(parts), 2) if parts[j] == part), None)
+    while i < len(pieces):
+        text, delimiter = pieces[i]
+        if delimiter:
+            close = next((j for j in range(i + 2, len(pieces), 2) if pieces[j][0] == text),
+                         None)
             if close is not None:
-                out.append("".join(parts[i:close + 1]))
+                out.append("".join(piece for piece, _ in pieces[i:close + 1]))
                 i = close + 1
                 continue
-            out.append(part)
+            out.append(text)
         else:
-            out.append(part.replace("<", "&lt;"))
+            out.append(text.replace("<", "&lt;").replace("![", "!\\["))
         i += 1
     return "".join(out)
 
@@ -110,7 +122,7 @@ def _images(images: list[Image]) -> list[str]:
     for number, image in enumerate(images, 1):
         uri = data_uri(image)
         out += ["", f"![image {number}]({uri})" if uri else
-                f"*(image {number}: {image.media_type} not shown)*"]
+                f"*(image {number}: {_escape_line(_code_span(image.media_type))} not shown)*"]
     return out
 
 

@@ -66,6 +66,9 @@ def prepare(conversation: Conversation, *, redacting: bool = True, thinking: boo
     ``for_display`` also takes escapes out (a JSON export keeps the characters: JSON
     escapes them)."""
     def clean(text: str) -> str:
+        # colour codes out first: one inside a secret (grep --color) would hide it from
+        # redaction, and stripping it afterwards would join the secret again
+        text = strip_ansi(text)
         text = redact(text) if redacting else text
         return printable(text) if for_display else text
 
@@ -82,6 +85,7 @@ def _prepared(messages: list[Message], clean: Callable[[str], str], redacting: b
         message.text = clean(message.text)
         message.model = clean(message.model) if message.model else message.model
         message.cwd = clean(message.cwd) if message.cwd else message.cwd
+        _images(message.images, clean)
         call = message.call
         if call is None:
             continue
@@ -89,13 +93,20 @@ def _prepared(messages: list[Message], clean: Callable[[str], str], redacting: b
         call.input = _input(call.input, clean, redacting)
         if call.result is not None:
             call.result.text = clean(call.result.text)
+            _images(call.result.images, clean)
         for run in call.runs:
             _run(run, clean, redacting, thinking)
     return kept
 
 
+def _images(images: list[Image], clean: Callable[[str], str]) -> None:
+    for image in images:  # the type is a tool's word (an MCP result's mimeType)
+        image.media_type = clean(image.media_type)
+
+
 def _run(run: Run, clean: Callable[[str], str], redacting: bool, thinking: bool) -> None:
     run.source = "/".join(map(clean, run.source.split("/")))  # the whole path would look random
+    run.agent_id = clean(run.agent_id) if run.agent_id else run.agent_id
     run.messages = _prepared(run.messages, clean, redacting, thinking)
 
 

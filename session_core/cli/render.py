@@ -51,9 +51,10 @@ def render_session(conn: sqlite3.Connection, s: SessionSummary, first: int = 0,
     head = [
         f"Session   {s.uuid}",
         f"Title     {_short(printable(s.title or ''), 100)}",
-        f"Project   {s.cwd or '-'}  (branch {s.git_branch or '-'})",
+        f"Project   {printable(s.cwd or '-')}  (branch {printable(s.git_branch or '-')})",
         f"Time      {local_time(s.first_ts)} to {local_time(s.last_ts)}",
-        f"Claude    {s.cc_version or '-'}; models {', '.join(s.models) or '-'}",
+        f"Claude    {printable(s.cc_version or '-')}; models"
+        f" {printable(', '.join(s.models) or '-')}",
         f"Messages  {message_counts(s)}",
         f"Tokens    in {s.input_tokens:,}  out {s.output_tokens:,}  cache write"
         f" {s.cache_creation_tokens:,}  cache read {s.cache_read_tokens:,}",

@@ -1,7 +1,8 @@
 """``export --all --format html -o DIR``: every session as a static site to browse offline:
 ``DIR/index.html`` lists them (newest first: time, title, branch, messages, tokens, cost), each
-linking to ``DIR/sessions/<session>.html``. Every page is written atomically; nothing else in
-``DIR`` is touched, and a symlink is never written through."""
+linking to ``DIR/sessions/<session>.html``. Every page is written atomically, a page of a session
+no longer archived is removed; nothing else in ``DIR`` is touched, and a symlink is never
+written through."""
 
 from __future__ import annotations
 
@@ -127,4 +128,16 @@ def export_site(conn: sqlite3.Connection, folder: str, project: str, *, redactin
         rows.append(_row(summary, f"{SESSIONS}/{name}"))  # cleaned by render_export
     _write(os.path.join(folder, "index.html"),
            index_html(rows, project, _totals(listed), redacting))
+    _drop_stale_pages(pages, {page_name(s.uuid) for s in listed})
     return written
+
+
+def _drop_stale_pages(pages: str, kept: set[str]) -> None:
+    """Pages of sessions the archive no longer has (forgotten, say) go: an earlier export,
+    perhaps ``--no-redact``, must not keep what ``forget`` removed. Only names this module
+    gives pages (``page_name``) are touched."""
+    for name in os.listdir(pages):
+        stem = name.removesuffix(".html")
+        ours = name.endswith(".html") and (looks_like_uuid(stem) or stem.startswith("session-"))
+        if ours and name not in kept and os.path.isfile(os.path.join(pages, name)):
+            os.unlink(os.path.join(pages, name))

@@ -33,8 +33,11 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
 _URL_CREDENTIALS = r"(?P<head>[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@]+:)(?P<value>[^\s@/]+)(?=@)"
 _AUTH_HEADER = (r"(?P<head>\b(?:Proxy-)?Authorization\s*[:=]\s*[\"']?"
                 r"(?:Bearer|Basic|Token|Bot|Digest)?\s*)(?P<value>[^\s\"',;]+)")
-_ASSIGNMENT = (r"(?P<head>\b[A-Za-z0-9_.\-]*(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|CREDENTIALS?)"
-               r"[A-Za-z0-9_]*[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s\"',;}]{4,})")
+# The name before the keyword is bounded: unbounded, a long run of word characters was scanned
+# again from each of its positions (a 100 KB base64 blob took 10 s).
+_ASSIGNMENT = (r"(?P<head>\b[A-Za-z0-9_.\-]{0,64}"
+               r"(?:KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|CREDENTIALS?)"
+               r"[A-Za-z0-9_]{0,64}[\"']?\s*[=:]\s*[\"']?)(?P<value>[^\s\"',;}]{4,})")
 _CANDIDATE = r"[A-Za-z0-9+/_\-]{32,}={0,2}"
 ENTROPY_BITS = 4.2
 """Per character, over a token of 32+: random base64/base62 is ~5.5-6, English words ~3.5-4,
@@ -65,7 +68,22 @@ def _entropy(token: str) -> float:
     return -sum(n / len(token) * log2(n / len(token)) for n in counts.values())
 
 
+def _path_like(token: str) -> bool:
+    """``/tmp/claude-0/-tmp-proj/<uuid>/tasks/a2fc…``: a path, to be judged by its parts, not
+    as one random-looking run. It starts with ``/`` and has two parts that are plain lower-case
+    words; a random key with ``/`` in it (base64) almost never does both."""
+    if not token.startswith("/"):
+        return False
+    words = [part for part in token.split("/") if len(part) >= 3 and part.islower()
+             and part.replace("-", "").replace("_", "").isalnum()
+             and sum(char.isalpha() for char in part) >= 3]
+    return len(words) >= 2
+
+
 def _random_looking(token: str) -> bool:
+    if _path_like(token):
+        return any(len(part) >= LONG_WORD and _random_looking(part)
+                   for part in token.split("/"))
     body = token.rstrip("=")
     if all(char in "0123456789abcdefABCDEF-" for char in body):
         return False  # hashes and UUIDs: wanted in a handoff, and not secrets
@@ -101,9 +119,15 @@ LONG_WORD = 32
 
 
 def redact(text: str) -> str:
-    """``text`` with every secret it holds replaced by ``[redacted:<kind>]``."""
+    """``text`` with every secret it holds replaced by ``[redacted:<kind>]``; terminal colour
+    codes are taken out first (one inside a secret, as ``grep --color`` prints it, would hide
+    it from every pattern)."""
     if not text:
         return text
+    if "\x1b" in text:
+        from ..transcript.outcomes import strip_ansi
+
+        text = strip_ansi(text)
     lowered = text.lower()
     known = any(marker in lowered for marker in _MARKERS)
     long_words = any(len(word) >= LONG_WORD for word in text.split()) and _random_run(text)

@@ -17,7 +17,7 @@ what leaves the archive is cleaned by the command that sends it.
 from __future__ import annotations
 
 from .extract import content_text, extract, tag_text
-from .records import Record, RecordError, is_message, parse_object
+from .records import Record, RecordError, is_message, parse_object_leniently
 
 TYPE_CHECKING = False  # the name, not typing's
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class _File:
 
     def add(self, line: bytes) -> None:
         try:
-            data = parse_object(line)
+            data = parse_object_leniently(line)
             record = Record(data)
         except RecordError:
             return  # a torn or foreign line: the archive keeps it, a reader skips it

@@ -166,6 +166,23 @@ def parse_object(line: bytes) -> dict[str, Any]:
     return data
 
 
+def parse_object_leniently(line: bytes) -> dict[str, Any]:
+    """:func:`parse_object`, with a lone surrogate escape (Claude Code cutting a text inside an
+    emoji) read as U+FFFD: for readers (``show``, ``export``), which store nothing."""
+    try:
+        return parse_object(line)
+    except RecordError:
+        if not _has_surrogate_escape(line):
+            raise
+    try:
+        text = dumps(loads(line), ensure_ascii=False)
+    except (ValueError, RecursionError) as exc:
+        raise RecordError(f"invalid JSON: {exc}") from None
+    # a pair was joined by loads: what is left in the surrogate range is alone
+    text = "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in text)
+    return parse_object(text.encode("utf-8"))
+
+
 _SURROGATE_SECOND = frozenset(b"89abcdefABCDEF")
 
 
