@@ -150,3 +150,33 @@ def test_forget_of_an_unknown_or_forgotten_session_says_so(world: World) -> None
     assert code == 3 and "was forgotten" in err and "--undo" in err
     code, _, err = cli(world, "forget", OTHER, "--undo")
     assert code == 3 and "no forgotten session" in err
+
+
+def test_a_backup_a_hook_restores_never_hands_over_a_forgotten_session(world: World) -> None:
+    """A hook that sets damage aside restores the newest backup, which may predate the forget:
+    the tombstones go back in at once (from the file beside the archive), so no new session is
+    told about it, and the next command forgets it again."""
+    import shutil
+
+    assert cli(world, "import")[0] == 0
+    assert cli(world, "backup")[0] == 0
+    backup = max((world.archive_db.parent / "backups").glob("archive-*.db"))
+    assert cli(world, "forget", SESSION[:8], "--yes")[0] == 0
+    world.transcript.unlink()  # so only the restored backup could bring it back
+    shutil.copyfile(backup, world.archive_db)  # what set_aside does, then its tombstones:
+    for suffix in ("-wal", "-shm"):
+        Path(f"{world.archive_db}{suffix}").unlink(missing_ok=True)
+    kept = json.loads((world.archive_db.parent / "forgotten.json").read_text())
+    with sqlite3.connect(world.archive_db) as conn:
+        for uuid, when in kept.items():
+            conn.execute("INSERT INTO forgotten(uuid, forgotten_at) VALUES (?, ?)", (uuid, when))
+    new = "77777777-6666-4555-8444-333333333333"
+    data = hook_payload(world, session_id=new, hook_event_name="SessionStart", source="startup",
+                        transcript_path=str(world.transcript.with_name(f"{new}.jsonl")))
+    run = run_target(HOOK_TARGETS_BY_EVENT["SessionStart"], encode(data), world)
+    assert run.returncode == 0
+    assert SESSION not in run.stdout.decode() and SECRET_WORD not in run.stdout.decode()
+    code, _, err = cli(world, "list")
+    assert code == 0 and "Forgot again 1 session(s)" in err, err
+    assert SESSION not in cli(world, "list")[1]
+    assert SECRET_WORD.encode() not in archive_bytes(world)

@@ -114,12 +114,18 @@ def with_files(conn: sqlite3.Connection) -> list[SessionRow]:
     return [SessionRow(row) for row in rows]
 
 
+_NOT_FORGOTTEN = "NOT EXISTS (SELECT 1 FROM forgotten WHERE forgotten.uuid = s.uuid)"
+"""A backup restored by a hook may still hold a session forgotten since (its tombstone is put
+back at once, the rows go at the next command): no new session is told about it meanwhile."""
+
+
 def recent_with_prompt(conn: sqlite3.Connection, other_than: str, since: str,
                        limit: int) -> list[SessionRow]:
     """Sessions other than ``other_than`` active since ``since`` (or, if none was, the most
     recent one) with a transcript of their own and a prompt in it, newest first: those a new
     session may be told about."""
     query = (f"SELECT {_COLUMNS} FROM sessions s WHERE s.uuid != ? AND s.last_ts IS NOT NULL"
+             f" AND {_NOT_FORGOTTEN}"
              " AND EXISTS (SELECT 1 FROM files f WHERE f.session_id = s.id"
              " AND f.kind = 'session')"
              " AND EXISTS (SELECT 1 FROM entries e WHERE e.session_id = s.id"
@@ -136,6 +142,7 @@ def latest_with_prompt(conn: sqlite3.Connection, other_than: str) -> SessionRow 
     prompt in it: the one a new session is told about."""
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM sessions s WHERE s.uuid != ? AND s.last_ts IS NOT NULL"
+        f" AND {_NOT_FORGOTTEN}"
         " AND EXISTS (SELECT 1 FROM files f WHERE f.session_id = s.id AND f.kind = 'session')"
         " AND EXISTS (SELECT 1 FROM entries e WHERE e.session_id = s.id AND e.kind = 'prompt')"
         " ORDER BY s.last_ts DESC LIMIT 1", (other_than,)).fetchone()

@@ -27,7 +27,7 @@ from ..base.fs import read_json_object, write_atomic
 from ..store import chat, digests, entries, files, forgotten, frames, recall, sessions, state, usage
 from .index import entry_key
 from .records import RecordError, parse_record
-from .reindex import reindex_due, reindex_in
+from .reindex import reindex, reindex_due, reindex_in
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -138,6 +138,8 @@ def reapply(db: Database, settings: Settings) -> list[str]:
             for uuid in missing:
                 forgotten.add(conn, uuid, kept[uuid])
     if present:
+        if reindex_due(db.conn, settings):  # a restored backup of an older index
+            reindex(db, settings)
         forget(db, settings, present)
     return [row.uuid for row in present]
 
