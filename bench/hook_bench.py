@@ -20,10 +20,12 @@ before every run: a Stop must cost the same whatever the session's size, and thi
 there to show whether it does (no bar: it is compared against itself across versions). Bars:
 status line <= 2x bare, SessionStart and Stop <= 4x, SessionStart@1000 / SessionStart@10 <= 1.2.
 
-Run: ``python bench/hook_bench.py [--repeat N] [--no-big] [--against DIR]``. Writes
-``bench/results/hooks.json``. Always exits 0: this is a report, not a test. It imports nothing of
-the package it measures (the archives are built with that version's own ``session-core import``,
-the hooks run as that version's scripts), so the same file measures an older checkout too.
+Run: ``python bench/hook_bench.py [--repeat N] [--sessions N] [--no-big] [--against DIR]``
+(``--sessions``: the large archive's size, 1,000 by default; the performance bar is at
+10,000). Writes ``bench/results/hooks.json``. Always exits 0: this is a report, not a test.
+It imports nothing of the package it measures (the archives are built with that version's own
+``session-core import``, the hooks run as that version's scripts), so the same file measures an
+older checkout too.
 
 ``--against DIR`` measures a before/after pair in ONE run: DIR is another checkout (say a ``git
 worktree`` of an older commit), installed into a venv of its own (``bench/results/venv-against``;
@@ -468,7 +470,8 @@ class Setup:
         return self.checkout.python
 
 
-def prepare_world(work: Path, checkout: Checkout, with_big: bool = True) -> Setup:
+def prepare_world(work: Path, checkout: Checkout, with_big: bool = True,
+                  large_count: int = LARGE) -> Setup:
     """The same world whatever the checkout (the transcripts depend only on this file and its
     fixture); the archives are built by ``checkout``'s own import, with its venv's python."""
     python, home = checkout.python, work / "home"
@@ -488,9 +491,9 @@ def prepare_world(work: Path, checkout: Checkout, with_big: bool = True) -> Setu
     large_folder, small_folder = projects / "large", projects / "small"
     started = time.perf_counter()
     large = build_archive(python, env, project, work / "data-large",
-                          synthetic_transcripts(large_folder, LARGE, 0))
+                          synthetic_transcripts(large_folder, large_count, 0))
     small = build_archive(python, env, project, work / "data-small",
-                          synthetic_transcripts(small_folder, SMALL, LARGE))
+                          synthetic_transcripts(small_folder, SMALL, large_count))
     build_seconds = time.perf_counter() - started
     big = build_big_session(checkout, env, project, projects / "big", work / "data-big") \
         if with_big else None
@@ -800,6 +803,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Hook process cost against a bare python start.")
     parser.add_argument("--repeat", type=int, default=30,
                         help="timed runs per command, interleaved (default 30)")
+    parser.add_argument("--sessions", type=int, default=LARGE, metavar="N",
+                        help=f"sessions of the large archive (default {LARGE}; the performance"
+                             " bar is set at 10000)")
     parser.add_argument("--no-big", action="store_true",
                         help="skip the Stop series on a ~100 MB session (saves ~3 s of setup)")
     parser.add_argument("--against", type=Path, metavar="DIR",
@@ -855,7 +861,8 @@ def announce(setup: Setup, prefix: str) -> None:
               f" {big.digest_seconds:.1f} s", flush=True)
 
 
-def prepare_worlds(tmp: Path, checkouts: list[Checkout], with_big: bool) -> list[Setup]:
+def prepare_worlds(tmp: Path, checkouts: list[Checkout], with_big: bool,
+                   large_count: int = LARGE) -> list[Setup]:
     """One world per checkout: directly in ``tmp`` when alone, else in ``tmp/this`` and
     ``tmp/against``, so no file, archive or log of one is seen by the other's hooks."""
     setups = []
@@ -863,7 +870,7 @@ def prepare_worlds(tmp: Path, checkouts: list[Checkout], with_big: bool) -> list
         alone = len(checkouts) == 1
         work = tmp if alone else tmp / (checkout.label or "this")
         work.mkdir(exist_ok=True)
-        setups.append(prepare_world(work, checkout, with_big))
+        setups.append(prepare_world(work, checkout, with_big, large_count))
         announce(setups[-1], "" if alone else f"[{checkout.label or 'this'}] ")
     return setups
 
@@ -877,7 +884,8 @@ def run(args: argparse.Namespace, started: float) -> tuple[list[WorldRun], float
     for checkout in checkouts:
         ensure_venv(checkout, lambda message: print(message, flush=True))
     with tempfile.TemporaryDirectory(prefix="session-core-hook-bench-") as tmp:
-        setups = prepare_worlds(Path(tmp), checkouts, with_big=not args.no_big)
+        setups = prepare_worlds(Path(tmp), checkouts, with_big=not args.no_big,
+                                large_count=args.sessions)
         setup_seconds = time.perf_counter() - started
         baselines = baseline_commands(setups[0])
         worlds = [hook_commands(setup) for setup in setups]
