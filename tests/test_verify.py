@@ -216,6 +216,37 @@ def test_frames_in_the_wrong_order_are_never_exported(project: Path, tmp_path: P
     assert code == 6 and "content hash" in text, text
 
 
+def test_a_search_never_shows_the_text_of_a_frame_in_the_wrong_place(project: Path,
+                                                                     tmp_path: Path) -> None:
+    """Search reads a hit's record without the frame's content hash (hashing was most of its
+    time), so it checks the record is the entry it found: two swapped frames give no snippet,
+    never another message's words."""
+    config = project / ".claude" / "session-core.json"
+    config.parent.mkdir(parents=True)
+    config.write_text('{"frame_bytes": 65536}')
+    def line(n: int) -> bytes:
+        record = {"type": "user", "sessionId": "11111111-2222-4333-8444-555555555555",
+                  "uuid": f"00000000-0000-4000-8000-{n:012d}", "message": {
+                      "role": "user", "content": f"marker{n:04d} " + "filler " * 120}}
+        return json.dumps(record).encode() + b"\n"
+    transcript = tmp_path / "even.jsonl"
+    transcript.write_bytes(b"".join(line(n) for n in range(300)))
+    assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
+    archive = Path(locations.archive_path(project))
+    with sqlite3.connect(archive) as conn:
+        rows = conn.execute("SELECT id, raw_len, data, raw_hash FROM chunks ORDER BY offset"
+                            ).fetchall()
+        assert len(rows) >= 3 and rows[0][1] == rows[1][1], [r[1] for r in rows]
+        (a, _, data_a, hash_a), (b, _, data_b, hash_b) = rows[0], rows[1]
+        conn.execute("UPDATE chunks SET data = ?, raw_hash = ? WHERE id = ?", (data_b, hash_b, a))
+        conn.execute("UPDATE chunks SET data = ?, raw_hash = ? WHERE id = ?", (data_a, hash_a, b))
+    done = run_cli("search", "marker0003", "--json", "--project", str(project))
+    assert done.returncode == 0, done.stderr
+    hits = json.loads(done.stdout)
+    assert hits and all(h["snippet"] in ("", None) or "marker0003" in h["snippet"]
+                        for h in hits), hits
+
+
 def test_a_damaged_full_text_block_is_damage_not_a_crash(project: Path) -> None:
     archive = _imported(project)
     with sqlite3.connect(archive) as conn:

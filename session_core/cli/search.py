@@ -23,6 +23,7 @@ from ..store import entries, files, sessions
 from ..store.archive import Archive
 from ..store.frames import read_lines
 from ..transcript.extract import extract
+from ..transcript.index import entry_key
 from ..transcript.records import RecordError, parse_record
 
 OPERATORS = frozenset({"AND", "OR", "NOT", "NEAR", "(", ")"})
@@ -192,10 +193,14 @@ def _hit_text(archive: Archive, hit: entries.Hit) -> tuple[str, str | None]:
         return "", None
     record.generation = hit.generation  # a rewritten file's older entries live in older frames
     try:
+        # Without each frame's content hash (hashing a 4 MiB frame per hit was most of a
+        # search): zstd's checksum holds, and the record must be the entry that was found.
         line = b"\n".join(read_lines(archive.db.conn, record, hit.offset,
-                                     hit.offset + hit.length))
+                                     hit.offset + hit.length, content_hashes=False))
         parsed = parse_record(line)
     except (RecordError, DamagedError):
+        return "", None
+    if entry_key(parsed, line) != hit.key:  # a frame in the wrong place: say nothing of it
         return "", None
     info = extract(parsed, archive.settings.tool_text_chars)
     return (info.text if info else ""), parsed.uuid

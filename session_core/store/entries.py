@@ -130,12 +130,13 @@ def delete_session(conn: sqlite3.Connection, session_id: int) -> int:
 
 
 class Hit:
-    __slots__ = ("file_id", "generation", "kind", "length", "offset", "role", "score",
+    __slots__ = ("file_id", "generation", "key", "kind", "length", "offset", "role", "score",
                  "session", "tools", "ts")
 
     def __init__(self, row: tuple[Any, ...]) -> None:
         (self.session, self.role, self.kind, self.ts, self.score, self.file_id,
-         self.generation, self.offset, self.length, self.tools) = row
+         self.generation, self.offset, self.length, self.tools, key) = row
+        self.key = bytes(key)
 
     session: str
     role: str
@@ -149,6 +150,8 @@ class Hit:
     offset: int
     length: int
     tools: str | None
+    key: bytes
+    """The entry's key: the record read back must be this one (``transcript.index.entry_key``)."""
 
 
 class Filters:
@@ -180,7 +183,7 @@ def search(conn: sqlite3.Connection, query: str, limit: int = 20,
     try:
         rows = conn.execute(
             "SELECT s.uuid, e.role, e.kind, e.ts, f.rank, e.file_id, e.generation, e.offset,"
-            " e.length, e.tools"
+            " e.length, e.tools, e.key"
             " FROM entries_fts f JOIN entries e ON e.id = f.rowid"
             " JOIN sessions s ON s.id = e.session_id WHERE " + " AND ".join(where) +
             " ORDER BY f.rank LIMIT ?", (*params, limit)).fetchall()
