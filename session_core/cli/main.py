@@ -16,11 +16,21 @@ from ..base.settings import load_settings
 from ..store.archive import Archive
 from ..store.backup import newest_stamp
 from ..transcript.layout import check_named_transcript
-from . import blame, commands, forget, health, search, stats
 from .setup import options
 from .upgrade import open_for_command
 
 ArchiveCommand = Callable[[Archive, argparse.Namespace], int]
+
+
+def command_of(func: str | Callable[..., int]) -> Callable[..., int]:
+    """The function a parsed command names (the setup commands pass their own)."""
+    if not isinstance(func, str):
+        return func
+    from importlib import import_module
+
+    module, _, name = func.partition(".")
+    found: Callable[..., int] = getattr(import_module(f"{__package__}.{module}"), name)
+    return found
 
 NEEDS_AN_ARCHIVE = frozenset({"list", "show", "export", "restore", "status", "search",
                               "backup", "handoff", "blame", "stats", "forget"})
@@ -49,27 +59,28 @@ def build_parser() -> argparse.ArgumentParser:
                              " the nearest one up with .claude/session-core/, else the git root)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, func: ArchiveCommand | Callable[[argparse.Namespace], int],
-            text: str) -> argparse.ArgumentParser:
+    def add(name: str, func: str, text: str) -> argparse.ArgumentParser:
+        """``func``: ``module.function`` of this package, imported only when the command runs:
+        importing every command's modules cost each command ~70 ms of start-up."""
         command = sub.add_parser(name, parents=[common], help=text, description=text)
         command.set_defaults(func=func)
         return command
 
-    imp = add("import", commands.cmd_import, "archive transcripts (default: all Claude Code"
+    imp = add("import", "commands.cmd_import", "archive transcripts (default: all Claude Code"
               " keeps for the project)")
     imp.add_argument("paths", nargs="*", help="transcript files to archive instead")
     imp.add_argument("--all", action="store_true", help="every project Claude Code knows")
-    lst = add("list", commands.cmd_list, "list archived sessions, newest first")
+    lst = add("list", "commands.cmd_list", "list archived sessions, newest first")
     lst.add_argument("--json", action="store_true")
     lst.add_argument("--since", metavar="DATE", help="only sessions active since this UTC date")
     lst.add_argument("--branch", help="only sessions on this git branch")
-    show = add("show", commands.cmd_show, "show one session: metadata and its conversation")
+    show = add("show", "commands.cmd_show", "show one session: metadata and its conversation")
     show.add_argument("session", help="session id or unique prefix")
     show.add_argument("--json", action="store_true", help="metadata only, as JSON")
     show.add_argument("--limit", type=_count, default=0,
                       help="the first N messages only (default: all)")
     show.add_argument("--tail", type=_count, default=0, help="the last N messages only")
-    exp = add("export", commands.cmd_export, "write a session: its original transcript"
+    exp = add("export", "commands.cmd_export", "write a session: its original transcript"
               " (jsonl, byte for byte), or to read: markdown, html (one self-contained page),"
               " json (documented in the README)")
     exp.add_argument("session", nargs="?", help="session id or unique prefix")
@@ -82,13 +93,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--no-redact", action="store_true", help="keep secrets in markdown, html"
                      " and json (jsonl is never redacted)")
     exp.add_argument("--thinking", action="store_true", help="include the model's thinking")
-    res = add("restore", commands.cmd_restore,
+    res = add("restore", "commands.cmd_restore",
               "put a session's files back where Claude Code looks")
     res.add_argument("session")
     res.add_argument("--to", metavar="DIR", help="folder to restore into")
-    st = add("status", commands.cmd_status, "archive path, size, counts, last ingest, schema")
+    st = add("status", "commands.cmd_status", "archive path, size, counts, last ingest, schema")
     st.add_argument("--json", action="store_true")
-    se = add("search", search.cmd_search, "ranked full-text search of prompts, replies and"
+    se = add("search", "search.cmd_search", "ranked full-text search of prompts, replies and"
              " tool use, grouped by session, with snippets")
     se.add_argument("query", help="words, \"a phrase\", prefix*, a path or a dotted name as typed;"
                     " AND, OR, NOT")
@@ -100,26 +111,26 @@ def build_parser() -> argparse.ArgumentParser:
     se.add_argument("--until", metavar="DATE", help="only before this UTC date or time")
     se.add_argument("--branch", help="only sessions on this git branch")
     se.add_argument("--json", action="store_true", help="every hit as JSON")
-    ver = add("verify", health.cmd_verify, "check everything: the file, its schema, SQLite's"
+    ver = add("verify", "health.cmd_verify", "check everything: the file, its schema, SQLite's"
               " integrity, the full-text index, every frame, the index against the frames")
     ver.add_argument("--quick", action="store_true",
                      help="the cheap part: header, schema, quick_check, the full-text index,"
                      " the index of a sample of transcripts")
-    add("backup", commands.cmd_backup, "write a verified backup beside the archive")
-    bks = add("backups", health.cmd_backups, "list backups: time, age, size, sessions, state")
+    add("backup", "commands.cmd_backup", "write a verified backup beside the archive")
+    bks = add("backups", "health.cmd_backups", "list backups: time, age, size, sessions, state")
     bks.add_argument("--json", action="store_true")
-    blm = add("blame", blame.cmd_blame, "the sessions that changed a file, newest first: when,"
+    blm = add("blame", "blame.cmd_blame", "the sessions that changed a file, newest first: when,"
               " what they were asked, what was said, the commits that followed")
     blm.add_argument("file", help="the file: its path, or its end (src/app.py)")
     blm.add_argument("--json", action="store_true")
-    sts = add("stats", stats.cmd_stats, "what the sessions add up to: active time, turns,"
+    sts = add("stats", "stats.cmd_stats", "what the sessions add up to: active time, turns,"
               " tokens and cost by day and by model, tool use, the files changed most")
     sts.add_argument("session", nargs="?", help="only this session (id or unique prefix)")
     sts.add_argument("--since", metavar="DATE", help="only from this UTC date or time on")
     sts.add_argument("--json", action="store_true", help="everything as JSON")
     sts.add_argument("--html", metavar="FILE", help="write a self-contained HTML report with"
                      " charts to FILE")
-    fgt = add("forget", forget.cmd_forget, "delete a session from the archive for good (a"
+    fgt = add("forget", "forget.cmd_forget", "delete a session from the archive for good (a"
               " leaked secret, say) and keep import and catch-up from bringing it back")
     fgt.add_argument("session", help="session id or unique prefix")
     fgt.add_argument("--yes", action="store_true", help="do not ask first")
@@ -127,14 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
                      " copies of its messages (a resume, a fork), which it is refused without")
     fgt.add_argument("--undo", action="store_true", help="lift the tombstone and archive the"
                      " session again from Claude Code's folder, if it is still there")
-    hand = add("handoff", commands.cmd_handoff, "print what a new session would be handed"
+    hand = add("handoff", "commands.cmd_handoff", "print what a new session would be handed"
                " now (secrets redacted), as Claude Code's SessionStart would get it")
     hand.add_argument("--source", choices=["startup", "compact"], default="startup")
     hand.add_argument("--session", metavar="ID", help="the session to hand over (startup) or"
                       " that is compacting (compact); default: the most recent")
-    add("doctor", health.cmd_doctor, "what to know about the archive: permissions, git, hooks,"
+    add("doctor", "health.cmd_doctor", "what to know about the archive: permissions, git, hooks,"
         " backups, verify, failures, and when Claude Code deletes its own copies")
-    rec = add("recover", health.cmd_recover, "rebuild the archive from everything that still"
+    rec = add("recover", "health.cmd_recover", "rebuild the archive from everything that still"
               " holds it: backups, quarantined and damaged archives, transcripts on disk")
     rec.add_argument("--dry-run", action="store_true", help="say what would be done; change"
                      " nothing")
@@ -165,7 +176,7 @@ migrating it."""
 
 def _run(args: argparse.Namespace) -> int:
     if args.command in options.SETUP_COMMANDS or args.command in OPENS_ITS_OWN:
-        return int(args.func(args))
+        return int(command_of(args.func)(args))
     if args.command == "import" and args.paths:
         if args.all:
             raise UsageError("--all and transcript paths exclude each other", "use one")
@@ -174,7 +185,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command in NEEDS_AN_ARCHIVE:
         _require_archive(args.project)
     with open_for_command(args.project) as archive:
-        return int(args.func(archive, args))
+        return int(command_of(args.func)(archive, args))
 
 
 def _project_of(args: argparse.Namespace) -> None:

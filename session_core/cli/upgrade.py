@@ -92,6 +92,9 @@ def _finish_reindex(archive: Archive) -> None:
 def _forget_again(archive: Archive) -> None:
     """A backup restored in the archive's place (a hook set damage aside) may hold sessions
     forgotten since: forget them again."""
+    kept = os.path.join(os.path.dirname(archive.db.path), locations.FORGOTTEN_NAME)
+    if not os.path.exists(kept):  # nothing was ever forgotten here (and no import paid for it)
+        return
     from ..transcript.forget import reapply
 
     try:
