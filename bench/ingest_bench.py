@@ -8,6 +8,8 @@ distinct sets of sessions instead of deduplicating one.
 
 Run: ``python bench/ingest_bench.py [--copies N] [--repeat R]``. Writes
 ``bench/results/ingest.json``. Always exits 0: this is a report, not a test.
+``--shape shared|subagents|1g|big-transcript|all`` runs ``bench/ingest_shapes.py`` instead
+(throughput in process and as whole processes, start-up, peak memory, per corpus shape).
 """
 
 from __future__ import annotations
@@ -327,6 +329,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="copies of the shared corpus in the synthetic one (default 10)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs per timing; the best is reported (default 3)")
+    parser.add_argument("--shape", choices=["shared", "subagents", "1g", "big-transcript", "all"],
+                        help="run bench/ingest_shapes.py on this shape instead (its own"
+                             " defaults; run it directly for its other options)")
     args = parser.parse_args(argv)
     if args.copies < 1 or args.repeat < 1:
         parser.error("--copies and --repeat must be at least 1")
@@ -335,6 +340,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.shape:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import ingest_shapes
+
+        return ingest_shapes.main(["--shape", args.shape])
     started = time.perf_counter()
     sources = shared_corpus(SHARED_TRANSCRIPTS)
     if not sources:
