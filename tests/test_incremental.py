@@ -15,7 +15,7 @@ from session_core.store import codec
 from session_core.store.archive import Archive, open_archive
 from session_core.transcript.ingest import compact_file, ingest_file
 
-from .conftest import FIXTURES, SHARED, archive_dump
+from .conftest import FIXTURES, SHARED, archive_dump, corpus_files
 
 SMALL = [FIXTURES / "short.jsonl", FIXTURES / "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl"]
 SUBAGENT = (SHARED / "marot-spotter" / "ae4a77f8-aedd-4bc1-888f-c94edc91af04" / "subagents"
@@ -201,3 +201,43 @@ def test_a_file_as_archived_is_checked_without_waiting_for_the_lock(project: Pat
         finally:
             other.execute("ROLLBACK")
             other.close()
+
+
+def test_index_rows_written_before_a_files_end_are_the_same_index(tmp_path: Path,
+                                                                   monkeypatch: Any) -> None:
+    """A bulk import writes a huge file's index rows before its end (memory stays bounded):
+    the index is the one written at the batch's commit, and a file rolled back mid-way takes
+    back the rows it wrote early, not the earlier files' rows still waiting."""
+    from session_core.cli.backfill import ingest_paths
+    from session_core.store import connection, entries, forgotten
+
+    tiny = tmp_path / "11111111-2222-4333-8444-000000000001.jsonl"  # its rows stay deferred
+    tiny.write_text('{"type":"user","sessionId":"11111111-2222-4333-8444-000000000001","uuid":'
+                    '"11111111-2222-4333-8444-000000000002","message":{"role":"user",'
+                    '"content":"tiny words"}}\n')
+    corpus = [p for p in corpus_files() if "hook_logs" not in p.name] + [tiny]
+
+    def index_of(name: str, files: list[Path], loose: Path | None = None) -> object:
+        project = tmp_path / name
+        project.mkdir()
+        with open_archive(project) as archive:
+            if loose is not None:
+                with archive.db.write() as conn:
+                    forgotten.add(conn, LOOSE_SESSION, "2026-12-01T00:00:00.000Z")
+            summary = ingest_paths(archive, files + ([loose] if loose else []))
+            assert not summary.failures, summary.failures
+            return entries.fingerprints(archive.db.conn)
+
+    reference = index_of("at-commit", corpus)
+    monkeypatch.setattr(connection, "MAX_DEFERRED_CHARS", 2000)
+    monkeypatch.setattr(connection, "BATCH_SECONDS", 3600)  # one batch: every row waits in it
+    assert index_of("early", corpus) == reference
+    loose = tmp_path / "loose-copy.jsonl"  # no session in its name: its records decide, late
+    loose.write_bytes(SUBAGENT.read_bytes().replace(b"-4", b"-5")  # messages of its own
+                      .replace(SUBAGENT_SESSION.replace("-4", "-5").encode(),
+                               LOOSE_SESSION.encode()))
+    assert index_of("rolled-back", corpus, loose) == reference
+
+
+LOOSE_SESSION = "f0f0f0f0-1111-4222-8333-444444444444"
+SUBAGENT_SESSION = "ae4a77f8-aedd-4bc1-888f-c94edc91af04"

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 APPLICATION_ID = 0x53434F52  # "SCOR"
 BATCH_SECONDS = 0.5
 MAX_DEFERRED_ROWS = 50_000
+MAX_DEFERRED_CHARS = 16 << 20
+"""Deferred text one file of a bulk write may hold before its rows are written: a 300 MB
+transcript's index rows (55 M characters) waited for its end and took the import past 200 MB."""
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
@@ -145,6 +148,9 @@ class Database:
         self._batch_started: float | None = None
         self._held = False
         self._deferred: dict[str, list[tuple[object, ...]]] = {}
+        self._unit_marks: dict[str, int] | None = None
+        """Where the deferred rows of the bulk write's current file (its savepoint) begin."""
+        self._unit_chars = 0
         _check_file_is_sqlite(path, young_empty_is_new)
         ensure_private_dir(os.path.dirname(path))
         try:
@@ -265,6 +271,20 @@ class Database:
             self.conn.executemany(sql, rows)
             return
         self._deferred.setdefault(sql, []).extend(rows)
+        self._unit_chars += sum(len(v) for row in rows for v in row if isinstance(v, str))
+        if self._unit_chars > MAX_DEFERRED_CHARS and self._unit_marks is not None:
+            self._write_unit_rows()
+
+    def _write_unit_rows(self) -> None:
+        """The current file's deferred rows, written now: inside its savepoint, so a rollback
+        of the file still takes them back; earlier files' rows wait for the commit."""
+        marks = self._unit_marks or {}
+        for sql, rows in self._deferred.items():
+            start = marks.get(sql, 0)
+            if len(rows) > start:
+                self.conn.executemany(sql, rows[start:])
+                del rows[start:]
+        self._unit_chars = 0
 
     @property
     def in_bulk(self) -> bool:
@@ -363,10 +383,14 @@ class _Savepoint:
             db.conn.execute("SAVEPOINT unit")
         except sqlite3.Error as exc:
             raise translate(exc, db.path) from exc
+        if not self.keep_deferred:  # a file of a bulk write: its rows may be written early
+            db._unit_marks, db._unit_chars = self.marks, 0
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         db, conn = self.db, self.db.conn
+        if not self.keep_deferred:
+            db._unit_marks = None
         if kind is None:
             try:
                 conn.execute("RELEASE unit")
