@@ -257,15 +257,23 @@ def small_lines() -> list[bytes]:
             if len(line) < SMALL_LINE_BYTES]
 
 
+FIRST_DAY = 1_700_000_000
+"""2023-11-14: the first synthetic session's day."""
+
+
 def synthetic_transcripts(folder: Path, count: int, first_copy: int) -> list[Path]:
     """``count`` distinct sessions: ids rewritten per copy, dates spread one day apart from
-    2023-11-14, except the last :data:`RECENT_SESSIONS`, dated yesterday: recent sessions
-    without a clean SessionEnd are what SessionStart checks, as many in both archives."""
+    2023-11-14 (wrapping round before last week: 10,000 days would run into the future, where
+    every session would look recent and open), except the last :data:`RECENT_SESSIONS`, dated
+    yesterday: recent sessions without a clean SessionEnd are what SessionStart checks, as many
+    in both archives."""
     folder.mkdir(parents=True, exist_ok=True)
     body = b"".join(small_lines())
     written = []
     for index, copy in enumerate(range(first_copy, first_copy + count)):
-        when = YESTERDAY if count - index <= RECENT_SESSIONS else 1_700_000_000 + copy * 86_400
+        old_span = YESTERDAY - 9 * 86_400 - FIRST_DAY
+        when = YESTERDAY if count - index <= RECENT_SESSIONS else \
+            FIRST_DAY + copy * 86_400 % old_span
         day = time.strftime("%Y-%m-%dT", time.gmtime(when)).encode()
         data = rewrite_ids(body, copy).replace(DATE, day)
         path = folder / f"{rewrite_ids(FIXTURE_SESSION, copy).decode()}.jsonl"

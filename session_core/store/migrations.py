@@ -212,6 +212,8 @@ SCHEMA_V6_FORGOTTEN = (
     """CREATE VIRTUAL TABLE entries_fts USING fts5(
         text, content='', tokenize='unicode61 remove_diacritics 2')""",
     "DELETE FROM meta WHERE key = 'index_version'",
+    # What changed a file, newest first, without grouping every session that ever did.
+    "CREATE INDEX file_changes_path_at ON file_changes(path, at)",
 )
 
 DERIVED_TABLES = frozenset({"digests", "file_changes", "error_fixes"})
