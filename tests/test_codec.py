@@ -56,3 +56,19 @@ def test_a_damaged_frame_is_an_error_never_other_bytes() -> None:
         "except CorruptBlobError:\n"
         "    print('refused')\n")
     assert done.stdout.strip() == "refused", done.stderr
+
+
+def test_a_frame_whose_checksum_flag_was_cleared_is_an_error() -> None:
+    """zstd accepts a frame that says it has no checksum, and then any damage to its body:
+    every frame we write has one, so one without is damage (search relies on it)."""
+    done = run(
+        "from session_core.store import codec\n"
+        "from session_core.base.errors import CorruptBlobError\n"
+        "data = b'the archived line\\n' * 50\n"
+        "frame = bytearray(codec.compress(data, 3))\n"
+        "frame[4] &= ~0x04  # the frame header's content-checksum flag\n"
+        "try:\n"
+        "    codec.decompress(bytes(frame[:-4]), len(data))\n"
+        "except CorruptBlobError:\n"
+        "    print('refused')\n")
+    assert done.stdout.strip() == "refused", done.stderr

@@ -153,3 +153,26 @@ def test_a_subagents_change_of_a_file_never_hides_the_sessions_own(project: Path
     [row] = json.loads(run_cli("blame", "app.py", "--json", "--project", str(project)).stdout)
     [change] = row["sessions"]
     assert change["edits"] == 2 and change["action"] == "edited"  # the newest: the session's
+
+
+def test_a_change_whose_session_is_gone_is_passed_over(tmp_path: Path) -> None:
+    """A row of file_changes whose session was forgotten meanwhile (or is an orphan) takes no
+    place among the sessions a note names, and never a row of nothing."""
+    from session_core.handoff.recall import before_edit
+    from session_core.store import recall, sessions
+    from session_core.store.connection import Database
+    from session_core.store.migrations import migrate
+
+    db = Database(tmp_path / "archive.db")
+    migrate(db)
+    with db.write() as conn:
+        real = sessions.ensure(conn, "11111111-2222-4333-8444-555555555555")
+        conn.execute("INSERT INTO files(id, path, session_id, kind, project_folder, rel_path)"
+                     " VALUES (1, '/t.jsonl', ?, 'session', 'p', 't.jsonl')", (real,))
+        for session_id, at in ((real, "2026-11-01T00:00:00.000Z"),
+                               (999, "2026-11-02T00:00:00.000Z")):  # 999: no such session
+            conn.execute("INSERT INTO file_changes(path, session_id, file_id, at, action, edits)"
+                         " VALUES ('/src/a.py', ?, 1, ?, 'edited', 1)", (session_id, at))
+    changes = recall.changes_of(db.conn, "/src/a.py", limit=1)
+    assert [c.session_uuid for c in changes] == ["11111111-2222-4333-8444-555555555555"]
+    assert "session 11111111" in before_edit(db.conn, "/src/a.py", None, None)

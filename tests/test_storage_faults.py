@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from session_core.base import locations
+from session_core.base.errors import SessionCoreError
 from session_core.cli.backfill import ingest_paths
 from session_core.store.archive import open_archive
 from session_core.store.connection import Database
@@ -145,3 +146,23 @@ def test_an_early_commit_that_fails_is_left_for_the_end_of_the_event(project: Pa
     with pytest.raises(DatabaseError):
         ctx.commit()
     ctx.close()
+
+
+def test_rows_of_a_batch_sqlite_rolled_back_whole_are_never_written(tmp_path: Path) -> None:
+    """A full disk may make SQLite roll the whole batch back, earlier units too: their index
+    rows, still waiting for the commit, go with it; written later, they would land under the
+    row ids the next units take (another session's messages found by these words)."""
+    db = _db(tmp_path)
+    with db.bulk():
+        with db.write() as conn:
+            conn.execute("INSERT INTO t VALUES ('rolled back with the batch')")
+            db.executemany_at_commit("INSERT INTO words VALUES (?)", [("stale",)])
+        with pytest.raises(SessionCoreError), db.write() as conn:
+            conn.execute("ROLLBACK")  # what SQLITE_FULL may do to the whole transaction
+            raise sqlite3.OperationalError("database or disk is full")
+        db.batch_boundary()
+        with db.write() as conn:
+            conn.execute("INSERT INTO t VALUES ('after')")
+            db.executemany_at_commit("INSERT INTO words VALUES (?)", [("fresh",)])
+    assert db.conn.execute("SELECT x FROM t").fetchall() == [("after",)]
+    assert db.conn.execute("SELECT x FROM words").fetchall() == [("fresh",)]

@@ -90,8 +90,13 @@ def compress(data: bytes, level: int) -> bytes:
 
 
 def decompress(frame: bytes, expected_len: int) -> bytes:
-    """Decompress one frame and insist on its recorded length; any mismatch is corruption."""
+    """Decompress one frame and insist on its recorded length and on its checksum; any
+    mismatch is corruption. Every frame is written with a checksum: one whose header says it
+    has none was damaged there (and then zstd would accept a damaged body too)."""
     try:
+        if not _zstd.get_frame_parameters(frame).has_checksum:
+            raise CorruptBlobError("the archive is damaged: a stored frame has lost its"
+                                   " checksum", RECOVER_HINT)
         decompressor = _zstd.ZstdDecompressor()
         out: bytes = decompressor.decompress(frame, max_output_size=max(expected_len, 1))
     except _zstd.ZstdError as exc:

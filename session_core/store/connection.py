@@ -307,6 +307,10 @@ class Database:
         self._batch_started = time.monotonic()
 
     def _end_batch(self) -> None:
+        if not self.conn.in_transaction:  # SQLite rolled the batch back: nothing to commit
+            self._deferred.clear()
+            self._batch_started = None
+            return
         try:
             for sql, rows in self._deferred.items():
                 self.conn.executemany(sql, rows)
@@ -371,7 +375,8 @@ class _Savepoint:
     def __enter__(self) -> None:
         db = self.db
         if not db.conn.in_transaction:
-            if db.in_bulk:  # SQLite rolled the batch back (disk full, ...)
+            if db.in_bulk:  # SQLite rolled the batch back (disk full, ...): its rows too
+                db._deferred.clear()
                 db._begin_batch()
             elif db._held:  # the event's first write takes the lock for the event
                 try:
@@ -406,6 +411,10 @@ class _Savepoint:
         if not self.keep_deferred:
             for sql, rows in db._deferred.items():
                 del rows[self.marks.get(sql, 0):]
+        if db.in_bulk and not conn.in_transaction:
+            # SQLite rolled back the whole batch, earlier files too: their waiting index rows
+            # would be written under the row ids the next files' entries take
+            db._deferred.clear()
         if isinstance(error, sqlite3.Error):
             raise translate(error, db.path) from error
 

@@ -94,20 +94,26 @@ def changes_of(conn: sqlite3.Connection, path: str, other_than: str | None = Non
     row = conn.execute("SELECT id FROM sessions WHERE uuid = ?", (other_than,)).fetchone() \
         if other_than is not None else None
     skip = row[0] if row is not None else None
-    found: list[int] = []
+    seen: set[int] = set()
+    found: list[Change] = []
     for (session_id,) in conn.execute("SELECT session_id FROM file_changes WHERE path = ?"
-                                      " ORDER BY at DESC", (path,)):
-        if session_id != skip and session_id not in found:
-            found.append(session_id)
+                                      " ORDER BY at DESC", (path,)).fetchall():
+        if session_id == skip or session_id in seen:
+            continue
+        seen.add(session_id)
+        # Its latest change (SQLite takes the bare columns from the row of max(at)) and the
+        # edits of all its transcripts (its own and its subagents'); none for a row whose
+        # session is gone (forgotten meanwhile, or an orphan).
+        row = conn.execute(
+            "SELECT c.path, s.uuid, max(c.at), c.action, sum(c.edits), c.request, c.note"
+            " FROM file_changes c JOIN sessions s ON s.id = c.session_id"
+            " WHERE c.path = ? AND c.session_id = ? GROUP BY c.session_id",
+            (path, session_id)).fetchone()
+        if row is not None:
+            found.append(Change(row))
             if len(found) >= limit:
                 break
-    # One row per session: its latest change (SQLite takes the bare columns from the row of
-    # max(at)) and the edits of all its transcripts (its own and its subagents').
-    return [Change(conn.execute(
-        "SELECT c.path, s.uuid, max(c.at), c.action, sum(c.edits), c.request, c.note"
-        " FROM file_changes c JOIN sessions s ON s.id = c.session_id"
-        " WHERE c.path = ? AND c.session_id = ?", (path, session_id)).fetchone())
-        for session_id in found]
+    return found
 
 
 def paths_like(conn: sqlite3.Connection, tail: str, limit: int = 20) -> list[str]:
