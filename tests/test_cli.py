@@ -198,3 +198,9 @@ def test_list_filters_by_date_and_branch_and_shows_cost_and_branch(project: Path
     assert len(on_main) == 2 and {s["git_branch"] for s in on_main} == {"main"}
     assert json.loads(run_cli("list", "--branch", "other", "--json", "--project",
                               str(project)).stdout) == []
+    every = json.loads(run_cli("list", "--json", "--project", str(project)).stdout)
+    newest = run_cli("list", "--limit", "1", "--project", str(project)).stdout.decode()
+    assert every[0]["uuid"] in newest and every[1]["uuid"] not in newest
+    assert f"({len(every) - 1:,} older session(s) not shown: --limit 0" in newest
+    assert len(json.loads(run_cli("list", "--limit", "0", "--json", "--project",
+                                  str(project)).stdout)) == len(every)

@@ -85,9 +85,7 @@ def _import_all(archive: Archive) -> int:
 def cmd_list(archive: Archive, args: argparse.Namespace) -> int:
     since = utc_day(args.since, "since")
     with archive.db.read() as conn:
-        sessions = [s for s in list_sessions(conn)
-                    if (since is None or (s.last_ts or "") >= since)
-                    and (args.branch is None or s.git_branch == args.branch)]
+        sessions, matched = list_sessions(conn, since, args.branch, args.limit)
     for listed in sessions:  # a title is a first prompt: it may hold a pasted key
         listed.title = redact(listed.title) if listed.title else listed.title
     if args.json:
@@ -96,6 +94,9 @@ def cmd_list(archive: Archive, args: argparse.Namespace) -> int:
         print("No session matches --since/--branch.")
     else:
         print(render_sessions(sessions))
+        if matched > len(sessions):
+            print(f"({matched - len(sessions):,} older session(s) not shown: --limit 0 lists"
+                  " them all)")
     return ExitCode.OK
 
 

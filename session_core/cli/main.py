@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true")
     lst.add_argument("--since", metavar="DATE", help="only sessions active since this UTC date")
     lst.add_argument("--branch", help="only sessions on this git branch")
+    lst.add_argument("--limit", type=_count, default=50,
+                     help="the newest N sessions (default 50; 0: all)")
     show = add("show", "commands.cmd_show", "show one session: metadata and its conversation")
     show.add_argument("session", help="session id or unique prefix")
     show.add_argument("--json", action="store_true", help="metadata only, as JSON")

@@ -114,7 +114,7 @@ def export_site(conn: sqlite3.Connection, folder: str, project: str, *, redactin
     pages = os.path.join(folder, SESSIONS)
     _folder(pages)
     rows, written = [], 0
-    listed = list_sessions(conn)
+    listed = list_sessions(conn)[0]
     for summary in listed:
         name = page_name(summary.uuid)
         try:
