@@ -97,7 +97,7 @@ def changes_of(conn: sqlite3.Connection, path: str, other_than: str | None = Non
     seen: set[int] = set()
     found: list[Change] = []
     for (session_id,) in conn.execute("SELECT session_id FROM file_changes WHERE path = ?"
-                                      " ORDER BY at DESC", (path,)).fetchall():
+                                      " ORDER BY at DESC", (path,)):
         if session_id == skip or session_id in seen:
             continue
         seen.add(session_id)
