@@ -72,7 +72,7 @@ def test_sixteen_processes_share_one_archive(project: Path, tmp_path: Path) -> N
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         entries = conn.execute("SELECT count(*), count(DISTINCT key) FROM entries").fetchone()
         assert entries[0] == entries[1] == len(_expected_keys(identical + different))
-        sessions = list_sessions(conn)
+        sessions = list_sessions(conn)[0]
         assert len(sessions) == 16 + 2
         archived = conn.execute("SELECT path, size FROM files ORDER BY path").fetchall()
         assert archived == sorted((str(p), p.stat().st_size) for p in identical + different)

@@ -64,7 +64,7 @@ def test_restore_brings_back_every_file_after_claude_deleted_them(project: Path)
     shutil.rmtree(folder)
 
     with open_archive(project) as archive:
-        sessions = [s.uuid for s in list_sessions(archive.db.conn)]
+        sessions = [s.uuid for s in list_sessions(archive.db.conn)[0]]
     for session in sessions:
         result = run_cli("restore", session, "--project", str(project))
         assert result.returncode == 0, result.stderr.decode()
