@@ -190,25 +190,31 @@ def test_no_single_bit_flip_gives_silently_wrong_output(project: Path, tmp_path:
     assert 0 < caught < 200, caught  # damage was met, and so were harmless flips (free space)
 
 
-def test_frames_in_the_wrong_order_are_never_exported(project: Path, tmp_path: Path) -> None:
-    """Two frames of equal length swapped: each decompresses with its checksum and the file
-    still runs from byte 0 to its size; only the content hash tells, and export refuses."""
+def _import_and_swap_two_frames(project: Path, tmp_path: Path, lines: list[bytes]) -> None:
+    """Import ``lines`` (of equal length) in 64 KiB frames, then swap the first two frames,
+    their hashes with them: each still decompresses with its checksum and the file still runs
+    from byte 0 to its size; only the file's content hash, or the records read, can tell."""
     config = project / ".claude" / "session-core.json"
     config.parent.mkdir(parents=True)
     config.write_text('{"frame_bytes": 65536}')
-    line = b'{"type":"user","sessionId":"11111111-2222-4333-8444-555555555555","n":"%s"}\n'
     transcript = tmp_path / "even.jsonl"
-    transcript.write_bytes(b"".join(line % str(n).zfill(920 - len(line)).encode()
-                                    for n in range(300)))
+    transcript.write_bytes(b"".join(lines))
     assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
-    archive = Path(locations.archive_path(project))
-    with sqlite3.connect(archive) as conn:
+    with sqlite3.connect(locations.archive_path(project)) as conn:
         rows = conn.execute("SELECT id, raw_len, data, raw_hash FROM chunks ORDER BY offset"
                             ).fetchall()
         assert len(rows) >= 3 and rows[0][1] == rows[1][1], [r[1] for r in rows]
         (a, _, data_a, hash_a), (b, _, data_b, hash_b) = rows[0], rows[1]
         conn.execute("UPDATE chunks SET data = ?, raw_hash = ? WHERE id = ?", (data_b, hash_b, a))
         conn.execute("UPDATE chunks SET data = ?, raw_hash = ? WHERE id = ?", (data_a, hash_a, b))
+
+
+def test_frames_in_the_wrong_order_are_never_exported(project: Path, tmp_path: Path) -> None:
+    """Two frames of equal length swapped: each decompresses with its checksum and the file
+    still runs from byte 0 to its size; only the content hash tells, and export refuses."""
+    line = b'{"type":"user","sessionId":"11111111-2222-4333-8444-555555555555","n":"%s"}\n'
+    _import_and_swap_two_frames(project, tmp_path, [
+        line % str(n).zfill(920 - len(line)).encode() for n in range(300)])
     exported = run_cli("export", "11111111", "--project", str(project))
     assert exported.returncode == 6 and b"damaged" in exported.stderr, exported.stderr
     assert b"session-core recover" in exported.stderr
@@ -221,25 +227,12 @@ def test_a_search_never_shows_the_text_of_a_frame_in_the_wrong_place(project: Pa
     """Search reads a hit's record without the frame's content hash (hashing was most of its
     time), so it checks the record is the entry it found: two swapped frames give no snippet,
     never another message's words."""
-    config = project / ".claude" / "session-core.json"
-    config.parent.mkdir(parents=True)
-    config.write_text('{"frame_bytes": 65536}')
     def line(n: int) -> bytes:
         record = {"type": "user", "sessionId": "11111111-2222-4333-8444-555555555555",
                   "uuid": f"00000000-0000-4000-8000-{n:012d}", "message": {
                       "role": "user", "content": f"marker{n:04d} " + "filler " * 120}}
         return json.dumps(record).encode() + b"\n"
-    transcript = tmp_path / "even.jsonl"
-    transcript.write_bytes(b"".join(line(n) for n in range(300)))
-    assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
-    archive = Path(locations.archive_path(project))
-    with sqlite3.connect(archive) as conn:
-        rows = conn.execute("SELECT id, raw_len, data, raw_hash FROM chunks ORDER BY offset"
-                            ).fetchall()
-        assert len(rows) >= 3 and rows[0][1] == rows[1][1], [r[1] for r in rows]
-        (a, _, data_a, hash_a), (b, _, data_b, hash_b) = rows[0], rows[1]
-        conn.execute("UPDATE chunks SET data = ?, raw_hash = ? WHERE id = ?", (data_b, hash_b, a))
-        conn.execute("UPDATE chunks SET data = ?, raw_hash = ? WHERE id = ?", (data_a, hash_a, b))
+    _import_and_swap_two_frames(project, tmp_path, [line(n) for n in range(300)])
     done = run_cli("search", "marker0003", "--json", "--project", str(project))
     assert done.returncode == 0, done.stderr
     hits = json.loads(done.stdout)
