@@ -26,6 +26,20 @@ def corpus_files() -> list[Path]:
     return files
 
 
+def corpus_transcripts() -> list[Path]:
+    """The corpus's transcripts: what ``import`` takes (the hook-payload log beside them is
+    not a transcript, and is refused)."""
+    return [p for p in corpus_files() if "hook_logs" not in p.name]
+
+
+def imported_corpus(factory: pytest.TempPathFactory, name: str) -> Path:
+    """A project with the whole corpus imported by the CLI, as a user would."""
+    project = factory.mktemp(name)
+    done = run_cli("import", *map(str, corpus_transcripts()), "--project", str(project))
+    assert done.returncode == 0, done.stderr
+    return project
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own HOME, Claude config dir and user config: no real home touched."""

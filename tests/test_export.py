@@ -24,18 +24,15 @@ from session_core.store.summary import SessionSummary
 from session_core.transcript.extract import main_argument
 
 from .browser import render
-from .conftest import REPO, SHARED, corpus_files, run_cli
+from .conftest import REPO, SHARED, corpus_transcripts, imported_corpus, run_cli
 from .session_builder import LongSession, Transcript
 
-TRANSCRIPTS = [p for p in corpus_files() if "hook_logs" not in p.name]
+TRANSCRIPTS = corpus_transcripts()
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("export project")
-    done = run_cli("import", *map(str, TRANSCRIPTS), "--project", str(project))
-    assert done.returncode == 0, done.stderr
-    return project
+    return imported_corpus(tmp_path_factory, "export project")
 
 
 def _records(path: Path) -> list[dict[str, Any]]:

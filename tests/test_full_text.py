@@ -14,9 +14,9 @@ import pytest
 
 from session_core.base import locations
 
-from .conftest import corpus_files, run_cli
+from .conftest import corpus_transcripts, run_cli
 
-TRANSCRIPTS = [p for p in corpus_files() if "hook_logs" not in p.name]
+TRANSCRIPTS = corpus_transcripts()
 OLD_LIMIT = 2000
 """What the index took of each tool text before it took the whole."""
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]{7,}")

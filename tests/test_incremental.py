@@ -15,7 +15,7 @@ from session_core.store import codec
 from session_core.store.archive import Archive, open_archive
 from session_core.transcript.ingest import compact_file, ingest_file
 
-from .conftest import FIXTURES, SHARED, archive_dump, corpus_files
+from .conftest import FIXTURES, SHARED, archive_dump, corpus_transcripts
 
 SMALL = [FIXTURES / "short.jsonl", FIXTURES / "6b32797c-28fc-4a1f-b9c8-863fe6c99815.jsonl"]
 SUBAGENT = (SHARED / "marot-spotter" / "ae4a77f8-aedd-4bc1-888f-c94edc91af04" / "subagents"
@@ -215,7 +215,7 @@ def test_index_rows_written_before_a_files_end_are_the_same_index(tmp_path: Path
     tiny.write_text('{"type":"user","sessionId":"11111111-2222-4333-8444-000000000001","uuid":'
                     '"11111111-2222-4333-8444-000000000002","message":{"role":"user",'
                     '"content":"tiny words"}}\n')
-    corpus = [p for p in corpus_files() if "hook_logs" not in p.name] + [tiny]
+    corpus = [*corpus_transcripts(), tiny]
 
     def index_of(name: str, files: list[Path], loose: Path | None = None) -> object:
         project = tmp_path / name

@@ -12,17 +12,14 @@ import pytest
 
 from session_core.cli.search import fts_query, snippet
 
-from .conftest import corpus_files, run_cli
+from .conftest import corpus_transcripts, imported_corpus, run_cli
 
-TRANSCRIPTS = [p for p in corpus_files() if "hook_logs" not in p.name]
+TRANSCRIPTS = corpus_transcripts()
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("search project")
-    done = run_cli("import", *map(str, TRANSCRIPTS), "--project", str(project))
-    assert done.returncode == 0, done.stderr
-    return project
+    return imported_corpus(tmp_path_factory, "search project")
 
 
 def search(project: Path, *args: str) -> list[dict[str, Any]]:

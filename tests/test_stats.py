@@ -15,7 +15,7 @@ from session_core.base.pricing import estimate_usd
 from session_core.cli.stats_text import duration
 
 from .browser import render
-from .conftest import corpus_files, run_cli
+from .conftest import corpus_transcripts, run_cli
 
 SESSION_A = "aaaaaaaa-0000-4000-8000-000000000001"
 SESSION_B = "bbbbbbbb-0000-4000-8000-000000000002"
@@ -222,7 +222,7 @@ def test_prices_match_model_ids_by_prefix_and_refuse_to_guess() -> None:
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = tmp_path_factory.mktemp("stats corpus")
-    transcripts = [p for p in corpus_files() if "hook_logs" not in p.name]
+    transcripts = corpus_transcripts()
     done = run_cli("import", *map(str, transcripts), "--project", str(project))
     assert done.returncode == 0, done.stderr
     return project
