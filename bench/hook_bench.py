@@ -137,7 +137,8 @@ class Checkout:
 
     @property
     def hooks(self) -> Path:
-        return self.root / "hooks"
+        """The checkout's hook scripts as installed beside its venv (:func:`install_hooks`)."""
+        return self.venv_dir / "hooks"
 
     @property
     def layered(self) -> bool:
@@ -156,8 +157,22 @@ class Checkout:
         return str(self.hooks / ("session_loader.py" if event == "SessionStart"
                                  else "session_saver.py"))
 
-    def status_script(self) -> str:
-        return str(self.hooks / "status_line.py")
+    def hook_argv(self, event: str) -> list[str]:
+        """Interpreter options, script and event, as this checkout's template starts the
+        event's hook (``-S`` since the hooks find their packages themselves)."""
+        script = self.hook_script(event)
+        template = json.loads((self.root / "settings.template.json").read_text("utf-8"))
+        for group in template.get("hooks", {}).get(event, []):
+            for hook in group.get("hooks", []):
+                args = hook.get("args", [])
+                if args[-2:-1] and args[-2].endswith("/" + Path(script).name):
+                    return [*args[:-2], script, event]
+        return [script, event]
+
+    def status_argv(self) -> list[str]:
+        """The status line as the installer writes it: ``-S`` once the hooks set their path."""
+        script = str(self.hooks / "status_line.py")
+        return ["-S", script] if (self.hooks / "suite_path.py").is_file() else [script]
 
     def import_only(self) -> tuple[tuple[str, str], ...]:
         return IMPORT_ONLY_LAYERED if self.layered else IMPORT_ONLY_FLAT
@@ -214,6 +229,7 @@ def ensure_venv(checkout: Checkout, log: Callable[[str], None]) -> Path:
         log(f"installing session-core (non-editable) into {target}")
         _install_copy(checkout.root, python)
         stamp_file.write_text(stamp)
+    install_hooks(checkout)
     where = subprocess.run(
         [str(python), "-c", "import session_core, sys; print(session_core.__file__)"],
         capture_output=True, text=True, check=True, cwd=tempfile.gettempdir(),
@@ -221,6 +237,19 @@ def ensure_venv(checkout: Checkout, log: Callable[[str], None]) -> Path:
     if not where.startswith(str(venv) + os.sep):
         raise RuntimeError(f"the bench venv imports session_core from {where}, not its install")
     return python
+
+
+def install_hooks(checkout: Checkout) -> None:
+    """The checkout's ``hooks/*.py`` copied beside its venv and compiled, as a user has them:
+    the installer copies them into the suite's folder, and from their second run on the modules
+    among them (``suite_path``) load from ``__pycache__``, which a hook run from the checkout
+    would compile again on every run wherever ``PYTHONDONTWRITEBYTECODE`` is set."""
+    shutil.rmtree(checkout.hooks, ignore_errors=True)
+    checkout.hooks.mkdir(parents=True)
+    for script in (checkout.root / "hooks").glob("*.py"):
+        shutil.copy2(script, checkout.hooks / script.name)
+    subprocess.run([str(checkout.python), "-m", "compileall", "-q", str(checkout.hooks)],
+                   check=True, env=_clean_env({}))
 
 
 def _install_copy(root: Path, python: Path) -> None:
@@ -559,7 +588,7 @@ def hook_commands(setup: Setup) -> list[Command]:
 def session_start_commands(setup: Setup) -> list[Command]:
     """SessionStart on both archives, a new session id every run."""
     py, project = str(setup.python), str(setup.project)
-    hook = setup.checkout.hook_script("SessionStart")
+    hook_argv = setup.checkout.hook_argv("SessionStart")
 
     def session_start(folder: Path) -> Callable[[int], bytes]:
         def prepare(_: int) -> bytes:
@@ -571,11 +600,11 @@ def session_start_commands(setup: Setup) -> list[Command]:
         return prepare
 
     return [
-        Command(Series(f"SessionStart @{setup.large_sessions}", [py, hook, "SessionStart"],
+        Command(Series(f"SessionStart @{setup.large_sessions}", [py, *hook_argv],
                        bar=f"<= {MAX_HOOK_VS_BARE}x", key="session_start_large"),
                 _env_for(setup, setup.large_data), setup.project,
                 session_start(setup.large_folder), _handoff_printed),
-        Command(Series(f"SessionStart @{setup.small_sessions}", [py, hook, "SessionStart"],
+        Command(Series(f"SessionStart @{setup.small_sessions}", [py, *hook_argv],
                        bar=f"<= {MAX_HOOK_VS_BARE}x", key="session_start_small"),
                 _env_for(setup, setup.small_data), setup.project,
                 session_start(setup.small_folder), _handoff_printed),
@@ -622,10 +651,10 @@ def stop_and_status_commands(setup: Setup) -> list[Command]:
         return None if "msgs saved" in line else f"no live state shown: {line.strip()!r}"
 
     return [
-        Command(Series("Stop (+2 lines)", [py, setup.checkout.hook_script("Stop"), "Stop"],
+        Command(Series("Stop (+2 lines)", [py, *setup.checkout.hook_argv("Stop")],
                        bar=f"<= {MAX_HOOK_VS_BARE}x", key="stop"),
                 _env_for(setup, setup.large_data), setup.project, stop, _no_output),
-        Command(Series("status line", [py, setup.checkout.status_script()],
+        Command(Series("status line", [py, *setup.checkout.status_argv()],
                        bar=f"<= {MAX_STATUS_VS_BARE}x", key="status"),
                 {**_env_for(setup, setup.large_data), "NO_COLOR": "1"}, setup.project,
                 lambda _: status_payload, status_check),
@@ -697,7 +726,7 @@ def big_stop_command(setup: Setup, big: BigSession) -> Command:
 
     return Command(
         Series(f"Stop (+{LINES_PER_BIG_STOP} lines) @{big.bytes / 1e6:.0f} MB session",
-               [str(setup.python), setup.checkout.hook_script("Stop"), "Stop"],
+               [str(setup.python), *setup.checkout.hook_argv("Stop")],
                bar="(no bar: vs itself)", key="stop_big"),
         {**setup.env, DATA_DIR_ENV: str(big.data_dir)}, setup.project, prepare,
         _no_output)

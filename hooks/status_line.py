@@ -1,11 +1,16 @@
-"""Claude Code's ``statusLine`` command: one line from the stdin JSON and the archive's state.
+"""Claude Code's ``statusLine`` command: ``python -S status_line.py``, one line from the stdin
+JSON and the archive's state.
 
 Imports only what ``session_core.hook.statusline`` needs (no SQLite, no pydantic): it runs on
-every update of the status line.
+every update of the status line. Started with ``-S`` (``suite_path``).
 """
 
 import sys
 
-from session_core.hook.statusline import main
+from suite_path import add_suite_to_path  # hooks/ is sys.path[0]: the script's own folder
+
+add_suite_to_path()
+
+from session_core.hook.statusline import main  # noqa: E402  (the path is set just above)
 
 sys.exit(main())

@@ -105,7 +105,8 @@ def template_targets() -> list[Target]:
 
 HOOK_TARGETS = template_targets()
 HOOK_TARGETS_BY_EVENT = {t.id: t for t in HOOK_TARGETS}
-STATUS = Target("status_line.py", None)
+STATUS = Target("status_line.py", None, ("-S",))
+"""As ``Suite.status_command`` writes it (the status line has no exec form to read back)."""
 ALL_TARGETS = [*HOOK_TARGETS, STATUS]
 SCRIPTS = sorted({t.script for t in HOOK_TARGETS})
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sqlite3
 import stat
 from pathlib import Path
 from typing import BinaryIO
 
 from ..base.errors import ConflictError, DatabaseError, InputError
 from ..base.fs import AtomicFile
+from ..base.sqlite_driver import sqlite3
 from ..store import files, frames, sessions
 from ..transcript.layout import is_plain_name, restore_path
 

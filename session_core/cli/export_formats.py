@@ -4,11 +4,11 @@ transcript's own bytes (``cli.export``)."""
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 
 from ..base.errors import UsageError
 from ..base.fs import AtomicFile
+from ..base.sqlite_driver import sqlite3
 from ..handoff.redact import redact
 from ..store.summary import SessionSummary, session_summary
 from ..transcript.outcomes import strip_ansi

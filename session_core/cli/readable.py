@@ -9,10 +9,10 @@ unrecognisable. ``export --format jsonl`` alone gives the bytes as they are (``c
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
+from ..base.sqlite_driver import sqlite3
 from ..handoff.redact import redact
 from ..store import files, frames, sessions
 from ..transcript.conversation import (

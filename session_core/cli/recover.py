@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from ..base import locations
 from ..base.errors import DatabaseError, NotFoundError, UsageError
 from ..base.fs import fsync_dir
 from ..base.settings import Settings, load_settings
+from ..base.sqlite_driver import sqlite3
 from ..hook.log import clear_recover_pending
 from ..store import files, sessions
 from ..store.archive import open_archive

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 from typing import Any
 
 from ..base.clock import local_time
+from ..base.sqlite_driver import sqlite3
 from ..base.text import clip
 from ..store import entries, files, frames, meta
 from ..store.archive import Archive

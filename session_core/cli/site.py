@@ -7,7 +7,6 @@ written through."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 from html import escape
 
@@ -15,6 +14,7 @@ from ..base.clock import local_time
 from ..base.errors import InputError, NotFoundError
 from ..base.fs import AtomicFile
 from ..base.hashing import hash16
+from ..base.sqlite_driver import sqlite3
 from ..base.text import clip
 from ..store.summary import SessionSummary, list_sessions
 from ..transcript.layout import looks_like_uuid

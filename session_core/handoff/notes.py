@@ -6,11 +6,11 @@ themselves are ``text``'s.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 
 from ..base.clock import utc_stamp
 from ..base.errors import SessionCoreError
+from ..base.sqlite_driver import sqlite3
 from ..store import chat, entries, files, sessions, state
 from ..transcript.digest import digest_of, save_digest
 from . import text

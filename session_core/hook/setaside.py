@@ -102,9 +102,8 @@ def _full_catch_up_due(path: str, folder: str) -> None:
     ones go on until it is done. Sessions forgotten since the backup was taken get their
     tombstones back first (from the file beside the archive), so the catch-up leaves them out;
     the next command forgets what the backup still holds of them (``cli.upgrade``)."""
-    import sqlite3
-
     from ..base.fs import read_json_object
+    from ..base.sqlite_driver import sqlite3
     from ..store import forgotten, meta
 
     try:

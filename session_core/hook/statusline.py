@@ -16,7 +16,6 @@ import time
 
 from ..base.fs import read_json_object
 from ..base.locations import archive_dir
-from ..base.text import clip
 from ..handoff.git import read_head
 from .live import RECOVER_PENDING, failed_marker, health_file, read_live
 from .stdio import parse_payload, read_stdin
@@ -91,6 +90,8 @@ def _archive_segment(payload: dict[str, object], colour: bool, now: float) -> st
                       " see 'session-core doctor'", "red", colour)
     failures = health.get("failures")
     if isinstance(failures, int) and failures > 0:
+        from ..base.text import clip  # only when there is a failure to show
+
         error = clip(str(health.get("last_error", "see hooks.log")), 60)
         return _paint(f"⚠ archive: {failures} failed hook run(s): {error}", "red", colour)
     session = payload.get("session_id")

@@ -11,7 +11,6 @@ import sys
 import time
 
 from ..base.jsonlite import dumps, loads
-from ..base.text import clip
 
 TYPE_CHECKING = False  # the name, not typing's: the status line imports this module
 if TYPE_CHECKING:
@@ -35,10 +34,41 @@ def _looks_complete(buffer: bytes) -> bool:
     return True
 
 
+def _read_at_once(fd: int, buffer: bytearray, limit: int) -> bool:
+    """What a pipe or file already holds, without waiting; True when that is all of it.
+
+    Claude Code writes the payload and closes the pipe before the interpreter is even up, so
+    this usually reads everything and ``select`` (an extension module: ~0.1 ms of every status
+    refresh) is never imported. Never on a terminal: non-blocking mode would be the shell's."""
+    import stat
+
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    if not (stat.S_ISFIFO(mode) or stat.S_ISREG(mode)):
+        return False
+    was_blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    try:
+        while len(buffer) <= limit:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                return True
+            buffer += chunk
+        return True
+    except BlockingIOError:  # the writer has not written (or closed) yet: wait for it
+        return False
+    finally:
+        os.set_blocking(fd, was_blocking)
+
+
 def _read_posix(fd: int, limit: int, deadline: float) -> bytes:
+    buffer = bytearray()
+    if _read_at_once(fd, buffer, limit):
+        return bytes(buffer)
     import select
 
-    buffer = bytearray()
     while len(buffer) <= limit:
         wait = deadline - time.monotonic()
         if wait <= 0:
@@ -98,6 +128,8 @@ def parse_payload(raw: bytes) -> dict[str, Any]:
     try:
         data = loads(raw)
     except (ValueError, RecursionError) as exc:
+        from ..base.text import clip  # only for a bad payload
+
         raise PayloadError(f"stdin is not JSON: {clip(str(exc), 200)}") from None
     if not isinstance(data, dict):
         raise PayloadError(f"stdin is JSON {type(data).__name__}, not an object")

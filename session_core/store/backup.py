@@ -12,13 +12,13 @@ any backup that holds a session no newer backup holds.
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 
 from ..base.clock import file_stamp
 from ..base.errors import RECOVER_HINT, DamagedError, DatabaseError
 from ..base.fs import ensure_private_dir, publish, temp_path
 from ..base.locations import BACKUPS_DIR
+from ..base.sqlite_driver import sqlite3
 from .connection import APPLICATION_ID, READ_ERRORS, Database, open_read_only, translate
 
 TYPE_CHECKING = False

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
+from ..base.sqlite_driver import sqlite3
 from . import codec
 from .forgotten import UNLESS_FORGOTTEN
 

@@ -12,12 +12,12 @@ Transactions are small context-manager classes rather than ``@contextmanager`` g
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
 
 from ..base import locations
 from ..base.errors import RECOVER_HINT, BusyError, DamagedError, DatabaseError
 from ..base.fs import ensure_private_dir, make_private_file, sqlite_uri
+from ..base.sqlite_driver import sqlite3
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:

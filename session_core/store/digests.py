@@ -8,8 +8,7 @@ before digests) is brought up to date from the frames by whoever reads it next.
 
 from __future__ import annotations
 
-import sqlite3
-
+from ..base.sqlite_driver import sqlite3
 from . import codec
 
 DIGEST_LEVEL = 3

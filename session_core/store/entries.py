@@ -8,9 +8,8 @@ table is contentless: the words are indexed, the text is read back from the fram
 
 from __future__ import annotations
 
-import sqlite3
-
 from ..base.errors import QueryError
+from ..base.sqlite_driver import sqlite3
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:

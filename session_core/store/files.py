@@ -8,9 +8,8 @@ ingested (through the last newline), ``size`` how many bytes are archived, ``hea
 
 from __future__ import annotations
 
-import sqlite3
-
 from ..base.errors import NotFoundError
+from ..base.sqlite_driver import sqlite3
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:

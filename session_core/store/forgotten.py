@@ -3,7 +3,7 @@ so that neither ``import`` nor a hook's catch-up archives them again."""
 
 from __future__ import annotations
 
-import sqlite3
+from ..base.sqlite_driver import sqlite3
 
 UNLESS_FORGOTTEN = " WHERE NOT EXISTS (SELECT 1 FROM forgotten WHERE uuid = ?)"
 """Ends an ``INSERT … SELECT`` of a row keyed by a session id (given once more, last): the rows

@@ -7,10 +7,9 @@ frame records where it starts and how many raw bytes it holds, and carries its o
 
 from __future__ import annotations
 
-import sqlite3
-
 from ..base.errors import RECOVER_HINT, DamagedError
 from ..base.hashing import hash16, hash16_of
+from ..base.sqlite_driver import sqlite3
 from . import codec, files
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path

@@ -3,7 +3,7 @@ ingested, when a full catch-up last finished)."""
 
 from __future__ import annotations
 
-import sqlite3
+from ..base.sqlite_driver import sqlite3
 
 LAST_INGEST = "last_ingest"
 FULL_CATCH_UP_AT = "full_catch_up_at"

@@ -7,10 +7,9 @@ step runs, and row counts of the tables a step keeps are compared after it.
 
 from __future__ import annotations
 
-import sqlite3
-
 from ..base.clock import utc_stamp
 from ..base.errors import DatabaseError, NewerSchemaError
+from ..base.sqlite_driver import sqlite3
 from .archive import LATEST_VERSION as _OPENED_AT
 from .connection import APPLICATION_ID, Database
 

@@ -6,26 +6,21 @@ lookup on the primary key's first column."""
 from __future__ import annotations
 
 from ..base.fs import sqlite_uri
-
-try:  # SQLite's C module alone: ``sqlite3``'s Python layer adds ~1.3 ms of imports (datetime,
-    import _sqlite3 as _driver  # collections) for adapters a read of text and numbers never uses
-except ImportError:  # pragma: no cover - an interpreter without it
-    import sqlite3 as _driver  # type: ignore[no-redef]
+from ..base.sqlite_driver import sqlite3
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
-    import sqlite3
     from collections.abc import Iterable
     from typing import Any
 
-READ_ERRORS = (_driver.Error, UnicodeDecodeError)
+READ_ERRORS = (sqlite3.Error, UnicodeDecodeError)
 """What reading an archive that is damaged, locked or of an older schema may raise."""
 
 
 def open_reader(path: str) -> sqlite3.Connection:
     """The archive read-only, waiting a quarter of a second at most for a lock (a read in WAL
     mode waits only for a checkpoint's or a recovery's): the recall hooks' connection."""
-    conn: sqlite3.Connection = _driver.connect(sqlite_uri(path) + "?mode=ro", uri=True,
+    conn: sqlite3.Connection = sqlite3.connect(sqlite_uri(path) + "?mode=ro", uri=True,
                                                timeout=0.25, isolation_level=None)
     return conn
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 
 from ..base.errors import CorruptBlobError
+from ..base.sqlite_driver import sqlite3
 from . import codec
 from .connection import APPLICATION_ID, READ_ERRORS, SQLITE_HEADER, decode_leniently
 

@@ -13,12 +13,12 @@ drain recognises as already written.
 from __future__ import annotations
 
 import os
-import sqlite3
 
 from ..base.clock import file_stamp
 from ..base.fs import write_atomic
 from ..base.jsonlite import dumps, loads
 from ..base.locations import SPOOL_PREFIX, SPOOL_SUFFIX
+from ..base.sqlite_driver import sqlite3
 from . import chat, state
 
 TYPE_CHECKING = False

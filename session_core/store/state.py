@@ -4,9 +4,8 @@ Claude Code wrote)."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from ..base.errors import CorruptBlobError
+from ..base.sqlite_driver import sqlite3
 from . import codec
 from .forgotten import UNLESS_FORGOTTEN
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
-
+from ..base.sqlite_driver import sqlite3
 from . import entries, files, sessions, usage
 
 

@@ -3,7 +3,7 @@ repeats a message's usage; the last one wins), and costs as Claude Code recorded
 
 from __future__ import annotations
 
-import sqlite3
+from ..base.sqlite_driver import sqlite3
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:

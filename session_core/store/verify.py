@@ -9,10 +9,9 @@ frames is compared one layer up (``transcript.recheck``): deriving it needs the 
 
 from __future__ import annotations
 
-import sqlite3
-
 from ..base.errors import CorruptBlobError
 from ..base.hashing import hash16, hash16_of
+from ..base.sqlite_driver import sqlite3
 from .archive import LATEST_VERSION
 from .codec import decompress
 from .connection import APPLICATION_ID, READ_ERRORS, SQLITE_HEADER, open_read_only

@@ -11,11 +11,11 @@ state behind the archived bytes folds the lines in between (:func:`fold_lines`).
 from __future__ import annotations
 
 import posixpath
-import sqlite3
 from collections import OrderedDict, deque
 
 from ..base.errors import BusyError, CorruptBlobError, SessionCoreError
 from ..base.jsonlite import dumps, loads
+from ..base.sqlite_driver import sqlite3
 from ..base.text import clip
 from ..store import digests, files, recall
 from .extract import content_text, main_argument

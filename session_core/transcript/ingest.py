@@ -21,9 +21,9 @@ cannot be folded or saved costs a warning, never the save.
 from __future__ import annotations
 
 import os
-import sqlite3
 
 from ..base.clock import utc_stamp
+from ..base.sqlite_driver import sqlite3
 from ..store import codec, entries, files, forgotten, frames, meta, sessions, usage
 from ..store.connection import translate
 from . import layout

@@ -10,10 +10,10 @@ when they extend what it holds, or when they differ and the old archive saw the 
 from __future__ import annotations
 
 import os
-import sqlite3
 
 from ..base.errors import SessionCoreError
 from ..base.hashing import blake2b
+from ..base.sqlite_driver import sqlite3
 from ..store import chat, files, frames, state
 from .ingest import ingest_file
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 
+from ..base.sqlite_driver import sqlite3
 from ..store import entries, meta
 from ..store.connection import READ_ERRORS, Database, open_read_only
 from ..store.migrations import migrate

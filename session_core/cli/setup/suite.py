@@ -21,9 +21,10 @@ from ...base.fs import ensure_private_dir, write_atomic
 from ...base.locations import APP_FOLDER, user_data_dir
 
 WINDOWS = os.name == "nt"
-HOOK_SCRIPTS = ("run.py", "status_line.py", "recall.py")
+HOOK_SCRIPTS = ("run.py", "status_line.py", "recall.py", "suite_path.py")
 """What ``hooks/`` of a checkout holds: every hook event runs ``run.py <Event>``, but the status
-line and the recall hooks (on every edit and failed command), which have lighter entries."""
+line and the recall hooks (on every edit and failed command), which have lighter entries; all
+three start with ``python -S`` and find the suite's packages through ``suite_path.py``."""
 LEGACY_HOOK_SCRIPTS = ("chat_manager.py", "context_manager.py", "session_loader.py",
                        "session_saver.py")
 """Names earlier versions wired (each ran ``<script> <Event>``): where one is still in the suite,
@@ -88,7 +89,7 @@ class Suite:
     def status_command(self) -> str:
         """statusLine has no exec form: one shell string, each path quoted."""
         script = self.hooks / "status_line.py"
-        return f"{shlex.quote(self.python.as_posix())} {shlex.quote(script.as_posix())}"
+        return f"{shlex.quote(self.python.as_posix())} -S {shlex.quote(script.as_posix())}"
 
     def hook_prefixes(self) -> tuple[str, ...]:
         """How a command or argument that points into our hooks folder starts."""

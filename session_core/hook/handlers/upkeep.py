@@ -22,8 +22,7 @@ import time
 from ...base import locations
 from ...base.errors import DamagedError
 from ...base.fs import claim, release
-from ...store import entries, meta, spool
-from ...store.backup import AUTO, backup_database, backup_due
+from ...store import meta
 from ...store.connection import translate
 from ..run import HookContext
 
@@ -66,7 +65,8 @@ def check_if_due(ctx: HookContext) -> None:
 
 
 def _check(db: Database) -> None:
-    import sqlite3
+    from ...base.sqlite_driver import sqlite3
+    from ...store import entries
 
     try:
         result = [row[0] for row in db.conn.execute("PRAGMA quick_check")]
@@ -80,12 +80,16 @@ def _check(db: Database) -> None:
 
 
 def drain_spool(ctx: HookContext) -> None:
+    from ...store import spool  # its chat and state writers: only once something is spooled
+
     if ctx.busy or not spool.pending(locations.archive_path(ctx.project)):
         return  # one listdir on every run: nothing spooled, nothing opened
     spool.drain(ctx.archive().db, ctx.settings.compression_level)
 
 
 def backup_if_due(ctx: HookContext) -> None:
+    from ...store.backup import AUTO, backup_database, backup_due
+
     db = ctx.archive().db
     if not backup_due(db.path, ctx.settings):
         return
