@@ -25,7 +25,7 @@ from session_core.cli.setup import ignores
 from session_core.cli.setup.records import InstallRecords
 from session_core.cli.setup.settings_file import SettingsPlan, apply_settings, plan_install
 from session_core.cli.setup.settings_file import plan_uninstall as plan_uninstall_of
-from session_core.cli.setup.suite import Suite, Target, load_template
+from session_core.cli.setup.suite import HOOK_SCRIPTS, Suite, Target, load_template
 
 REPO = Path(__file__).resolve().parents[1]
 INSTALL = REPO / "install.py"
@@ -153,8 +153,9 @@ def test_first_install_merges_ours_beside_theirs(installed: Installed) -> None:
     assert not (installed.project / ".gitignore").exists()  # git's own exclude file serves
     exclude = (installed.project / ".git" / "info" / "exclude").read_text()
     assert exclude.splitlines().count(ARCHIVE_LINE) == 1
-    for script in (REPO / "hooks").glob("*.py"):
-        assert (installed.data / "hooks" / script.name).read_bytes() == script.read_bytes()
+    for name in HOOK_SCRIPTS:  # the plugin's entry is the plugin's, not the installer's
+        installed_script = installed.data / "hooks" / name
+        assert installed_script.read_bytes() == (REPO / "hooks" / name).read_bytes()
     out = installed.first.stdout
     assert "check: SessionStart hook ok" in out and "characters of handoff" in out
     assert re.search(r"import: (Imported|No transcripts)", out)
