@@ -18,7 +18,7 @@ from session_core.store.migrations import MIGRATIONS, Migration, migrate
 from .conftest import FIXTURES, run_cli
 
 SNAPSHOT_V1 = FIXTURES / "schema_v1.sql"
-SNAPSHOT = FIXTURES / "schema_v6.sql"
+SNAPSHOT = FIXTURES / "schema_v7.sql"
 LATEST = len(MIGRATIONS)
 
 
@@ -31,14 +31,14 @@ def _schema(conn: sqlite3.Connection) -> str:
 
 def test_schema_is_pinned(archive) -> None:  # type: ignore[no-untyped-def]
     conn = archive.db.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 6
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 7
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("SELECT version, name FROM migrations ORDER BY version").fetchall() == [
         (1, "initial schema"), (2, "hook suite state"), (3, "handoff digests in the archive"),
         (4, "content hashes of frames and files"), (5, "recall of file changes and error fixes"),
-        (6, "tombstones of forgotten sessions")]
+        (6, "tombstones of forgotten sessions"), (7, "checkpoints and branches")]
     assert _schema(conn) == SNAPSHOT.read_text()
 
 

@@ -43,6 +43,12 @@ SPEC: dict[str, tuple[object, object, dict[str, int]]] = {
     "check_interval_hours": (int, 24, {"ge": 0, "le": 24 * 365}),
     "auto_recover": (bool, True, {}),
     "recall": (bool, True, {}),
+    "cleanup_days": (int, 0, {"ge": 0, "le": 100 * 365}),
+    "max_size_mb": (int, 0, {"ge": 0, "le": 16 * 1024 * 1024}),
+    "checkpoint_every_turns": (int, 0, {"ge": 0, "le": 100_000}),
+    "checkpoint_keep_last": (int, 10, {"ge": 0, "le": 1000}),
+    "checkpoint_keep_daily": (int, 7, {"ge": 0, "le": 1000}),
+    "checkpoint_keep_weekly": (int, 4, {"ge": 0, "le": 1000}),
 }
 SETTING_NAMES = tuple(SPEC)
 
@@ -108,6 +114,23 @@ class Settings:
     recall: bool
     """Before the first edit of a file in a session, say which earlier session changed it and
     why; after a failed command, what fixed the same error before."""
+    cleanup_days: int
+    """``session-core cleanup`` removes sessions last active longer ago than this (0: no age
+    limit). Off by default: the archive is there to outlive Claude Code's own deletion."""
+    max_size_mb: int
+    """``session-core cleanup`` removes the oldest sessions until the archive is at most this
+    many MB (2^20 bytes; 0: no size limit)."""
+    checkpoint_every_turns: int
+    """A Stop takes an automatic checkpoint every this many prompts of a session (0: never);
+    PreCompact and SessionEnd always take one."""
+    checkpoint_keep_last: int
+    checkpoint_keep_daily: int
+    checkpoint_keep_weekly: int
+    """Retention of a session's automatic checkpoints, by the rule ``keep_*`` gives backups:
+    the newest ``checkpoint_keep_last``, and the newest of each of the last
+    ``checkpoint_keep_daily`` days and ``checkpoint_keep_weekly`` weeks; named checkpoints are
+    always kept. Settings of their own: a checkpoint is a row, a backup a whole archive, so
+    one count would keep too few of one or too many of the other."""
 
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in SETTING_NAMES}

@@ -23,10 +23,15 @@ class ImportSummary:
     failures: list[str] = field(default_factory=list)
     forgotten: set[str] = field(default_factory=set)
     """Sessions whose files were left out: they were forgotten on purpose."""
+    cleaned: set[str] = field(default_factory=set)
+    """Sessions whose files were left out: cleanup removed them, and they are as they were."""
 
     def add(self, report: IngestReport) -> None:
         if report.forgotten:
             self.forgotten.add(report.session_uuid)
+            return
+        if report.cleaned:
+            self.cleaned.add(report.session_uuid)
             return
         self.files += 1
         self.new_bytes += report.new_bytes

@@ -38,6 +38,10 @@ def _print_import(summary: ImportSummary, where: str) -> None:
     for uuid in sorted(summary.forgotten):
         print(f"skipped: session {uuid} was forgotten (its tombstone keeps it out;"
               f" 'session-core forget --undo {uuid}' lifts it)", file=sys.stderr)
+    if summary.cleaned:
+        print(f"skipped: {len(summary.cleaned)} session(s) 'session-core cleanup' removed, their"
+              " transcripts unchanged since ('session-core import FILE' takes one back)",
+              file=sys.stderr)
     print(f"Imported {summary.files} file(s) into {where}: {summary.new_bytes:,} new bytes,"
           f" {summary.new_entries:,} new messages.")
 
@@ -52,6 +56,10 @@ def _import_into(archive: Archive, files: list[Path], strict: bool = False) -> b
 
 def cmd_import(archive: Archive, args: argparse.Namespace) -> int:
     if args.paths:
+        from ..transcript.cleanup import take_back
+
+        with archive.db.write() as conn:  # named by hand: what cleanup removed comes back
+            take_back(conn, args.paths)
         ok = _import_into(archive, [Path(p) for p in args.paths], strict=True)
     elif args.all:
         return _import_all(archive)
@@ -104,12 +112,18 @@ def cmd_show(archive: Archive, args: argparse.Namespace) -> int:
     with archive.db.read() as conn:
         summary = session_summary(conn, args.session)
         summary.title = redact(summary.title) if summary.title else summary.title
+        from .branch import link_data, link_lines  # where it came from, what was made of it
+
         if args.json:
-            print(json.dumps(summary.as_dict(), indent=2))
+            print(json.dumps({**summary.as_dict(), **link_data(conn, summary.uuid)}, indent=2))
             return ExitCode.OK
         if args.limit and args.tail:
             raise UsageError("--limit and --tail exclude each other", "use one")
         text = render_session(conn, summary, args.limit, args.tail)
+        links = link_lines(conn, summary.uuid)
+    if links:  # after the head (its first blank line), before the conversation
+        head, _, rest = text.partition("\n\n")
+        text = "\n".join([head, *links]) + "\n\n" + rest
     page(text)
     return ExitCode.OK
 

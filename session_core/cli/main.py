@@ -33,7 +33,8 @@ def command_of(func: str | Callable[..., int]) -> Callable[..., int]:
     return found
 
 NEEDS_AN_ARCHIVE = frozenset({"list", "show", "export", "restore", "status", "search",
-                              "backup", "handoff", "blame", "stats", "forget"})
+                              "backup", "handoff", "blame", "stats", "forget", "checkpoint",
+                              "branch", "merge", "cleanup"})
 """Commands that read an existing archive and never create one (a typo in --project would
 litter an empty archive): every command but ``import``, ``install`` and ``uninstall``."""
 
@@ -153,8 +154,55 @@ def build_parser() -> argparse.ArgumentParser:
                      " nothing")
     rec.add_argument("--from", dest="from_backup", metavar="BACKUP",
                      help="the backup to start from (default: the newest verified one)")
+    _add_branching(add, common)
+    cln = add("cleanup", "cleanup.cmd_cleanup", "remove old sessions from the archive by the"
+              " policy (cleanup_days, max_size_mb), listing them first; never a session the"
+              " archive holds the only copy of unless --include-orphans")
+    cln.add_argument("--dry-run", action="store_true", help="list what would go; change nothing")
+    cln.add_argument("--older-than", type=_count, metavar="DAYS",
+                     help="sessions last active more than DAYS ago (default: cleanup_days)")
+    cln.add_argument("--max-size", type=_count, metavar="MB", help="the oldest sessions until"
+                     " the archive is at most MB megabytes (default: max_size_mb)")
+    cln.add_argument("--include-orphans", action="store_true", help="also sessions whose"
+                     " transcript Claude Code has deleted: the archive's copy is the last one")
+    wat = add("watch", "watch.cmd_watch", "archive the project's transcripts as Claude Code"
+              " writes them, until Ctrl-C")
+    wat.add_argument("--all", action="store_true", help="every project Claude Code knows")
     options.add_setup_commands(sub)
     return parser
+
+
+def _add_branching(add: Callable[[str, str, str], argparse.ArgumentParser],
+                   common: argparse.ArgumentParser) -> None:
+    """checkpoint, branch, merge (``cli.checkpoint``, ``cli.branch``)."""
+    cp = add("checkpoint", "checkpoint.cmd_checkpoint", "named positions in a session to"
+             " branch from: create, list, show (the hooks also take them before a compaction,"
+             " at SessionEnd and every checkpoint_every_turns prompts)")
+    actions = cp.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", parents=[common], help="a checkpoint where the"
+                                " session is now, with git's branch, commit and dirty state")
+    create.add_argument("name")
+    create.add_argument("--session", metavar="S", help="session id or unique prefix (default:"
+                        " the most recent)")
+    listed = actions.add_parser("list", parents=[common], help="every checkpoint, oldest first")
+    listed.add_argument("--session", metavar="S", help="only this session's")
+    listed.add_argument("--json", action="store_true")
+    shown = actions.add_parser("show", parents=[common], help="one checkpoint and the branches"
+                               " made from it")
+    shown.add_argument("name")
+    shown.add_argument("--json", action="store_true")
+    br = add("branch", "branch.cmd_branch", "a new session cut at a checkpoint, written where"
+             " Claude Code looks, to 'claude --resume'")
+    br.add_argument("checkpoint", help="checkpoint name")
+    br.add_argument("--name", metavar="N", help="a name for the branch (with --worktree: its"
+                    " git branch)")
+    br.add_argument("--worktree", metavar="DIR", help="also a git worktree at the checkpoint's"
+                    " commit, the session filed under it")
+    mg = add("merge", "branch.cmd_merge", "a new session that continues a branch's origin (or"
+             " --into) and begins with what the branch found")
+    mg.add_argument("branch", help="the branch session (id or unique prefix)")
+    mg.add_argument("--into", metavar="SESSION", help="the session to continue (default: the"
+                    " one the branch was cut from)")
 
 
 def _require_archive(project: str | None) -> None:

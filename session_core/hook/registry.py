@@ -19,6 +19,9 @@ class Handler:
 
 
 CHECK, GIT, LOADER, CONTEXT, SAVER, CHAT, DRAIN, BACKUP, LIVE = 0, 1, 2, 2, 3, 3, 7, 8, 9
+CHECKPOINT, END_CHECKPOINT = 4, 2
+"""After the save, at the archived end; at SessionEnd before the saver's end (it saves first),
+whose catch-up may take the rest of the budget."""
 
 HANDLERS: tuple[Handler, ...] = (
     # First: the handoff's one ``git status`` runs while the archive is brought up to date.
@@ -34,6 +37,9 @@ HANDLERS: tuple[Handler, ...] = (
     Handler("chat_manager", "Stop", CHAT, "chat:save_reply"),
     Handler("session_saver", "SubagentStop", SAVER, "saver:save"),
     Handler("session_saver", "SessionEnd", SAVER, "saver:end"),
+    Handler("checkpoint", "PreCompact", CHECKPOINT, "checkpoint:before_compact"),
+    Handler("checkpoint", "Stop", CHECKPOINT, "checkpoint:every_turns"),
+    Handler("checkpoint", "SessionEnd", END_CHECKPOINT, "checkpoint:at_end"),
     # After the saves: what hooks spooled while another writer held the archive.
     *(Handler("drain", event, DRAIN, "upkeep:drain_spool") for event in (
         "SessionStart", "UserPromptSubmit", "Stop", "SubagentStop", "PreCompact", "PostCompact",

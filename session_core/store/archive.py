@@ -9,7 +9,7 @@ from ..base.errors import DatabaseError
 from ..base.settings import Settings, load_settings
 from .connection import Database
 
-LATEST_VERSION = 6
+LATEST_VERSION = 7
 """The schema this code writes; ``migrations`` (imported only to migrate) holds the steps to it
 and refuses to load if its last step is another."""
 

@@ -18,6 +18,7 @@ from ..base.clock import file_stamp
 from ..base.errors import RECOVER_HINT, DamagedError, DatabaseError
 from ..base.fs import ensure_private_dir, publish, temp_path
 from ..base.locations import BACKUPS_DIR
+from ..base.retention import day_of, kept
 from ..base.sqlite_driver import sqlite3
 from .connection import APPLICATION_ID, READ_ERRORS, Database, open_read_only, translate
 
@@ -226,36 +227,14 @@ def _kept_by_policy(names: list[str], settings: Settings | None) -> set[str]:
     per_label = settings.keep_last if settings else KEEP_BACKUPS
     daily = settings.keep_daily if settings else 0
     weekly = settings.keep_weekly if settings else 0
-    keep: set[str] = set()
+    days = [day_of(_stamp(name)) for name in names]
+    keep = {names[index] for index in kept(days, 0, daily, weekly)}
     labels: dict[str, int] = {}
     for name in names:
         labels[_label(name)] = labels.get(_label(name), 0) + 1
         if labels[_label(name)] <= per_label:
             keep.add(name)
-    for period, count in ((_day, daily), (_week, weekly)):
-        seen: list[str] = []
-        for name in names:
-            when = period(_stamp(name))
-            if when not in seen:
-                seen.append(when)
-                if len(seen) <= count:
-                    keep.add(name)
     return keep
-
-
-def _day(stamp: str) -> str:
-    return stamp[:8]
-
-
-def _week(stamp: str) -> str:
-    import datetime  # sqlite3 has loaded it already
-
-    try:
-        parsed = time.strptime(stamp[:8], "%Y%m%d")
-    except ValueError:
-        return stamp
-    iso = datetime.date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday).isocalendar()
-    return f"{iso[0]}-{iso[1]:02d}"
 
 
 def _drop_stale_temps(folder: str) -> None:

@@ -200,6 +200,26 @@ class Database:
                 self.conn.execute("ROLLBACK")
             raise translate(exc, self.path) from exc
 
+    def shrink(self) -> None:
+        """Give back to the file system every page deletes freed (``cleanup``): page by page
+        on an archive made with incremental auto-vacuum (every one this code creates), else
+        one ``VACUUM``, which also switches an older archive to incremental so that the next
+        shrink is cheap. The file itself gets shorter at the next :meth:`checkpoint`."""
+        try:
+            if self.conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:  # INCREMENTAL
+                self.release_free_pages()
+                return
+            self.conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            self.conn.execute("VACUUM")  # waits for the write lock like any writer
+        except sqlite3.Error as exc:
+            raise translate(exc, self.path) from exc
+
+    def used_bytes(self) -> int:
+        """Bytes of the file that hold data: its pages less the free ones."""
+        pages, free, size = (self.conn.execute(f"PRAGMA {name}").fetchone()[0]
+                             for name in ("page_count", "freelist_count", "page_size"))
+        return int((pages - free) * size)
+
     def erase_deleted(self) -> None:
         """From now on, what this connection deletes is overwritten with zeros, not only
         unlinked (``forget``: a secret must leave the file's bytes, free pages included)."""

@@ -56,8 +56,24 @@ def drop_from(conn: sqlite3.Connection, file_id: int, generation: int, offset: i
                  (file_id, generation, offset))
 
 
+class LastFrame:
+    """The frame a reader decompressed last, kept for its next read: entries read in file and
+    byte order (search's hits) decompress a frame they share once. One frame, so a reader
+    holds at most ``frame_bytes`` however many entries it reads. For reads of one snapshot
+    (a read transaction): frames are known by where they are, not by their bytes."""
+
+    __slots__ = ("data", "hashed", "key")
+
+    def __init__(self) -> None:
+        self.key: tuple[int, int, int] | None = None
+        self.data = b""
+        self.hashed = False
+        """Its bytes were compared with the frame's content hash."""
+
+
 def read(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
-         end: int | None = None, content_hashes: bool = True) -> Iterator[bytes]:
+         end: int | None = None, content_hashes: bool = True,
+         last: LastFrame | None = None) -> Iterator[bytes]:
     """Bytes ``start`` to ``end`` (default: the archived size) of the file's generation,
     decompressing only the frames that hold them. Reading to the end also insists that the
     frames end exactly at the recorded size: a frame past it is damage too.
@@ -65,7 +81,8 @@ def read(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
     ``content_hashes=False`` skips comparing each frame's bytes with the hash taken when it was
     archived (zstd's own checksum is still checked): for a reader that checks what it got
     another way, such as search, which compares the record it reads with the entry it looked
-    for. Hashing a 4 MiB frame costs more than decompressing it."""
+    for. Hashing a 4 MiB frame costs more than decompressing it. ``last``: the frame a previous
+    read decompressed is taken from there, not decompressed again, and this read's kept."""
     stop = record.size if end is None else end
     expected: int | None = None
     seen: list[bytes] | None = [] if start == 0 and end is None else None
@@ -87,11 +104,19 @@ def read(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
         if not isinstance(frame, bytes) or not isinstance(raw_len, int):
             raise DamagedError(f"the archive is damaged: its copy of {record.path} has a frame"
                                f" of the wrong type at byte {offset}", RECOVER_HINT)
-        data = codec.decompress(frame, raw_len)
-        if content_hashes and raw_hash is not None and hash16(data) != raw_hash:
-            raise DamagedError(f"the archive is damaged: its copy of {record.path} at byte"
-                               f" {offset} differs from what was archived (content hash)",
-                               RECOVER_HINT)
+        key = (record.file_id, record.generation, offset)
+        if last is not None and last.key == key and len(last.data) == raw_len:
+            data, hashed = last.data, last.hashed
+        else:
+            data, hashed = codec.decompress(frame, raw_len), False
+        if content_hashes and raw_hash is not None and not hashed:
+            if hash16(data) != raw_hash:
+                raise DamagedError(f"the archive is damaged: its copy of {record.path} at byte"
+                                   f" {offset} differs from what was archived (content hash)",
+                                   RECOVER_HINT)
+            hashed = True
+        if last is not None:
+            last.key, last.data, last.hashed = key, data, hashed
         if seen is not None:
             seen.append(b"" if raw_hash is None else bytes(raw_hash))
         yield data[max(0, start - offset):stop - offset]
@@ -110,11 +135,12 @@ def read(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
 
 
 def read_lines(conn: sqlite3.Connection, record: FileRecord, start: int = 0,
-               end: int | None = None, content_hashes: bool = True) -> Iterator[bytes]:
+               end: int | None = None, content_hashes: bool = True,
+               last: LastFrame | None = None) -> Iterator[bytes]:
     """The archived file's lines (without newlines), frames joined where a line spans two;
     from ``start`` (a line start) to ``end`` (a line end; default: the whole file)."""
     carry = b""
-    for chunk in read(conn, record, start, end, content_hashes):
+    for chunk in read(conn, record, start, end, content_hashes, last):
         lines = (carry + chunk).split(b"\n")
         carry = lines.pop()
         yield from lines
@@ -238,3 +264,10 @@ def delete_of_files(conn: sqlite3.Connection, file_ids: list[int]) -> int:
     """Every frame of these files, every generation: their bytes leave the archive."""
     return sum(conn.execute("DELETE FROM chunks WHERE file_id = ?", (i,)).rowcount
                for i in file_ids)
+
+
+def stored_bytes(conn: sqlite3.Connection, file_ids: list[int]) -> int:
+    """Compressed bytes kept of these files, every generation (``cleanup`` weighs a session by
+    them)."""
+    return sum(int(conn.execute("SELECT coalesce(sum(length(data)), 0) FROM chunks"
+                                " WHERE file_id = ?", (i,)).fetchone()[0]) for i in file_ids)

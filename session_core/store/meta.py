@@ -34,3 +34,58 @@ def put(conn: sqlite3.Connection, key: str, value: str) -> None:
 
 def delete(conn: sqlite3.Connection, key: str) -> None:
     conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+
+
+CLEANED_PREFIX = "cleaned:"
+"""One key per session ``session-core cleanup`` removed while Claude Code still kept its
+transcript (``cleaned:<the session id its file is named by>``): the value describes that file
+as it was then, so ``import`` and a hook's catch-up leave it out until it changes (the session
+resumed: then it is archived again, whole). Named values, not a table: the schema stays as it
+is for what is a handful of rows."""
+
+
+class CleanedMark:
+    """A file as it was when cleanup removed its session: its size and the hashes of its
+    first and last 4 KiB (``transcript.ingest``'s fingerprint)."""
+
+    __slots__ = ("head", "key", "path", "removed_at", "size", "tail")
+
+    def __init__(self, key: str, path: str, size: int, head: bytes, tail: bytes,
+                 removed_at: str) -> None:
+        self.key, self.path, self.size = key, path, size
+        self.head, self.tail, self.removed_at = head, tail, removed_at
+
+    def value(self) -> str:
+        return f"{self.size} {self.head.hex()} {self.tail.hex()} {self.removed_at} {self.path}"
+
+    @classmethod
+    def parse(cls, key: str, value: str) -> CleanedMark | None:
+        """None for a value this code did not write (a damaged row leaves nothing out)."""
+        parts = value.split(" ", 4)
+        try:
+            return cls(key, parts[4], int(parts[0]), bytes.fromhex(parts[1]),
+                       bytes.fromhex(parts[2]), parts[3])
+        except (IndexError, ValueError):
+            return None
+
+
+def cleaned_mark(conn: sqlite3.Connection, key: str) -> CleanedMark | None:
+    value = get(conn, CLEANED_PREFIX + key)
+    return None if value is None else CleanedMark.parse(key, value)
+
+
+def put_cleaned(conn: sqlite3.Connection, mark: CleanedMark) -> None:
+    put(conn, CLEANED_PREFIX + mark.key, mark.value())
+
+
+def drop_cleaned(conn: sqlite3.Connection, key: str) -> None:
+    delete(conn, CLEANED_PREFIX + key)
+
+
+def cleaned_marks(conn: sqlite3.Connection) -> list[CleanedMark]:
+    """Every mark (the key range of the prefix: an indexed scan, not the whole table)."""
+    rows = conn.execute("SELECT key, value FROM meta WHERE key >= ? AND key < ?",
+                        (CLEANED_PREFIX, CLEANED_PREFIX[:-1] + ";"))
+    found = (CleanedMark.parse(str(key)[len(CLEANED_PREFIX):], str(value))
+             for key, value in rows)
+    return [mark for mark in found if mark is not None]

@@ -215,6 +215,42 @@ SCHEMA_V6_FORGOTTEN = (
     "CREATE INDEX file_changes_path_at ON file_changes(path, at)",
 )
 
+SCHEMA_V7_CHECKPOINTS = (
+    # A named position in a session (``session-core checkpoint``, or taken by the hooks before
+    # a compaction, every N turns, at SessionEnd): the file and how many of its bytes, the last
+    # entry's uuid there, and git as it was. No bytes are copied: the frames are lossless, so a
+    # branch is cut from them even after Claude Code deleted the transcript.
+    """CREATE TABLE checkpoints (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        session_id INTEGER NOT NULL REFERENCES sessions(id),
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        generation INTEGER NOT NULL,
+        offset INTEGER NOT NULL,
+        last_uuid TEXT,
+        reason TEXT NOT NULL CHECK (reason IN ('named', 'compact', 'turns', 'end')),
+        prompts INTEGER NOT NULL DEFAULT 0,
+        git_branch TEXT,
+        git_commit TEXT,
+        git_dirty INTEGER,
+        created_at TEXT NOT NULL)""",
+    "CREATE INDEX checkpoints_session ON checkpoints(session_id, created_at)",
+    # Sessions session-core wrote itself: a branch cut at a checkpoint, or a merge (a target
+    # continued with a note of what a branch found), each linked to where it came from. Ids,
+    # not row references: the origin may be forgotten later and the link still says what it was.
+    """CREATE TABLE branches (
+        session_uuid TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('branch', 'merge')),
+        origin_uuid TEXT NOT NULL,
+        checkpoint TEXT,
+        merged_uuid TEXT,
+        name TEXT,
+        worktree TEXT,
+        cut_bytes INTEGER NOT NULL,
+        created_at TEXT NOT NULL) WITHOUT ROWID""",
+    "CREATE INDEX branches_origin ON branches(origin_uuid)",
+)
+
 DERIVED_TABLES = frozenset({"digests", "file_changes", "error_fixes"})
 """Folded from the archived transcripts, never the only copy of anything: a migration may
 empty them (the next command folds them again), so they are not counted as lost rows."""
@@ -226,6 +262,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "content hashes of frames and files", SCHEMA_V4_CONTENT_HASHES),
     Migration(5, "recall of file changes and error fixes", SCHEMA_V5_RECALL),
     Migration(6, "tombstones of forgotten sessions", SCHEMA_V6_FORGOTTEN),
+    Migration(7, "checkpoints and branches", SCHEMA_V7_CHECKPOINTS),
 )
 
 

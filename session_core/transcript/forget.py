@@ -24,7 +24,20 @@ from ..base import locations
 from ..base.clock import utc_stamp
 from ..base.errors import DatabaseError
 from ..base.fs import read_json_object, write_atomic
-from ..store import chat, digests, entries, files, forgotten, frames, recall, sessions, state, usage
+from ..store import (
+    branches,
+    chat,
+    checkpoints,
+    digests,
+    entries,
+    files,
+    forgotten,
+    frames,
+    recall,
+    sessions,
+    state,
+    usage,
+)
 from .index import entry_key
 from .records import RecordError, parse_record
 from .reindex import reindex, reindex_due, reindex_in
@@ -82,26 +95,30 @@ def forget(db: Database, settings: Settings, rows: list[SessionRow]) -> Removal:
     db.erase_deleted()
     with db.write() as conn:
         for row in rows:
-            _delete(conn, row)
+            delete_rows(conn, row)
+            forgotten.add(conn, row.uuid, utc_stamp())
         reindex_in(conn, settings)
     db.release_free_pages()
     removal.flushed = db.checkpoint()
     return removal
 
 
-def _delete(conn: sqlite3.Connection, row: SessionRow) -> None:
+def delete_rows(conn: sqlite3.Connection, row: SessionRow) -> None:
+    """Every row of the session, its frames included, inside the caller's transaction; the
+    index's words are left for :func:`reindex_in` (``forget`` and ``cleanup`` both)."""
     sid = row.session_id
     ids = [f.file_id for f in files.of_session(conn, sid)]
     entries.delete_session(conn, sid)
     usage.delete_session(conn, sid)
     recall.delete_session(conn, sid)
+    checkpoints.delete_session(conn, sid)
+    branches.delete_session(conn, row.uuid)
     digests.delete_of_files(conn, ids)
     frames.delete_of_files(conn, ids)
     files.delete_session(conn, sid)
     chat.delete_session(conn, row.uuid)
     state.delete(conn, row.uuid)
     sessions.delete(conn, sid)
-    forgotten.add(conn, row.uuid, utc_stamp())
 
 
 def keep_out(db: Database, uuids: list[str]) -> None:

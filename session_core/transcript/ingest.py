@@ -58,8 +58,8 @@ class ForgottenSession(Exception):
 
 
 class IngestReport:
-    __slots__ = ("bad_lines", "forgotten", "kind", "new_bytes", "new_entries", "path",
-                 "pending_bytes", "rewritten", "session_uuid", "warnings")
+    __slots__ = ("bad_lines", "cleaned", "forgotten", "kind", "new_bytes", "new_entries",
+                 "path", "pending_bytes", "rewritten", "session_uuid", "warnings")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -70,6 +70,9 @@ class IngestReport:
         self.forgotten = False
         """The file is of a session forgotten on purpose (``session-core forget``): not
         archived."""
+        self.cleaned = False
+        """The file is of a session ``session-core cleanup`` removed and has not changed
+        since: left out."""
         self.pending_bytes = 0
         self.rewritten = False
         self.bad_lines = 0
@@ -125,6 +128,10 @@ def _ingest_locked(db: Database, fd: int, path: str, settings: Settings, report:
                 report.session_uuid, report.kind = info.session_uuid, info.kind
                 report.forgotten = True  # forgotten on purpose: it stays out
                 return report
+            if _cleaned_unchanged(conn, fd, path, size, info.session_uuid, drop=True):
+                report.session_uuid, report.kind = info.session_uuid, info.kind
+                report.cleaned = True
+                return report
             record = _new_file(conn, path)
         report.session_uuid, report.kind = record.session_uuid, record.kind
         rewritten = not _unchanged_prefix(fd, record, size)
@@ -140,11 +147,20 @@ def _nothing_new(db: Database, fd: int, path: str, report: IngestReport) -> bool
     so a writer that archived more meanwhile shows as a record that differs, never as a file
     that looks unchanged."""
     size = os.fstat(fd).st_size
+    info = None
     try:
         record = files.at_path(db.conn, path)
+        if record is None:
+            info = layout.classify(path)
+            if not _cleaned_unchanged(db.conn, fd, path, size, info.session_uuid, drop=False):
+                return False
     except sqlite3.Error as exc:  # a damaged archive says so as ours, as under the lock
         raise translate(exc, db.path) from exc
-    if record is None or size != record.size or not _unchanged_prefix(fd, record, size):
+    if info is not None:  # a file cleanup left out, as it was
+        report.session_uuid, report.kind, report.cleaned = info.session_uuid, info.kind, True
+        return True
+    assert record is not None
+    if size != record.size or not _unchanged_prefix(fd, record, size):
         return False
     report.session_uuid, report.kind = record.session_uuid, record.kind
     report.pending_bytes = size - record.committed
@@ -164,6 +180,62 @@ def _new_file(conn: sqlite3.Connection, path: str) -> files.FileRecord:
     info = layout.classify(path)
     return files.add(conn, path, sessions.ensure(conn, info.session_uuid), info.kind,
                      info.project_folder, info.rel_path)
+
+
+def _cleaned_unchanged(conn: sqlite3.Connection, fd: int, path: str, size: int, key: str,
+                       drop: bool) -> bool:
+    """Whether ``path`` is of a session cleanup removed and the file cleanup saw is as it was
+    (a file that has gone since: its session is over, it stays out too). ``drop`` (under the
+    lock): a changed one lifts the mark, and the session is archived again, whole."""
+    mark = meta.cleaned_mark(conn, key)
+    if mark is None:
+        return False
+    if mark.path == path:
+        unchanged = size == mark.size and _fingerprint(fd, size) == (mark.head, mark.tail)
+    else:
+        unchanged = file_as_marked(mark)
+    if not unchanged and drop:
+        meta.drop_cleaned(conn, key)
+    return unchanged
+
+
+def file_as_marked(mark: meta.CleanedMark) -> bool:
+    """The file of a cleanup mark is as it was when its session was removed, or gone."""
+    try:
+        handle = open(mark.path, "rb")  # noqa: SIM115 - closed below, on the hook path
+    except OSError:
+        return True
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        return size == mark.size and _fingerprint(handle.fileno(), size) == (mark.head,
+                                                                               mark.tail)
+
+
+def mark_of(path: str, key: str, when: str) -> meta.CleanedMark | None:
+    """The file at ``path`` as it is now, for a cleanup mark; None if it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            head, tail = _fingerprint(handle.fileno(), size)
+    except OSError:
+        return None
+    return meta.CleanedMark(key, path, size, head, tail, when)
+
+
+def holds_archived(record: files.FileRecord) -> bool:
+    """Whether the file at ``record.path`` still holds every byte archived of it: there, at
+    least as long, and the same where the fingerprint looks (a sidecar, which Claude Code
+    rewrites itself, only needs to be there). An older generation kept of a rewritten
+    transcript is held only by the archive."""
+    try:
+        with open(record.path, "rb") as handle:
+            if not record.line_mode:
+                return True
+            size = os.fstat(handle.fileno()).st_size
+            return record.generation == 0 and size >= record.committed and \
+                _unchanged_prefix(handle.fileno(), record, size)
+    except OSError:
+        return False
 
 
 def _fingerprint(fd: int, end: int) -> tuple[bytes, bytes]:

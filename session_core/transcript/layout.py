@@ -94,6 +94,18 @@ def folder_files(folder: str) -> list[str]:
     return sorted(top_level_transcripts(folder)) + extras
 
 
+def is_kept_file(folder: str, path: str) -> bool:
+    """Whether ``path`` is one of the files :func:`folder_files` lists for ``folder`` (a
+    session's transcript at the top, a file of its ``subagents/`` or ``tool-results/``),
+    judged by its place alone: what ``watch`` follows as Claude Code writes it."""
+    parts = os.path.relpath(path, folder).split(os.sep)
+    if parts[0] in (os.curdir, os.pardir):
+        return False
+    if len(parts) == 1:
+        return parts[0].endswith(TRANSCRIPT_SUFFIX)
+    return len(parts) == 3 and parts[1] in (SUBAGENTS, TOOL_RESULTS)
+
+
 def folder_cwd(folder: str) -> str | None:
     """The project directory a Claude Code folder belongs to, read from its records' ``cwd``
     (the folder's name is a lossy encoding of the path)."""

@@ -58,7 +58,10 @@ def catch_up_folder(ctx: HookContext) -> None:
     """Every top-level transcript of the project's folder; remembered when it finishes."""
     stop_at = _time_limit(ctx)
     names = layout.top_level_transcripts(_folder(ctx))
-    archived = files.archived_sizes(ctx.archive().db.conn)  # every kind
+    conn = ctx.archive().db.conn
+    archived = files.archived_sizes(conn)  # every kind
+    for mark in meta.cleaned_marks(conn):  # what cleanup removed counts as it was then
+        archived.setdefault(mark.path, mark.size)
     if _ingest_newest_first(ctx, _grown((path, archived.get(path)) for path in names), stop_at):
         with ctx.archive().db.write() as conn:
             meta.put(conn, meta.FULL_CATCH_UP_AT, str(int(time.time())))

@@ -1,0 +1,187 @@
+"""``session-core branch CHECKPOINT`` and ``session-core merge BRANCH``: new sessions Claude
+Code resumes, written from the archive's bytes (``transcript.branch``), archived at once and
+linked to where they came from (``store.branches``; ``show`` names both ends).
+
+A branch is the session cut at a checkpoint under a new id, so ``claude --resume`` takes it up
+from there; ``--worktree`` also checks the checkpoint's commit out in a git worktree and files
+the session under that folder, where Claude Code started in it looks. A merge continues its
+target (by default the session the branch was cut from) with one more message: the note of what
+the branch found after its cut (``handoff.branch_note``), redacted as every handoff is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import subprocess
+
+from ..base.clock import local_time, utc_stamp
+from ..base.errors import ConflictError, ExitCode, NotFoundError, UsageError
+from ..store import branches, files, frames, sessions
+from ..store.archive import Archive
+from ..transcript import layout
+from ..transcript.branch import Copied, agent_id_of, at_generation, new_session_id, write_session
+from .backfill import claude_projects_dir
+from .checkpoint import catch_up, checkpoint_named
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from ..transcript.digest import Digest
+
+
+def _folder_for(archive: Archive, project: str) -> str:
+    return layout.project_folder(project, claude_projects_dir(archive))
+
+
+def _archive_copy(archive: Archive, copied: Copied) -> None:
+    from ..transcript.ingest import ingest_file
+
+    for path in copied.paths:
+        ingest_file(archive.db, path, archive.settings)
+
+
+def _add_worktree(project: str, target: str, commit: str | None, name: str | None) -> None:
+    """``git worktree add`` at the checkpoint's commit: a new git branch ``name``, else a
+    detached HEAD."""
+    if commit is None:
+        raise UsageError("the checkpoint has no git commit (no repository, or none yet)",
+                         "branch without --worktree")
+    if os.path.exists(target):
+        raise ConflictError(f"{target} exists already", "name a new folder for the worktree")
+    how = ["-b", name] if name else ["--detach"]
+    done = subprocess.run(["git", "-C", project, "worktree", "add", "-q", *how, target, commit],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise ConflictError(f"git worktree add failed: {done.stderr.strip()[:300]}",
+                            "fix what git says (a branch of that name may exist), or branch"
+                            " without --worktree")
+
+
+def cmd_branch(archive: Archive, args: argparse.Namespace) -> int:
+    db = archive.db
+    checkpoint = checkpoint_named(db.conn, args.checkpoint)
+    main = files.by_id(db.conn, checkpoint.file_id)
+    if main is None:
+        raise NotFoundError(f"the transcript of checkpoint '{checkpoint.name}' is no longer in"
+                            " the archive", "run 'session-core checkpoint list'")
+    at_generation(main, checkpoint.generation)
+    worktree = os.path.abspath(args.worktree) if args.worktree else None
+    if worktree is not None:
+        _add_worktree(archive.project, worktree, checkpoint.git_commit, args.name)
+    project = worktree or archive.project
+    new = new_session_id()
+    with db.read() as conn:  # one snapshot: a hook's repack may rewrite frames meanwhile
+        copied = write_session(conn, main, files.of_session(conn, main.session_id),
+                               checkpoint.offset, _folder_for(archive, project), new,
+                               cwd=(archive.project, worktree) if worktree else None)
+    _archive_copy(archive, copied)
+    with db.write() as conn:
+        branches.add(conn, branches.Link((new, "branch", checkpoint.session_uuid,
+                                          checkpoint.name, None, args.name, worktree,
+                                          copied.cut_bytes, utc_stamp())))
+    print(f"Branched session {checkpoint.session_uuid} at checkpoint {checkpoint.name}"
+          f" ({checkpoint.offset:,} bytes, {len(copied.paths) - 1} subagent file(s)) into"
+          f" session {new}.")
+    if worktree is not None:
+        print(f"Worktree {worktree} at {(checkpoint.git_commit or '')[:10]}"
+              f"{' on branch ' + args.name if args.name else ' (detached)'}.")
+        print(f"Resume it with: cd {worktree} && claude --resume {new}")
+    else:
+        print(f"Resume it with: claude --resume {new}")
+    return ExitCode.OK
+
+
+def _branch_digest(archive: Archive, branch: sessions.SessionRow, cut: int,
+                   origin_names: set[str]) -> tuple[Digest, list[Digest]]:
+    """The digest of the branch's own part (its transcript after ``cut``) and of the
+    subagents it ran there (those not copied from its origin)."""
+    from ..handoff.notes import file_digest
+    from ..transcript.digest import digest_lines
+
+    db, limit = archive.db, archive.settings.max_indexed_line_bytes
+    found = files.of_session(db.conn, branch.session_id)
+    main = files.main_file(found, branch.uuid)
+    lines = (line for line in frames.read_lines(db.conn, main, cut, main.committed)
+             if len(line) <= limit) if cut < main.committed else iter(())
+    digest = digest_lines(branch.uuid, lines)
+    subagents = [file_digest(db, record, limit) for record in found
+                 if record.kind == "subagent" and agent_id_of(record) is not None
+                 and record.rel_path.rsplit("/", 1)[-1] not in origin_names]
+    return digest, subagents
+
+
+def _subagent_names(conn: sqlite3.Connection, session_uuid: str) -> set[str]:
+    session_id = sessions.id_of(conn, session_uuid)
+    if session_id is None:
+        return set()
+    return {record.rel_path.rsplit("/", 1)[-1] for record in files.of_session(conn, session_id)
+            if record.kind != "session"}
+
+
+def cmd_merge(archive: Archive, args: argparse.Namespace) -> int:
+    from ..handoff.branch_note import merged_branch
+
+    db = archive.db
+    branch = sessions.resolve(db.conn, args.branch)
+    link = branches.of_session(db.conn, branch.uuid)
+    into = args.into or (link.origin_uuid if link is not None else None)
+    if into is None:
+        raise UsageError(f"session {branch.uuid} was not branched by session-core, so it has no"
+                         " origin to merge into", "name the session to continue: --into SESSION")
+    target = sessions.resolve(db.conn, into)
+    if target.uuid == branch.uuid:
+        raise UsageError("a session cannot be merged into itself", "name another with --into")
+    catch_up(archive, branch.uuid)
+    catch_up(archive, target.uuid)
+    cut = link.cut_bytes if link is not None and link.kind == "branch" else 0
+    origin = link.origin_uuid if link is not None else None
+    digest, subagents = _branch_digest(archive, branch, cut,
+                                       _subagent_names(db.conn, origin) if origin else set())
+    note = merged_branch(digest, subagents, archive.settings.handoff_chars,
+                         branch_uuid=branch.uuid, origin=origin,
+                         checkpoint=link.checkpoint if link is not None else None,
+                         project=archive.project)
+    new = new_session_id()
+    with db.read() as conn:
+        target_files = files.of_session(conn, target.session_id)
+        main = files.main_file(target_files, target.uuid)
+        copied = write_session(conn, main, target_files, main.committed,
+                               _folder_for(archive, archive.project), new, note=note)
+    _archive_copy(archive, copied)
+    with db.write() as conn:
+        branches.add(conn, branches.Link((new, "merge", target.uuid, None, branch.uuid, None,
+                                          None, copied.cut_bytes, utc_stamp())))
+    print(f"Merged branch {branch.uuid} into a continuation of session {target.uuid}:"
+          f" session {new}, which begins with what the branch found.")
+    print(f"Resume it with: claude --resume {new}")
+    return ExitCode.OK
+
+
+def link_lines(conn: sqlite3.Connection, session_uuid: str) -> list[str]:
+    """What ``show`` says of where a session came from and what was made from it."""
+    lines = []
+    link = branches.of_session(conn, session_uuid)
+    if link is not None and link.kind == "branch":
+        lines.append(f"Origin    branch of {link.origin_uuid} at checkpoint {link.checkpoint}"
+                     f"{' (' + link.name + ')' if link.name else ''}"
+                     f"{', worktree ' + link.worktree if link.worktree else ''}")
+    elif link is not None:
+        lines.append(f"Origin    merge: continues {link.origin_uuid} with what branch"
+                     f" {link.merged_uuid} found")
+    for made in branches.from_origin(conn, session_uuid):
+        if made.kind == "branch":
+            lines.append(f"Branched  {made.session_uuid} at checkpoint {made.checkpoint}"
+                         f" ({local_time(made.created_at)})")
+        else:
+            lines.append(f"Merged    {made.session_uuid} (with branch {made.merged_uuid},"
+                         f" {local_time(made.created_at)})")
+    return lines
+
+
+def link_data(conn: sqlite3.Connection, session_uuid: str) -> dict[str, object]:
+    """The same for ``show --json``."""
+    link = branches.of_session(conn, session_uuid)
+    return {"origin": link.as_dict() if link is not None else None,
+            "branches": [made.as_dict() for made in branches.from_origin(conn, session_uuid)]}
+
