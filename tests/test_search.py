@@ -140,6 +140,46 @@ def test_show_prints_a_long_session_whole_with_results_folded(corpus: Path) -> N
     assert both.returncode == 2
 
 
+def test_a_snippet_deep_in_a_long_record_is_the_text_around_the_match() -> None:
+    """A 1.5 MB tool result with the match near its end: the window around it, flattened, the
+    same as where the match has only its window's lead before it; far-apart words (runs of
+    whitespace and control characters between them) are shown one space apart."""
+    lead = " ".join(f"w{n}" for n in range(200_000))
+    context = " ".join(f"c{n}" for n in range(200)) + " x1 \x01 x2\n\n\tx3  " + " " * 5000 + \
+        "x4 \x07needle\x1f x5 " + "\n" * 3000 + " ".join(f"y{n}" for n in range(300))
+    deep, found = snippet(lead + " " + context + " tail", ["needle", "x2", "absent"])
+    near, _ = snippet("a " * 400 + context + " tail", ["needle", "x2", "absent"])
+    assert deep == near and found == ["x2", "needle"]
+    assert deep.startswith("…") and deep.endswith("…") and len(deep) <= 222
+    assert "c199 x1 x2 x3 x4 needle x5 y0 y1" in deep
+    whole, found = snippet(" ".join(f"w{n}" for n in range(30)), ["w29", "w2"])
+    assert whole == " ".join(f"w{n}" for n in range(30)) and found == ["w2", "w29"]
+    spaced, found = snippet(" " * 10_000 + "start " + "\n" * 10_000 + "needle" + " " * 10_000,
+                            ["needle"])
+    assert spaced == "start needle" and found == ["needle"]
+
+
+def test_hits_in_one_frame_each_show_their_own_text(tmp_path: Path) -> None:
+    """Several hits of one session are read from the frame they share (decompressed once):
+    each still shows its own record."""
+    session = "88888888-1111-4222-8333-444444444444"
+    lines = [json.dumps({"type": "user", "sessionId": session,
+                         "uuid": f"88888888-1111-4222-8333-{n:012d}",
+                         "timestamp": f"2026-11-30T10:{n:02d}:00.000Z",
+                         "message": {"role": "user", "content": f"shared word, marker{n}x"}})
+             for n in range(12)]
+    transcript = tmp_path / f"{session}.jsonl"
+    transcript.write_text("\n".join(lines) + "\n")
+    project = tmp_path / "one frame"
+    project.mkdir()
+    assert run_cli("import", str(transcript), "--project", str(project)).returncode == 0
+    hits = search(project, "shared word")
+    assert len(hits) == 12
+    for hit in hits:
+        n = int(hit["uuid"].rsplit("-", 1)[1])
+        assert f"marker{n}x" in hit["snippet"] and hit["timestamp"][14:16] == f"{n:02d}"
+
+
 def test_a_snippet_marks_whole_words_as_fts5_matched_them() -> None:
     text, found = snippet("The Logger wrote a log line and retries", ["log", "retr*"])
     assert found == ["log", "retr*"]

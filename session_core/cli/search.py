@@ -21,7 +21,7 @@ from ..base.text import clip
 from ..handoff.redact import redact
 from ..store import entries, files, sessions
 from ..store.archive import Archive
-from ..store.frames import read_lines
+from ..store.frames import LastFrame, read_lines
 from ..transcript.extract import extract
 from ..transcript.index import entry_key
 from ..transcript.records import RecordError, parse_record
@@ -137,14 +137,21 @@ is still seen whole."""
 
 def snippet(text: str, terms: list[str], limit: int = SNIPPET_CHARS) -> tuple[str, list[str]]:
     """A window of ``text`` around the first matched term (redacted), and the terms it holds.
-    Only the window and a margin are redacted, not the whole record (megabytes, for some)."""
-    flat = " ".join(text.translate(_CONTROL).split())
-    lowered = flat.lower()
-    if len(lowered) != len(flat):  # a letter whose lower case is longer: positions would drift
+
+    The window is cut from ``text`` flattened (control characters and runs of whitespace as one
+    space), but only a stretch around the first match is flattened and redacted, not the whole
+    record (megabytes, for some): the snippet is the same as of the whole text flattened."""
+    # A term with a control character is in no flattened text; one holding a space (not a
+    # query's word) may match across what flattening joins: that one is found the slow way.
+    terms = [t for t in terms if not any(ord(ch) in _CONTROL for ch in t)]
+    if any(ch.isspace() for t in terms for ch in t):
+        text = _flatten(text)
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a letter whose lower case is longer: positions would drift
         terms = []
     places = [(find_word(lowered, t), t) for t in terms]
     found = sorted((at, t) for at, t in places if at >= 0)
-    first = found[0][0] if found else 0
+    flat, first = _around(text, found[0][0] if found else 0, [t for _, t in found], limit)
     start = max(0, first - limit // 3)
     if start:
         space = flat.find(" ", start)
@@ -159,6 +166,39 @@ def snippet(text: str, terms: list[str], limit: int = SNIPPET_CHARS) -> tuple[st
     lowered_shown = shown.lower()
     return ("…" if start else "") + shown, [t for _, t in found
                                             if find_word(lowered_shown, t) >= 0]
+
+
+def _flatten(text: str) -> str:
+    return " ".join(text.translate(_CONTROL).split())
+
+
+def _around(text: str, at: int, terms: list[str], limit: int) -> tuple[str, int]:
+    """A stretch of ``text`` holding ``at`` (the first match, in ``text``; 0 if none),
+    flattened, and where the first match is in it: enough before it for the window's lead and
+    the redaction's margin, enough after for the window and the margin, unless the stretch
+    reaches the text's start or end. It starts after a space or a newline and ends before one,
+    so its words are the text's own, whole: the same characters as the flattened whole has
+    there, and the same matches (``terms``: those found in the whole)."""
+    before = limit // 3 + _REDACT_MARGIN + 1
+    after = limit + _REDACT_MARGIN + 1
+    back, ahead = 2 * before, 2 * after + max(map(len, terms), default=0)
+    while True:
+        start = 0
+        if at > back:
+            start = max(text.rfind(" ", 0, at - back), text.rfind("\n", 0, at - back)) + 1
+        end = len(text)
+        if at + ahead < len(text):
+            ends = [i for i in (text.find(" ", at + ahead), text.find("\n", at + ahead)) if i >= 0]
+            end = min(ends, default=len(text))
+        flat = _flatten(text[start:end])
+        lowered = flat.lower()
+        places = [place for place in (find_word(lowered, t) for t in terms) if place >= 0]
+        first = min(places, default=0)
+        short_before = start > 0 and first < before
+        short_after = end < len(text) and len(flat) - first < after
+        if not short_before and not short_after:
+            return flat, first
+        back, ahead = back * (4 if short_before else 1), ahead * (4 if short_after else 1)
 
 
 def _mark(text: str, terms: list[str], tty: bool) -> str:
@@ -184,10 +224,12 @@ def _mark(text: str, terms: list[str], tty: bool) -> str:
     return "".join(out)
 
 
-def _hit_text(archive: Archive, hit: entries.Hit) -> tuple[str, str | None]:
+def _hit_text(archive: Archive, hit: entries.Hit,
+              last: LastFrame | None = None) -> tuple[str, str | None]:
     """The hit's text as indexed (the record read back from the frames of its generation, its
     tool text cut where the index cut it) and its uuid; a hit whose bytes cannot be read (a
-    damaged frame: ``verify`` says which) is shown without a snippet."""
+    damaged frame: ``verify`` says which) is shown without a snippet. ``last``: the frame the
+    previous hit's read decompressed (:class:`~session_core.store.frames.LastFrame`)."""
     record = files.by_id(archive.db.conn, hit.file_id)
     if record is None:
         return "", None
@@ -196,7 +238,8 @@ def _hit_text(archive: Archive, hit: entries.Hit) -> tuple[str, str | None]:
         # Without each frame's content hash (hashing a 4 MiB frame per hit was most of a
         # search): zstd's checksum holds, and the record must be the entry that was found.
         line = b"\n".join(read_lines(archive.db.conn, record, hit.offset,
-                                     hit.offset + hit.length, content_hashes=False))
+                                     hit.offset + hit.length, content_hashes=False,
+                                     last=last))
         parsed = parse_record(line)
     except (RecordError, DamagedError):
         return "", None
@@ -273,15 +316,20 @@ def any_word_query(text: str) -> str | None:
 def _results(archive: Archive, args: argparse.Namespace, query: str) -> list[dict[str, Any]]:
     hits = entries.search(archive.db.conn, query, args.limit, _filters(archive, args))
     terms = _terms(args.query)
+    # Read in file and byte order, so the hits one frame holds (a session's) decompress it once.
+    last = LastFrame()
+    texts = {n: _hit_text(archive, hits[n], last) for n in sorted(
+        range(len(hits)), key=lambda n: (hits[n].file_id, hits[n].generation, hits[n].offset))}
     groups: dict[str, dict[str, Any]] = {}
-    for hit in hits:
+    for n, hit in enumerate(hits):
         group = groups.get(hit.session)
         if group is None:
-            row = sessions.resolve(archive.db.conn, hit.session)
+            row = sessions.row_of(archive.db.conn, hit.session)  # the hit's own: no prefix
             group = groups[hit.session] = {
-                "session_id": hit.session, "title": redact(row.title or ""),
-                "last_active": row.last_ts, "branch": row.git_branch, "hits": []}
-        text, uuid = _hit_text(archive, hit)
+                "session_id": hit.session, "title": redact(row.title or "") if row else "",
+                "last_active": row.last_ts if row else None,
+                "branch": row.git_branch if row else None, "hits": []}
+        text, uuid = texts[n]
         shown, matched = snippet(text, terms)
         group["hits"].append({
             "session_id": hit.session, "uuid": uuid, "timestamp": hit.ts, "role": hit.role,
