@@ -20,6 +20,12 @@ import sys
 MARKER_HEADER = "session-core plugin ready 1"
 SIGNED = ("pyproject.toml", os.path.join(".claude-plugin", "plugin.json"))
 WORKER_FLAG = "--session-core-worker"
+ENTRY_ENV = "SESSION_CORE_PLUGIN_ENTRY"
+"""Set for the environment's python: this interpreter, this file and the data folder, one a
+line. A hook script that cannot import the suite removes ``ready`` and runs this file again
+with them (``hooks/suite_path.py``), which then takes the cold path: a hook never fails."""
+HANDED_BACK_ENV = "SESSION_CORE_HANDED_BACK"
+"""Set by that second run: it never execs the environment again, whatever ``ready`` says."""
 
 
 def _signature(root: str) -> str:
@@ -32,6 +38,24 @@ def _signature(root: str) -> str:
         except OSError:
             parts.append("-")
     return " ".join(parts)
+
+
+def _interpreter(python: str) -> str:
+    """As ``session_core.cli.setup.plugin.interpreter_signature`` (a test compares the two)."""
+    try:
+        real = os.path.realpath(python)
+        info = os.stat(real)
+        cfg = os.stat(os.path.join(os.path.dirname(os.path.dirname(python)), "pyvenv.cfg"))
+    except (OSError, ValueError):
+        return "-"
+    return f"{info.st_size}:{info.st_mtime_ns} {cfg.st_size}:{cfg.st_mtime_ns} {real}"
+
+
+def _ready(marker: list[str], root: str) -> bool:
+    """``ready`` serves this plugin root as it is, and its python is the interpreter it was
+    built with (another one, after a Python upgrade, would not import the suite)."""
+    return len(marker) > 4 and marker[1] == root \
+        and marker[2] == _signature(root) and marker[4] == _interpreter(marker[3]) != "-"
 
 
 def _marker(data: str) -> list[str] | None:
@@ -121,13 +145,15 @@ def main(args: list[str]) -> int:
         or os.path.dirname(here)
     if args[:1] == [WORKER_FLAG]:
         return _cold("work", root, data)
-    if marker and marker[1] == root and marker[2] == _signature(root):
+    handed_back = bool(os.environ.pop(HANDED_BACK_ENV, ""))
+    if marker is not None and not handed_back and _ready(marker, root):
         python = marker[3]
         if hook and _new_project():
             _cold("new project", root, data)  # its archive folder is kept out of git
         elif hook and _has_pending(data):
             _cold("start", root, data)  # sessions from before it was ready
         argv = [python, *_script_args(args, root)]
+        os.environ[ENTRY_ENV] = "\n".join((sys.executable, os.path.abspath(__file__), data))
         try:
             if os.name == "nt":  # no real exec on Windows: run it, pass its code on
                 import subprocess
@@ -136,6 +162,7 @@ def main(args: list[str]) -> int:
             os.execv(python, argv)
         except OSError:
             pass  # its python is gone (the base interpreter was removed): build again
+        os.environ.pop(ENTRY_ENV, None)
     if hook:
         return _cold("note", root, data)
     if "-m" in args:  # the command asked for by hand: say why nothing ran

@@ -7,10 +7,15 @@ process and always exits 0. Started with ``-S`` (``suite_path``).
 
 import sys
 
-from suite_path import add_suite_to_path  # hooks/ is sys.path[0]: the script's own folder
+from suite_path import add_suite_to_path, hand_back  # hooks/ is sys.path[0]
 
 add_suite_to_path()
 
-from session_core.hook.run import main  # noqa: E402  (the path is set just above)
+try:
+    from session_core.hook.run import main  # the path is set just above
+except ImportError:  # the plugin's environment broke: hand back to its entry, exit 0
+    if not hand_back():
+        raise
+    sys.exit(0)
 
 sys.exit(main(sys.argv[1:]))

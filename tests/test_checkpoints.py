@@ -1,6 +1,6 @@
 """Issue 13, items 1-3: checkpoints (named, and the hooks' automatic ones with their retention),
 ``branch`` (a new session cut at a checkpoint, from the archive's bytes, where Claude Code
-looks) and ``merge`` (a continuation that begins with what the branch found, redacted).
+looks) and ``merge`` (a continuation that ends with what the branch found, redacted).
 
 Real archives in temp dirs, the CLI and the hooks as real processes; the end-to-end proof
 with the real client is tests/e2e/test_branch_e2e.py."""
@@ -328,11 +328,33 @@ def test_forget_takes_the_checkpoints_and_the_link_with_the_session(project: Pat
     new = resume_id(cli("branch", "cp1", project=project))
     alone = run_cli("forget", new, "--yes", "--project", str(project))
     assert alone.returncode == 4 and ORIGIN in alone.stderr.decode()  # a branch is a copy
+    alone = run_cli("forget", ORIGIN, "--yes", "--project", str(project))
+    assert alone.returncode == 4 and new in alone.stderr.decode()  # and its origin's text
     cli("forget", new, "--yes", "--with-copies", project=project)
     assert "No checkpoints" in cli("checkpoint", "list", project=project)
     with open_archive(project) as archive:
         assert archive.db.conn.execute("SELECT count(*) FROM branches").fetchone()[0] == 0
     assert origin.transcript.exists()  # Claude Code's own files are not ours to delete
+
+
+def test_cleanup_keeps_named_checkpoints_and_a_fresh_branch_with_its_origin(
+        project: Path) -> None:
+    TwoTurns(project)  # its messages are days old, and so are its branch's copies of them
+    cli("import", project=project)
+    cli("checkpoint", "create", "cp1", project=project)
+    new = resume_id(cli("branch", "cp1", project=project))
+    out = cli("cleanup", "--older-than", "5", "--dry-run", project=project)
+    assert "Nothing to remove" in out, out
+    assert f"kept {ORIGIN}: shares messages with {new[:8]}; they have named checkpoint(s): cp1" \
+        in out and f"kept {new}" in out, out
+    with open_archive(project) as archive, archive.db.write() as conn:
+        conn.execute("UPDATE checkpoints SET reason = 'end'")  # no named one left
+    out = cli("cleanup", "--older-than", "5", "--yes", project=project)
+    assert "Nothing to remove" in out and f"kept {ORIGIN}" in out, out
+    assert f"kept {new}: shares messages with {ORIGIN[:8]} (a resume" in out, out
+    assert {ORIGIN, new} <= {s["uuid"] for s in json.loads(cli("list", "--json",
+                                                                   project=project))}
+    cli("verify", project=project)
 
 
 def test_rewrite_keeps_the_bytes_but_the_id() -> None:
@@ -343,3 +365,101 @@ def test_rewrite_keeps_the_bytes_but_the_id() -> None:
     spaced = json.dumps({"sessionId": ORIGIN, "uuid": "u1"}).encode()  # not compact: rewritten
     assert json.loads(rewrite_line(spaced, ORIGIN, new)) == {"sessionId": new, "uuid": "u1"}
     assert rewrite_line(b"{not json", ORIGIN, new) == b"{not json"
+
+
+def _failing_second_ingest(patch: Any) -> None:
+    """The copy's first file archives, the next one fails (a full disk, a lock that stayed)."""
+    from session_core.base.errors import DatabaseError
+    from session_core.transcript import ingest
+
+    real, calls = ingest.ingest_file, []
+
+    def ingest_file(db: Any, path: Any, settings: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(path)
+        if len(calls) > 1:
+            raise DatabaseError("cannot write the archive (disk full)", "free disk space")
+        return real(db, path, settings, *args, **kwargs)
+
+    patch.setattr(ingest, "ingest_file", ingest_file)
+
+
+def _archived(project: Path) -> tuple[int, ...]:
+    with open_archive(project) as archive:
+        conn = archive.db.conn
+        return tuple(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                     for table in ("branches", "sessions", "files"))
+
+
+def test_a_branch_that_fails_half_way_leaves_no_session_link_or_worktree(
+        project: Path, tmp_path: Path) -> None:
+    """The link goes in with the copy's archiving, in one transaction; on a failure the
+    written files and the worktree (and its git branch) go too, so the same branch works
+    when tried again."""
+    import argparse
+
+    import pytest
+
+    from session_core.base.errors import DatabaseError
+    from session_core.cli.branch import cmd_branch, cmd_merge
+
+    git_project(project)
+    origin = TwoTurns(project)
+    cli("import", project=project)
+    cli("checkpoint", "create", "cp1", project=project)
+    before, on_disk = _archived(project), sorted(origin.folder.rglob("*"))
+    tree = tmp_path / "tree"
+    with pytest.MonkeyPatch.context() as patch, open_archive(project) as archive, \
+            pytest.raises(DatabaseError, match="disk full"):
+        _failing_second_ingest(patch)
+        cmd_branch(archive, argparse.Namespace(checkpoint="cp1", name="try-b",
+                                               worktree=str(tree)))
+    assert _archived(project) == before  # neither the link nor half the copy
+    assert sorted(origin.folder.rglob("*")) == on_disk
+    assert not tree.exists() and not list(folder_of(tree).rglob("*.jsonl"))
+    assert "try-b" not in git(project, "branch", "--list")
+    assert str(tree) not in git(project, "worktree", "list")
+    new = resume_id(cli("branch", "cp1", "--worktree", str(tree), "--name", "try-b",
+                        project=project))  # the same again: now it works
+    assert _archived(project)[0] == 1 and (folder_of(tree) / f"{new}.jsonl").is_file()
+
+    before, on_disk = _archived(project), sorted(origin.folder.rglob("*"))
+    with pytest.MonkeyPatch.context() as patch, open_archive(project) as archive, \
+            pytest.raises(DatabaseError, match="disk full"):
+        _failing_second_ingest(patch)  # a merge: the same, without a worktree
+        cmd_merge(archive, argparse.Namespace(branch=new, into=ORIGIN))
+    assert _archived(project) == before
+    assert sorted(origin.folder.rglob("*")) == on_disk
+
+
+def test_a_branch_or_merge_nobody_resumed_is_not_the_previous_session(project: Path) -> None:
+    """The merge is the newest session (its note is stamped now) and its last request, the
+    note, has no reply: told as the previous session it would say the session ended during
+    it. Until someone resumes it, the session it continues is the one before."""
+    from session_core.handoff.notes import choose, previous_session
+
+    git_project(project)
+    origin = TwoTurns(project)
+    cli("import", project=project)
+    cli("checkpoint", "create", "cp1", project=project)
+    new = resume_id(cli("branch", "cp1", project=project))
+    out = cli("merge", new, project=project)
+    assert "last message is a note of what the branch found" in out
+    merged = resume_id(out)
+    with open_archive(project) as archive:
+        choice = choose(archive.db, "", archive.settings)
+        assert choice is not None and choice.row.uuid == ORIGIN
+        assert {o.digest.session_uuid for o in choice.others} <= {ORIGIN}
+        found = previous_session(archive.db.conn, "")
+        assert found is not None and found.uuid == ORIGIN
+
+    resumed = origin.folder / f"{merged}.jsonl"  # now someone resumes it and works on
+    work = Transcript(merged, cwd=str(project))
+    work.parent = records(resumed)[-1]["uuid"]
+    work.prompt("carry on with parser B")
+    work.say("Carried on.")
+    with resumed.open("a") as handle:
+        handle.write(work.text())
+    cli("import", project=project)
+    with open_archive(project) as archive:
+        choice = choose(archive.db, "", archive.settings)
+        assert choice is not None and choice.row.uuid == merged

@@ -115,7 +115,7 @@ def test_cleanup_lists_first_keeps_orphans_shrinks_the_file_and_verify_passes(
     assert RECENT not in out
     assert listed(world) == {SESSION, ORPHAN, RECENT} and archive_size(world) == before
 
-    code, out, err = cli(world, "cleanup", "--older-than", "5")
+    code, out, err = cli(world, "cleanup", "--older-than", "5", "--yes")
     assert code == 0, err
     assert out.index(SESSION) < out.index("Removed 1 session(s)"), out  # listed first
     assert "Claude Code still keeps 1 of their transcript(s)" in out, out
@@ -129,7 +129,7 @@ def test_cleanup_lists_first_keeps_orphans_shrinks_the_file_and_verify_passes(
     assert code == 0 and "'session-core cleanup' removed" in err, err
     assert listed(world) == {ORPHAN, RECENT}
 
-    code, out, err = cli(world, "cleanup", "--older-than", "5", "--include-orphans")
+    code, out, err = cli(world, "cleanup", "--older-than", "5", "--include-orphans", "--yes")
     assert code == 0 and ORPHAN in out and "still keeps" not in out, out + err
     assert listed(world) == {RECENT}
     assert archive_size(world) < after
@@ -140,7 +140,7 @@ def test_a_removed_session_stays_out_of_catch_up_until_it_is_resumed_then_comes_
         world: World) -> None:
     assert cli(world, "import")[0] == 0
     whole = messages(world, SESSION)
-    assert cli(world, "cleanup", "--older-than", "5")[0] == 0
+    assert cli(world, "cleanup", "--older-than", "5", "--yes")[0] == 0
     assert SESSION not in listed(world)
 
     data = payload(world, session_id=RECENT, hook_event_name="SessionEnd",
@@ -162,13 +162,14 @@ def test_a_removed_session_stays_out_of_catch_up_until_it_is_resumed_then_comes_
 
 def test_import_of_a_named_file_takes_a_removed_session_back(world: World) -> None:
     assert cli(world, "import")[0] == 0
-    assert cli(world, "cleanup", "--older-than", "5")[0] == 0
+    assert cli(world, "cleanup", "--older-than", "5", "--yes")[0] == 0
     code, _, err = cli(world, "import", str(world.transcript))
     assert code == 0, err
     assert SESSION in listed(world)
 
 
-def test_a_session_resumed_into_a_newer_one_goes_only_with_it(world: World) -> None:
+@pytest.mark.parametrize("first", ["copy", "origin"])
+def test_a_session_resumed_into_a_newer_one_goes_only_with_it(world: World, first: str) -> None:
     resumed = world.transcript.with_name(f"{RESUMED}.jsonl")  # the same messages, then today's
     resumed.write_bytes(world.transcript.read_bytes().replace(SESSION.encode(),
                                                               RESUMED.encode())
@@ -176,10 +177,12 @@ def test_a_session_resumed_into_a_newer_one_goes_only_with_it(world: World) -> N
                                       str(world.project),
                                       time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
                                       size=1000))
+    # the copied lines are indexed under whichever is archived first: either way round
+    assert cli(world, "import", str(resumed if first == "copy" else world.transcript))[0] == 0
     assert cli(world, "import")[0] == 0
-    code, out, err = cli(world, "cleanup", "--older-than", "5")
+    code, out, err = cli(world, "cleanup", "--older-than", "5", "--yes")
     assert code == 0, err
-    assert f"kept {SESSION}" in out and "resume or a fork" in out, out
+    assert f"kept {SESSION}" in out and "(a resume, a fork or a branch), not all as old" in out, out
     assert {SESSION, RESUMED} <= listed(world)
     verified(world)
 
@@ -197,9 +200,64 @@ def test_the_size_policy_removes_the_oldest_first_and_comes_from_the_settings(
         conn.execute("UPDATE sessions SET last_ts = '2026-01-01T00:00:00.000Z' WHERE uuid = ?",
                      (ORPHAN,))
     assert archive_size(world) > 1 << 20
-    code, out, err = cli(world, "cleanup")
+    code, out, err = cli(world, "cleanup")  # the settings' policy: listed, then asked about
+    assert code == 2 and "Would remove" in out and ORPHAN in out, (code, out, err)
+    assert "Error: cleanup asks before it deletes" in err and "Try: pass --yes" in err, err
+    assert ORPHAN in listed(world)  # no terminal to ask on, no --yes: nothing removed
+    code, out, err = cli(world, "cleanup", "--yes")
     assert code == 0, err
     assert ORPHAN in out.split("Removed")[0], out  # the oldest went first...
     assert ORPHAN not in listed(world) and RECENT in listed(world)  # never one active today
     assert archive_size(world) <= 1 << 20, out
     verified(world)
+
+
+def test_a_session_is_planned_once_though_only_one_side_names_the_other(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    from session_core.store import frames
+    from session_core.store.archive import open_archive
+    from session_core.transcript import cleanup
+    from session_core.transcript.cleanup import Policy
+    from session_core.transcript.forget import Sharing
+
+    assert cli(world, "import")[0] == 0
+    with sqlite3.connect(world.archive_db) as conn:  # ORPHAN is weighed first, then SESSION
+        conn.execute("UPDATE sessions SET last_ts = '2026-01-01T00:00:00.000Z' WHERE uuid = ?",
+                     (ORPHAN,))
+    one_way = {SESSION: [ORPHAN]}  # a copy found from its own side only
+
+    def sharing_of(self: object, row: object) -> list[str]:
+        return one_way.get(row.uuid, [])  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(Sharing, "of", sharing_of)
+    with open_archive(world.project) as archive, archive.db.read() as conn:
+        found = cleanup.plan(conn, archive.db.used_bytes(), Policy(5, None, False))
+        weights = sum(c.weight for c in found.going)
+        scale = found.size_before / (frames.totals(conn)[1] or 1)
+    assert sorted(found.uuids) == sorted({ORPHAN, SESSION}), found.uuids
+    assert found.size_before - found.size_after <= int(weights * scale) + 1
+
+
+@pytest.mark.parametrize("answer", ["n", "y"])
+def test_on_a_terminal_cleanup_asks_and_goes_only_on_yes(world: World, answer: str) -> None:
+    import pty
+
+    assert cli(world, "import")[0] == 0
+    master, slave = pty.openpty()
+    try:
+        os.write(master, answer.encode() + b"\n")
+        done = subprocess.run([sys.executable, "-m", "session_core", "cleanup", "--older-than",
+                               "5", "--project", str(world.project)], env=world.env,
+                              stdin=slave, capture_output=True, text=True, timeout=300,
+                              check=False)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert "Would remove 2 session(s)" in done.stdout and "[y/N]" in done.stderr, done
+    if answer == "y":
+        assert done.returncode == 0 and "Removed 2 session(s)" in done.stdout, done
+        assert SESSION not in listed(world)
+        verified(world)
+    else:
+        assert done.returncode == 1 and "Nothing was removed" in done.stderr, done
+        assert SESSION in listed(world)

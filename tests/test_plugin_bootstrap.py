@@ -270,6 +270,64 @@ def test_a_gone_venv_python_is_not_ready(data: Path, root: Path, project: Path) 
     assert (data / "pending" / f"{SESSION}.json").is_file()
 
 
+def fake_venv(folder: Path, python: Path) -> Path:
+    """A virtual environment without the suite in it, its python a link to ``python``: what a
+    Python upgrade leaves (the link now names another interpreter; its site-packages are for
+    the old one)."""
+    (folder / "bin").mkdir(parents=True)
+    (folder / "pyvenv.cfg").write_text(f"home = {python.parent}\n")
+    (folder / "bin" / "python").symlink_to(python)
+    return folder / "bin" / "python"
+
+
+def real_hooks(root: Path) -> None:
+    for name in ("run.py", "recall.py", "status_line.py", "suite_path.py"):
+        shutil.copyfile(REPO / "hooks" / name, root / "hooks" / name)
+
+
+@pytest.mark.parametrize("script", ["run.py", "recall.py"])
+def test_a_venv_whose_python_cannot_import_the_suite_hands_back_and_exits_0(
+        data: Path, root: Path, project: Path, tmp_path: Path, script: str) -> None:
+    """The interpreter runs, the suite does not import: no traceback, exit 0, ``ready`` gone
+    and the session noted, so the worker checks and rebuilds the environment."""
+    real_hooks(root)
+    base = Path(os.path.realpath(sys.executable))
+    ready(data, root, python=str(fake_venv(tmp_path / "venv-broken", base)))
+    args = [*(["-S"] if script == "recall.py" else []), str(root / "hooks" / script), "Stop"]
+    with hold_the_worker_lock(data):
+        done = entry(["-S", *args], data, root, payload(project), env={"PYTHONPATH": ""})
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+    assert not (data / "ready").exists()
+    assert (data / "pending" / f"{SESSION}.json").is_file()
+
+
+def test_an_install_whose_hook_cannot_import_the_suite_still_says_why(
+        root: Path, tmp_path: Path) -> None:
+    """Outside the plugin (no entry ran it) the import error is the user's to see."""
+    real_hooks(root)
+    python = fake_venv(tmp_path / "venv-broken", Path(os.path.realpath(sys.executable)))
+    done = subprocess.run([str(python), "-S", str(root / "hooks" / "run.py"), "Stop"],
+                          input=b"{}", env={**clean_env(), "PYTHONPATH": ""},
+                          capture_output=True, timeout=60, check=False)
+    assert done.returncode == 1 and b"session_core" in done.stderr
+
+
+def test_another_interpreter_behind_the_venvs_python_is_not_ready(
+        data: Path, root: Path, project: Path, tmp_path: Path) -> None:
+    """A Python upgrade re-points the venv's link: the entry does not start it at all."""
+    other = tmp_path / "python3.99"
+    other.write_text("#!/bin/sh\necho started >&2\nexit 1\n")
+    other.chmod(0o755)
+    python = fake_venv(tmp_path / "venv-old", Path(os.path.realpath(sys.executable)))
+    ready(data, root, python=str(python))
+    python.unlink()
+    python.symlink_to(other)
+    with hold_the_worker_lock(data):
+        done = entry([str(root / "hooks" / "echo.py"), "Stop"], data, root, payload(project))
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+    assert (data / "pending" / f"{SESSION}.json").is_file()
+
+
 def test_the_copy_in_the_data_folder_runs_the_status_line_without_plugin_variables(
         data: Path, root: Path) -> None:
     ready(data, root)
@@ -307,6 +365,15 @@ def test_the_entrys_signature_is_the_packages(root: Path) -> None:
     assert module._signature(str(root)) == plugin.signature(str(root))
     assert module.MARKER_HEADER == plugin.MARKER_HEADER
     assert module.WORKER_FLAG == plugin.WORKER_FLAG
+    for python in (sys.executable, str(root / "no" / "python")):
+        assert module._interpreter(python) == plugin.interpreter_signature(python)
+    suite_path = importlib.util.spec_from_file_location("suite_path", REPO / "hooks"
+                                                         / "suite_path.py")
+    assert suite_path is not None and suite_path.loader is not None
+    hooks_side = importlib.util.module_from_spec(suite_path)
+    suite_path.loader.exec_module(hooks_side)
+    assert (hooks_side.ENTRY_ENV, hooks_side.HANDED_BACK_ENV) == (module.ENTRY_ENV,
+                                                                  module.HANDED_BACK_ENV)
 
 
 def test_the_worker_archives_what_the_notes_name(data: Path, project: Path) -> None:

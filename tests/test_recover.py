@@ -297,3 +297,55 @@ def test_merging_an_old_archive_twice_adds_nothing_and_keeps_its_summaries(
         kept = conn.execute("SELECT compact_summary, last_event_at FROM session_state").fetchone()
     assert kept == (summary, "2026-12-01T11:00:00.000Z")
     db.close()
+
+
+MARK = ("cleaned:0000aaaa-1111-4222-8333-444455556666",
+        "10 " + "00" * 16 + " " + "11" * 16 + " 2026-12-01T10:00:00.000Z /gone/x.jsonl")
+LINK = ("0000bbbb-1111-4222-8333-444455556666", "branch", "0000cccc-1111-4222-8333-444455556666",
+        "cp-gone", None, "try-b", None, 1234, "2026-12-01T10:00:00.000Z")
+
+
+def _rows(archive: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]],
+                                  list[tuple[object, ...]]]:
+    with sqlite3.connect(archive) as conn:
+        marks = conn.execute("SELECT key, value FROM meta WHERE key LIKE 'cleaned:%'").fetchall()
+        links = conn.execute("SELECT * FROM branches ORDER BY session_uuid").fetchall()
+        points = conn.execute(
+            "SELECT c.name, s.uuid, f.path, c.generation, c.offset, c.last_uuid, c.reason,"
+            " c.prompts, c.created_at FROM checkpoints c JOIN sessions s ON s.id = c.session_id"
+            " JOIN files f ON f.id = c.file_id ORDER BY c.name").fetchall()
+    return points, links, marks
+
+
+@pytest.mark.parametrize("with_backup", [True, False])
+def test_recover_carries_checkpoints_branch_links_and_cleanup_marks(
+        world: World, with_backup: bool) -> None:
+    """Rows only the damaged archive held (made after the backup, or with no backup at all)
+    come back remapped to the new archive's ids; one whose bytes no source holds is lost, and
+    said to be."""
+    only_here = world.session_of["session_comprehensive.jsonl"]  # its transcript is gone
+    on_disk = world.session_of["subagent.jsonl"]
+    assert world.cli("checkpoint", "create", "cp-gone-from-disk", "--session", only_here)[0] == 0
+    assert world.cli("checkpoint", "create", "cp-on-disk", "--session", on_disk)[0] == 0
+    assert world.cli("checkpoint", "create", "cp-beyond", "--session", on_disk)[0] == 0
+    with sqlite3.connect(world.archive) as conn:
+        conn.execute("INSERT INTO meta(key, value) VALUES (?, ?)", MARK)
+        conn.execute("INSERT INTO branches VALUES (?,?,?,?,?,?,?,?,?)", LINK)
+        conn.execute("UPDATE checkpoints SET offset = offset + 4096 WHERE name = 'cp-beyond'")
+    before = _rows(world.archive)
+    if not with_backup:
+        for backup in (world.archive.parent / locations.BACKUPS_DIR).iterdir():
+            backup.unlink()
+    _overwrite_header(world)
+    code, text = world.cli("recover")
+    assert code == 0, text
+    assert world.cli("verify")[0] == 0
+    points, links, marks = _rows(world.archive)
+    assert [p for p in points if p[0] != "cp-beyond"] == \
+        [p for p in before[0] if p[0] != "cp-beyond"]
+    assert (links, marks) == (before[1], before[2])
+    assert "Lost         1 checkpoint(s) could not be carried" in text, text
+    assert "cp-beyond" in text and "Lost         nothing" not in text
+    assert "2 checkpoint(s), 1 branch link(s), 1 cleanup mark(s)" in text, text
+    branched = run_cli("branch", "cp-gone-from-disk", "--project", str(world.project))
+    assert branched.returncode == 0, branched.stderr.decode()  # cut from the recovered frames

@@ -243,3 +243,55 @@ def test_a_failing_migration_step_leaves_the_old_archive_usable(project: Path) -
     db.close()
     done = run_cli("list", "--project", str(project))  # and the real upgrade still works
     assert done.returncode == 0 and b"6b32797c" in done.stdout
+
+
+def test_a_hook_applies_an_additive_step_itself_and_archives_the_new_lines(
+        project: Path, isolated_env: Path) -> None:
+    """v7 only adds tables: the first Stop after the update upgrades a v6 archive (no backup,
+    one transaction) and saves the turn, with no CLI run in the project ever."""
+    from .hookkit import (
+        FIXTURE,
+        HOOK_TARGETS_BY_EVENT,
+        check_contract,
+        encode,
+        export,
+        make_world,
+        payload,
+        run_target,
+    )
+
+    world = make_world(project, os.environ)
+    lines = FIXTURE.read_bytes().splitlines(keepends=True)
+    world.transcript.write_bytes(b"".join(lines[: len(lines) // 2]))
+    stop = HOOK_TARGETS_BY_EVENT["Stop"]
+    check_contract(run_target(stop, encode(payload(world)), world), None)
+    with sqlite3.connect(world.archive_db) as conn:  # back to v6, as the previous code left it
+        conn.execute("DROP TABLE checkpoints")
+        conn.execute("DROP TABLE branches")
+        conn.execute("DELETE FROM migrations WHERE version = 7")
+        conn.execute("PRAGMA user_version = 6")
+    world.transcript.write_bytes(FIXTURE.read_bytes())  # the session went on
+    check_contract(run_target(stop, encode(payload(world)), world), None)
+    with sqlite3.connect(world.archive_db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
+        assert conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0] >= 0
+        assert conn.execute("SELECT max(version) FROM migrations").fetchone()[0] == 7
+    assert not list((world.archive_db.parent / "backups").glob("*pre-migrate*"))
+    assert "needs upgrading" not in json.dumps(world.health())
+    assert export(world) == FIXTURE.read_bytes()
+
+
+def test_a_hook_still_leaves_a_step_that_is_not_additive_to_the_cli(project: Path) -> None:
+    """A v5 archive needs v6 (it drops and rebuilds the index): hooks leave it as it is."""
+    from session_core.store.connection import Database
+    from session_core.store.migrations import MIGRATIONS, migrate
+
+    target = Path(locations.archive_path(project))
+    target.parent.mkdir(parents=True)
+    db = Database(target)
+    migrate(db, MIGRATIONS[:5])
+    db.close()
+    with pytest.raises(Exception, match="needs upgrading"):
+        open_archive(project, upgrade=False)
+    with sqlite3.connect(target) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 5

@@ -234,3 +234,63 @@ def test_a_deleted_project_folder_is_watched_for_until_it_comes_back(
     back.write_bytes(line(OTHER, 1, cwd))
     assert wait_for(lambda: archived(db, back) is not None, 10.0), watch.stderr()
     assert watch.interrupt() == 0, watch.stderr()
+
+
+def test_a_stop_asked_for_between_two_files_is_heeded_before_the_next(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from session_core.cli.watch import Watcher
+
+    archive = SimpleNamespace(project=str(tmp_path), settings=SimpleNamespace(
+        claude_config_dir=str(tmp_path / "claude")))
+    watcher = Watcher(archive, every_project=False)  # type: ignore[arg-type]
+    for n in range(3):
+        watcher.debounce.touch(str(tmp_path / f"{n}.jsonl"), time.monotonic() - 3600)
+    ingested: list[str] = []
+
+    def ingest(path: str) -> None:
+        ingested.append(path)
+        watcher.stop(signal.SIGTERM, None)  # Ctrl-C while this file was being ingested
+
+    watcher._ingest = ingest  # type: ignore[method-assign]
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        watcher.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert len(ingested) == 1, ingested
+
+
+def test_a_typo_in_project_creates_no_archive_and_says_so(world: World, tmp_path: Path) -> None:
+    typo = tmp_path / "no such project"
+    typo.mkdir()
+    done = subprocess.run([sys.executable, "-m", "session_core", "watch", "--project",
+                           str(typo)], env=world.env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=60, check=False)
+    assert done.returncode == 3, done.stderr
+    assert "Error: no archive at" in done.stderr and "Claude Code has no folder" in \
+        done.stderr and "Try: check --project" in done.stderr, done.stderr
+    assert not (typo / ".claude").exists()
+
+
+def test_a_project_without_a_folder_yet_waits_for_its_own_alone(
+        world: World, watching: Callable[..., Watch], tmp_path: Path) -> None:
+    import shutil
+
+    db, transcript, cwd = world.archive_db, world.transcript, str(world.project)
+    assert subprocess.run([sys.executable, "-m", "session_core", "import", "--project", cwd],
+                          env=world.env, capture_output=True, timeout=300).returncode == 0
+    shutil.rmtree(transcript.parent)  # an archive, and no folder of Claude Code's for it
+    other = Path(layout.project_folder(tmp_path / "other", transcript.parent.parent))
+    watch = watching()
+    assert wait_for(lambda: "waiting for" in watch.stderr(), START_DEADLINE_S), watch.stderr()
+    other.mkdir()  # another project's folder: not watched into, not archived here
+    theirs = other / f"{OTHER}.jsonl"
+    theirs.write_bytes(line(OTHER, 1, str(tmp_path / "other")))
+    back = transcript.with_name(f"{OTHER[:-4]}beef.jsonl")
+    back.parent.mkdir()
+    back.write_bytes(line(SESSION, 1, cwd))
+    assert wait_for(lambda: archived(db, back) is not None, 10.0), watch.stderr()
+    assert "is there now" in watch.stderr(), watch.stderr()
+    assert archived(db, theirs) is None
+    assert watch.interrupt() == 0, watch.stderr()

@@ -12,7 +12,9 @@ the branch found after its cut (``handoff.branch_note``), redacted as every hand
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import sqlite3
 import subprocess
 
@@ -39,6 +41,38 @@ def _archive_copy(archive: Archive, copied: Copied) -> None:
 
     for path in copied.paths:
         ingest_file(archive.db, path, archive.settings)
+
+
+def _archive_and_link(archive: Archive, copied: Copied, link: branches.Link) -> None:
+    """The link and the archived copy in one transaction: both are there, or neither (the
+    caller then removes the files), never a written session without its link."""
+    db = archive.db
+    db.hold_commits()
+    try:
+        with db.write() as conn:
+            branches.add(conn, link)
+        _archive_copy(archive, copied)
+        db.end_hold(commit=True)
+    except BaseException:
+        db.end_hold(commit=False)
+        raise
+
+
+def _remove_written(folder: str, session_uuid: str) -> None:
+    """What :func:`write_session` wrote (or began to) of a new session that failed: its
+    transcript and its folder of subagents. The id is fresh: nothing else is named so."""
+    shutil.rmtree(os.path.join(folder, session_uuid), ignore_errors=True)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(layout.transcript_in(folder, session_uuid))
+
+
+def _remove_worktree(project: str, target: str, name: str | None) -> None:
+    """Undo :func:`_add_worktree` (the branch failed after it): the worktree, and the git
+    branch it made. Best effort: the error that matters is the one being raised."""
+    for argv in (["worktree", "remove", "--force", target], ["worktree", "prune"],
+                 *([["branch", "-D", name]] if name else [])):
+        with contextlib.suppress(OSError):
+            subprocess.run(["git", "-C", project, *argv], capture_output=True, check=False)
 
 
 def _add_worktree(project: str, target: str, commit: str | None, name: str | None) -> None:
@@ -71,15 +105,20 @@ def cmd_branch(archive: Archive, args: argparse.Namespace) -> int:
         _add_worktree(archive.project, worktree, checkpoint.git_commit, args.name)
     project = worktree or archive.project
     new = new_session_id()
-    with db.read() as conn:  # one snapshot: a hook's repack may rewrite frames meanwhile
-        copied = write_session(conn, main, files.of_session(conn, main.session_id),
-                               checkpoint.offset, _folder_for(archive, project), new,
-                               cwd=(archive.project, worktree) if worktree else None)
-    _archive_copy(archive, copied)
-    with db.write() as conn:
-        branches.add(conn, branches.Link((new, "branch", checkpoint.session_uuid,
-                                          checkpoint.name, None, args.name, worktree,
-                                          copied.cut_bytes, utc_stamp())))
+    folder = _folder_for(archive, project)
+    try:
+        with db.read() as conn:  # one snapshot: a hook's repack may rewrite frames meanwhile
+            copied = write_session(conn, main, files.of_session(conn, main.session_id),
+                                   checkpoint.offset, folder, new,
+                                   cwd=(archive.project, worktree) if worktree else None)
+        _archive_and_link(archive, copied, branches.Link((
+            new, "branch", checkpoint.session_uuid, checkpoint.name, None, args.name, worktree,
+            copied.cut_bytes, utc_stamp())))
+    except BaseException:  # nothing half made stays: no session without its link
+        _remove_written(folder, new)
+        if worktree is not None:
+            _remove_worktree(archive.project, worktree, args.name)
+        raise
     print(f"Branched session {checkpoint.session_uuid} at checkpoint {checkpoint.name}"
           f" ({checkpoint.offset:,} bytes, {len(copied.paths) - 1} subagent file(s)) into"
           f" session {new}.")
@@ -143,17 +182,21 @@ def cmd_merge(archive: Archive, args: argparse.Namespace) -> int:
                          checkpoint=link.checkpoint if link is not None else None,
                          project=archive.project)
     new = new_session_id()
-    with db.read() as conn:
-        target_files = files.of_session(conn, target.session_id)
-        main = files.main_file(target_files, target.uuid)
-        copied = write_session(conn, main, target_files, main.committed,
-                               _folder_for(archive, archive.project), new, note=note)
-    _archive_copy(archive, copied)
-    with db.write() as conn:
-        branches.add(conn, branches.Link((new, "merge", target.uuid, None, branch.uuid, None,
-                                          None, copied.cut_bytes, utc_stamp())))
+    folder = _folder_for(archive, archive.project)
+    try:
+        with db.read() as conn:
+            target_files = files.of_session(conn, target.session_id)
+            main = files.main_file(target_files, target.uuid)
+            copied = write_session(conn, main, target_files, main.committed, folder, new,
+                                   note=note)
+        _archive_and_link(archive, copied, branches.Link((
+            new, "merge", target.uuid, None, branch.uuid, None, None, copied.cut_bytes,
+            utc_stamp())))
+    except BaseException:
+        _remove_written(folder, new)
+        raise
     print(f"Merged branch {branch.uuid} into a continuation of session {target.uuid}:"
-          f" session {new}, which begins with what the branch found.")
+          f" session {new}, whose last message is a note of what the branch found.")
     print(f"Resume it with: claude --resume {new}")
     return ExitCode.OK
 

@@ -1,21 +1,24 @@
 """``session-core cleanup``: old sessions out of the archive by the policy (``cleanup_days``,
-``max_size_mb``, or ``--older-than`` / ``--max-size``), what goes listed first; the archive
-file shrinks afterwards. What is removed and what stays is ``transcript.cleanup``'s."""
+``max_size_mb``, or ``--older-than`` / ``--max-size``), what goes listed first and asked about
+as ``forget`` asks (``--yes`` skips it); the archive file shrinks afterwards. What is removed
+and what stays is ``transcript.cleanup``'s."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from ..base.clock import minute_text
-from ..base.errors import ExitCode, UsageError
+from ..base.errors import ConflictError, ExitCode, UsageError
 from ..base.text import clip
 from ..handoff.redact import redact
 from ..store.archive import Archive
 from ..store.backup import backups_holding
 from ..transcript import cleanup
 from ..transcript.cleanup import MB, Plan, Policy
+from .confirm import confirmed
 
 NO_POLICY_HINT = ("pass --older-than DAYS or --max-size MB, or set cleanup_days or max_size_mb"
                   " in .claude/session-core.json")
@@ -70,14 +73,25 @@ def cmd_cleanup(archive: Archive, args: argparse.Namespace) -> int:
         raise UsageError("no cleanup policy: cleanup_days and max_size_mb are off (0)",
                          NO_POLICY_HINT)
     db = archive.db
-    if args.dry_run:
+    shown: Plan | None = None
+    if args.dry_run or not args.yes:  # shown and asked about without holding the write lock
         with db.read() as conn:
-            _print_plan(cleanup.plan(conn, db.used_bytes(), policy), policy, dry_run=True)
-        return ExitCode.OK
+            shown = cleanup.plan(conn, db.used_bytes(), policy)
+        _print_plan(shown, policy, dry_run=True)
+        if args.dry_run:
+            return ExitCode.OK
+        if shown.going and not confirmed(args.yes, "cleanup", "Remove them? They are deleted"
+                                         " from the archive (backups made before keep them)."):
+            print("Nothing was removed.", file=sys.stderr)
+            return ExitCode.FAILURE
     before = _file_bytes(db.path)
     with db.write() as conn:  # planned and removed under one lock: nothing changes between
         found = cleanup.plan(conn, db.used_bytes(), policy)
-        _print_plan(found, policy, dry_run=False)
+        if shown is None:
+            _print_plan(found, policy, dry_run=False)
+        elif found.uuids != shown.uuids:
+            raise ConflictError("the archive changed while cleanup asked; nothing was removed",
+                                "run 'session-core cleanup' again")
         marked = cleanup.remove_planned(conn, archive.settings, found) if found.going else 0
         cleanup.drop_stale_marks(conn)
     if not found.going:

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..base.errors import ConflictError, ExitCode, NotFoundError, UsageError
+from ..base.errors import ConflictError, ExitCode, NotFoundError
 from ..base.text import clip
 from ..handoff.redact import redact
 from ..store import forgotten, sessions
@@ -16,6 +16,7 @@ from ..store.archive import Archive
 from ..store.backup import backups_holding
 from ..transcript import forget, layout
 from .backfill import ingest_paths, project_transcripts
+from .confirm import confirmed
 
 
 def _describe(row: sessions.SessionRow) -> str:
@@ -23,17 +24,6 @@ def _describe(row: sessions.SessionRow) -> str:
     when = (row.last_ts or "")[:16].replace("T", " ")
     branch = f", {row.git_branch}" if row.git_branch else ""
     return f"{row.uuid}  {title}\n  last active {when} UTC{branch}"
-
-
-def _confirmed(args: argparse.Namespace) -> bool:
-    if args.yes:
-        return True
-    if not sys.stdin.isatty():
-        raise UsageError("forget asks before it deletes, and there is no terminal to ask on",
-                         "pass --yes to forget without asking")
-    print("Forget? It is deleted from the archive; a tombstone keeps import and catch-up from"
-          " bringing it back. [y/N] ", end="", file=sys.stderr, flush=True)
-    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def _chosen(archive: Archive, args: argparse.Namespace) -> list[sessions.SessionRow]:
@@ -58,7 +48,8 @@ def cmd_forget(archive: Archive, args: argparse.Namespace) -> int:
         print(_describe(row))
     print(f"  {removal.entries:,} message(s), {len(removal.files)} file(s),"
           f" {removal.file_bytes:,} bytes")
-    if not _confirmed(args):
+    if not confirmed(args.yes, "forget", "Forget? It is deleted from the archive; a tombstone"
+                     " keeps import and catch-up from bringing it back."):
         print("Nothing was forgotten.", file=sys.stderr)
         return ExitCode.FAILURE
     done = forget.forget(db, archive.settings, rows)

@@ -15,7 +15,7 @@ from ..base.fs import OWNER_ONLY_WRITES, restrict_umask
 from ..base.settings import load_settings
 from ..store.archive import Archive
 from ..store.backup import newest_stamp
-from ..transcript.layout import check_named_transcript
+from ..transcript.layout import check_named_transcript, project_folder, projects_dir
 from .setup import options
 from .upgrade import open_for_command
 
@@ -159,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
               " policy (cleanup_days, max_size_mb), listing them first; never a session the"
               " archive holds the only copy of unless --include-orphans")
     cln.add_argument("--dry-run", action="store_true", help="list what would go; change nothing")
+    cln.add_argument("--yes", action="store_true", help="do not ask first")
     cln.add_argument("--older-than", type=_count, metavar="DAYS",
                      help="sessions last active more than DAYS ago (default: cleanup_days)")
     cln.add_argument("--max-size", type=_count, metavar="MB", help="the oldest sessions until"
@@ -199,7 +200,7 @@ def _add_branching(add: Callable[[str, str, str], argparse.ArgumentParser],
     br.add_argument("--worktree", metavar="DIR", help="also a git worktree at the checkpoint's"
                     " commit, the session filed under it")
     mg = add("merge", "branch.cmd_merge", "a new session that continues a branch's origin (or"
-             " --into) and begins with what the branch found")
+             " --into) and ends with a note of what the branch found")
     mg.add_argument("branch", help="the branch session (id or unique prefix)")
     mg.add_argument("--into", metavar="SESSION", help="the session to continue (default: the"
                     " one the branch was cut from)")
@@ -219,6 +220,22 @@ def _require_archive(project: str | None) -> None:
                             "run 'session-core import' in the project first, or fix --project")
 
 
+def _require_watchable(project: str | None) -> None:
+    """``watch`` creates the archive as ``import`` does, but only for a project that has one
+    already or that Claude Code keeps a folder for: a typo in --project would otherwise leave
+    an empty archive in a folder no session is run in, and wait there for nothing."""
+    root = locations.project_root(project)
+    where = locations.archive_path(root)
+    if os.path.exists(where):
+        return
+    settings = load_settings(root)
+    folder = project_folder(root, projects_dir(settings.claude_config_dir))
+    if not os.path.isdir(folder):
+        raise NotFoundError(f"no archive at {where}, and Claude Code has no folder for {root}"
+                            f" ({folder})", "check --project; for a new project, run Claude Code"
+                            " in it once (or 'session-core import' there), then watch")
+
+
 OPENS_ITS_OWN = frozenset({"verify", "backups", "recover", "doctor"})
 """Commands that read the archive file as it is found (``cli.health``), never creating or
 migrating it."""
@@ -234,6 +251,8 @@ def _run(args: argparse.Namespace) -> int:
             check_named_transcript(path)
     if args.command in NEEDS_AN_ARCHIVE:
         _require_archive(args.project)
+    if args.command == "watch":
+        _require_watchable(args.project)
     with open_for_command(args.project) as archive:
         return int(command_of(args.func)(archive, args))
 

@@ -31,7 +31,7 @@ from ..store.salvage import Salvage
 from ..store.verify import HEALTHY, MISSING, check_file
 from ..transcript import layout
 from ..transcript.forget import reapply
-from ..transcript.merge import MergeResult, held_bytes, merge_archive
+from ..transcript.merge import MergeResult, carry_checkpoints, held_bytes, merge_archive
 from .backfill import ingest_paths
 
 Source = tuple[str, str]
@@ -65,6 +65,8 @@ class Outcome:
     lost_files: list[tuple[str, str, int, int]] = field(default_factory=list)
     """(session, path, bytes kept, bytes known) of every file kept short of what was known."""
     lost_sessions: list[str] = field(default_factory=list)
+    lost_rows: list[str] = field(default_factory=list)
+    """Checkpoints some source held that the result lacks, and why."""
     problems: list[str] = field(default_factory=list)
     sessions: int = 0
     verified: list[str] = field(default_factory=list)
@@ -155,8 +157,13 @@ def _run(plan: Plan, settings: Settings, outcome: Outcome, work: str) -> None:
         summary = ingest_paths(archive, plan.transcripts)
         outcome.transcripts, outcome.transcript_bytes = summary.files, summary.new_bytes
         outcome.problems += summary.failures
+        # Checkpoints of files only the transcripts on disk held: placed now, or lost.
+        left = carry_checkpoints(archive.db, [item for _, result in outcome.taken
+                                              for item in result.pending])
         archive.db.release_free_pages()
         _account(archive.db.conn, outcome)
+        _account_rows(archive.db.conn, outcome, [(item.checkpoint.name, item.lost())
+                                                 for item in left])
         outcome.sessions = files.count_sessions(archive.db.conn)
     for item in quarantined(archive_dir):
         if not item.merged and any(path == item.database for _, path in sources):
@@ -180,6 +187,21 @@ def _account(conn: sqlite3.Connection, outcome: Outcome) -> None:
             outcome.lost_files.append((uuid, path, held, size))
     present = {row.uuid for row in sessions.with_files(conn)}
     outcome.lost_sessions = sorted({uuid for uuid, *_ in outcome.lost_files} - present)
+
+
+def _account_rows(conn: sqlite3.Connection, outcome: Outcome,
+                  left: list[tuple[str | None, str]]) -> None:
+    """The checkpoints no source could carry (one line each, though several sources held it):
+    lost, unless another source's copy of it made it into the result."""
+    from ..store import checkpoints
+
+    seen: set[str] = set()
+    for name, what in [*left, *(row for _, result in outcome.taken for row in result.lost_rows)]:
+        if name is not None and (name in seen or checkpoints.by_name(conn, name) is not None):
+            continue
+        if name is not None:
+            seen.add(name)
+        outcome.lost_rows.append(what)
 
 
 def render_plan(plan: Plan, dry_run: bool) -> str:
@@ -214,8 +236,12 @@ def render_outcome(plan: Plan, outcome: Outcome) -> str:
         lines.append(f"Restored     backup {os.path.basename(plan.base.path)}"
                      f" ({plan.base.sessions} sessions)")
     for label, result in outcome.taken:
+        carried = [f"{n} {what}" for n, what in ((result.checkpoints, "checkpoint(s)"),
+                                                  (result.links, "branch link(s)"),
+                                                  (result.marks, "cleanup mark(s)")) if n]
         lines.append(f"From {label}: {result.taken_files} file(s), {result.taken_bytes:,}"
-                     f" bytes, {result.turns} chat turn(s)")
+                     f" bytes, {result.turns} chat turn(s)"
+                     + "".join(f", {part}" for part in carried))
         lines += [f"  unreadable: {problem}" for problem in result.problems[:10]]
     lines.append(f"From disk: {outcome.transcripts} transcript file(s),"
                  f" {outcome.transcript_bytes:,} new bytes")
@@ -226,11 +252,17 @@ def render_outcome(plan: Plan, outcome: Outcome) -> str:
                      " whole (the damaged copy is kept in quarantine):")
         lines += [f"  {uuid}  {path}: {held:,} of {size:,} bytes"
                   for uuid, path, held, size in outcome.lost_files]
-    elif any(result.problems for _, result in outcome.taken):
-        lines.append("Lost         nothing that the readable parts of the sources held; the"
-                     " unreadable parts named above may have held more (kept in quarantine)")
-    else:
-        lines.append("Lost         nothing that any source held")
+    if outcome.lost_rows:
+        lines.append(f"Lost         {len(outcome.lost_rows)} checkpoint(s) could not be"
+                     " carried (the damaged copy is kept in quarantine):")
+        lines += [f"  {what}" for what in outcome.lost_rows]
+    if not outcome.lost_files and not outcome.lost_rows:
+        if any(result.problems for _, result in outcome.taken):
+            lines.append("Lost         nothing that the readable parts of the sources held; the"
+                         " unreadable parts named above may have held more (kept in"
+                         " quarantine)")
+        else:
+            lines.append("Lost         nothing that any source held")
     if outcome.lost_sessions:
         lines.append(f"             sessions with nothing recovered: "
                      f"{', '.join(outcome.lost_sessions)}")

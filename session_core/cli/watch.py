@@ -86,22 +86,36 @@ class Watcher:
         self.watched = self.root if every_project or not os.path.isdir(self.folder) \
             else self.folder
 
+    @property
+    def waiting(self) -> bool:
+        """The project's folder does not exist (yet, or any more): ``projects/`` is watched,
+        itself only, for it to appear; no other project's files are looked at."""
+        return not self.every_project and self.watched == self.root
+
     def watch(self) -> None:
-        """Start the observer on the folder (or on ``projects/``, until it exists)."""
-        self.observer.schedule(_Changes(self), self.watched, recursive=True)
+        """Start the observer on the folder (or on ``projects/`` alone, until it exists)."""
+        self.observer.schedule(_Changes(self), self.watched, recursive=not self.waiting)
         if not self.observer.is_alive():
             self.observer.start()
 
-    def _keep_watching(self) -> None:
-        """The project's folder deleted (``claude project purge``, say): watch ``projects/``
-        for it to come back, rather than nothing."""
-        if self.watched == self.root or os.path.isdir(self.watched) \
-                or not os.path.isdir(self.root):
-            return
-        print(f"{self.watched} is gone; watching {self.root} for it", file=sys.stderr)
+    def _rewatch(self, folder: str) -> None:
         self.observer.unschedule_all()
-        self.watched = self.root
+        self.watched = folder
         self.watch()
+
+    def _keep_watching(self) -> None:
+        """The project's folder deleted (``claude project purge``, say): wait for it to come
+        back, rather than watch nothing; once it is there, watch it, and what is in it."""
+        if self.every_project or not os.path.isdir(self.root):
+            return
+        if self.waiting and os.path.isdir(self.folder):
+            print(f"{self.folder} is there now; watching it", file=sys.stderr, flush=True)
+            self._rewatch(self.folder)
+            self.scan(self.folder)  # what was written before the observer saw the folder
+        elif not self.waiting and not os.path.isdir(self.watched):
+            print(f"{self.watched} is gone; waiting in {self.root} for it to come back",
+                  file=sys.stderr, flush=True)
+            self._rewatch(self.root)
 
     # --- the observer's side ------------------------------------------------------------------
 
@@ -131,7 +145,11 @@ class Watcher:
             self.wake.notify()
 
     def scan(self, folder: str) -> None:
-        """Every file in ``folder`` and below, as if each had just changed."""
+        """Every file in ``folder`` and below, as if each had just changed (not another
+        project's folder appearing in ``projects/`` while this one is waited for)."""
+        if not self.every_project and os.path.relpath(folder, self.folder).startswith(
+                os.pardir):
+            return
         for top, _, names in os.walk(folder):
             for name in names:
                 self.changed(os.path.join(top, name))
@@ -160,6 +178,8 @@ class Watcher:
             for path in deleted:
                 self._say(path, "deleted; the archive keeps its copy")
             for path in due:
+                if self.stopping:  # asked between two files: the rest waits for the next run
+                    return
                 self._ingest(path)
 
     def _due_now(self) -> bool:
@@ -243,7 +263,11 @@ def cmd_watch(archive: Archive, args: argparse.Namespace) -> int:
                                "raise fs.inotify.max_user_watches (sysctl), or watch one"
                                " project instead of --all") from exc
     try:
-        print(f"Watching {watched} (Ctrl-C stops).", file=sys.stderr, flush=True)
+        if watcher.waiting:
+            print(f"Claude Code has no folder for {archive.project} yet; waiting for"
+                  f" {watcher.folder} to appear (Ctrl-C stops).", file=sys.stderr, flush=True)
+        else:
+            print(f"Watching {watched} (Ctrl-C stops).", file=sys.stderr, flush=True)
         for folder in ([os.path.join(watched, n) for n in sorted(os.listdir(watched))]
                        if args.all else [watcher.folder]):
             for path in layout.folder_files(folder):  # what changed while nothing watched

@@ -1,6 +1,6 @@
-"""The note a merge begins with: what a branch found, from its digest (the files it changed,
-its commits, where it ended, the errors it left open, its last test run), in the handoff's
-budget and redacted as every handoff is (``text.fit``)."""
+"""The note a merge ends with (its last message): what a branch found, from its digest (the
+files it changed, its commits, where it ended, the errors it left open, its last test run), in
+the handoff's budget and redacted as every handoff is (``text.fit``)."""
 
 from __future__ import annotations
 

@@ -79,8 +79,9 @@ def choose(db: Database, own_session: str, settings: Settings,
 
 def previous_session(conn: sqlite3.Connection, own_session: str) -> sessions.SessionRow | None:
     """The most recent other session with a prompt (the default of ``handoff --source
-    compact``)."""
-    return sessions.latest_with_prompt(conn, own_session)
+    compact``), a branch or merge nobody resumed left out as :func:`choose` leaves it."""
+    found = sessions.recent_with_prompt(conn, own_session, "", 1)
+    return found[0] if found else None
 
 
 def previous_session_note(db: Database, choice: Choice, settings: Settings,

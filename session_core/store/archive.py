@@ -40,9 +40,11 @@ def open_archive(project: str | os.PathLike[str] | None = None, settings: Settin
                  upgrade: bool = True) -> Archive:
     """Open (creating and migrating if needed) the archive of ``project``.
 
-    ``upgrade=False`` (hooks) still creates a new archive but refuses to migrate an existing
-    one: a migration backs up the whole archive, which many hooks starting at once would each
-    do, inside budgets that kill them half-way. The CLI and the installer upgrade instead.
+    ``upgrade=False`` (hooks) still creates a new archive, and applies steps that only add
+    tables (``Migration.additive``: no backup, one transaction under the write lock), but
+    refuses any other migration: that backs up the whole archive, which many hooks starting at
+    once would each do, inside budgets that kill them half-way. The CLI and the installer
+    upgrade instead.
     """
     root = locations.project_root(project)
     settings = settings or load_settings(root)
@@ -53,10 +55,16 @@ def open_archive(project: str | os.PathLike[str] | None = None, settings: Settin
         if current == LATEST_VERSION:
             return Archive(root, settings, db)
         if not upgrade and 0 < current < LATEST_VERSION:
-            raise DatabaseError(
-                f"the archive {db.path} has schema {current} and needs upgrading to"
-                f" {LATEST_VERSION}; hooks do not upgrade it",
-                f"run 'session-core status --project {root}' once (it backs up, then upgrades)")
+            from .migrations import migrate_additive, only_additive_from
+
+            if not only_additive_from(current):
+                raise DatabaseError(
+                    f"the archive {db.path} has schema {current} and needs upgrading to"
+                    f" {LATEST_VERSION}; hooks do not upgrade it",
+                    f"run 'session-core status --project {root}' once (it backs up, then"
+                    " upgrades)")
+            migrate_additive(db)  # only new tables: no backup, one transaction
+            return Archive(root, settings, db, upgraded_from=current)
         from .migrations import migrate
 
         migrate(db, settings=settings)

@@ -1,7 +1,8 @@
 """The ``branches`` table: sessions session-core wrote itself, each linked to where it came
 from. A ``branch`` is a session cut at a checkpoint of ``origin_uuid``; a ``merge`` continues
-``origin_uuid`` (the target) and begins with a note of what ``merged_uuid`` (a branch) found.
-``cut_bytes``: how much of the written transcript was copied; what follows is its own."""
+``origin_uuid`` (the target): a copy of it whose last message is a note of what
+``merged_uuid`` (a branch) found. ``cut_bytes``: how much of the written transcript was copied
+(a merge's note starts there); what follows (after the note) is its own."""
 
 from __future__ import annotations
 
@@ -54,6 +55,11 @@ def from_origin(conn: sqlite3.Connection, origin_uuid: str) -> list[Link]:
     """The branches and merges made from this session, oldest first."""
     return [Link(row) for row in conn.execute(
         _SELECT + " WHERE origin_uuid = ? ORDER BY created_at", (origin_uuid,))]
+
+
+def every(conn: sqlite3.Connection) -> list[Link]:
+    """Every link, oldest first."""
+    return [Link(row) for row in conn.execute(_SELECT + " ORDER BY created_at")]
 
 
 def delete_session(conn: sqlite3.Connection, session_uuid: str) -> None:

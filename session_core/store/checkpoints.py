@@ -92,6 +92,16 @@ def listed(conn: sqlite3.Connection, session_id: int | None = None) -> list[Chec
         _SELECT + where + " ORDER BY c.created_at, c.id", params)]
 
 
+def named_by_session(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """The names of the user's own checkpoints (``reason`` 'named'), per session uuid."""
+    found: dict[str, list[str]] = {}
+    for uuid, name in conn.execute(
+            "SELECT s.uuid, c.name FROM checkpoints c JOIN sessions s ON s.id = c.session_id"
+            " WHERE c.reason = 'named' ORDER BY c.created_at, c.id"):
+        found.setdefault(str(uuid), []).append(str(name))
+    return found
+
+
 def latest(conn: sqlite3.Connection, session_id: int) -> Checkpoint | None:
     """The session's newest checkpoint, whatever took it."""
     row = conn.execute(_SELECT + " WHERE c.session_id = ? ORDER BY c.created_at DESC, c.id DESC"

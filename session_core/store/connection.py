@@ -250,6 +250,17 @@ class Database:
                     self.conn.execute("ROLLBACK")
                 raise translate(exc, self.path) from exc
 
+    def end_hold(self, commit: bool) -> None:
+        """Stop holding commits (:meth:`hold_commits`): what was held is committed, or
+        (``commit`` False) rolled back whole; writes take one transaction each again."""
+        try:
+            if commit:
+                self.commit_held()
+            elif self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        finally:
+            self._held = False
+
     def set_busy_timeout(self, ms: int) -> None:
         """How long the next lock wait may last (a hook: no longer than its budget allows)."""
         try:

@@ -102,6 +102,22 @@ def sessions_holding(conn: sqlite3.Connection, session_id: int) -> list[str]:
         " AND f.session_id != ?1", (session_id,))]
 
 
+def filed_elsewhere(conn: sqlite3.Connection) -> set[tuple[str, str]]:
+    """(session an entry is filed under, another session whose file holds its bytes): every
+    pair :func:`sessions_holding` finds, for every session at once."""
+    return {(str(a), str(b)) for a, b in conn.execute(
+        "SELECT DISTINCT s.uuid, o.uuid FROM entries e JOIN files f ON f.id = e.file_id"
+        " JOIN sessions s ON s.id = e.session_id JOIN sessions o ON o.id = f.session_id"
+        " WHERE e.session_id != f.session_id")}
+
+
+def owner_of_key(conn: sqlite3.Connection, key: bytes) -> tuple[str, int] | None:
+    """(the session the entry of this key is filed under, the file its bytes are in)."""
+    row = conn.execute("SELECT s.uuid, e.file_id FROM entries e JOIN sessions s"
+                       " ON s.id = e.session_id WHERE e.key = ?", (key,)).fetchone()
+    return None if row is None else (str(row[0]), int(row[1]))
+
+
 def sessions_of_keys(conn: sqlite3.Connection, keys: Iterable[bytes]) -> set[str]:
     """The sessions the entries of these keys are filed under."""
     found: set[str] = set()

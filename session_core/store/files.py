@@ -81,6 +81,11 @@ def of_session(conn: sqlite3.Connection, session_id: int) -> list[FileRecord]:
     return [FileRecord(row) for row in rows]
 
 
+def every(conn: sqlite3.Connection) -> list[FileRecord]:
+    """Every archived file, by session."""
+    return [FileRecord(row) for row in conn.execute(f"{_SELECT} ORDER BY f.session_id, f.id")]
+
+
 def main_file(files: list[FileRecord], session_uuid: str) -> FileRecord:
     """The session's own transcript: several copies may exist; the longest one wins."""
     mains = [f for f in files if f.kind == "session"]

@@ -19,10 +19,16 @@ if TYPE_CHECKING:
 
 
 class Migration:
-    __slots__ = ("name", "statements", "version")
+    """One step. ``additive``: it only adds tables or indexes, changing and dropping nothing
+    already there, so a hook may apply it (in one ``BEGIN IMMEDIATE`` transaction, no backup:
+    it cannot lose a row); any other step waits for the CLI, which backs up first."""
 
-    def __init__(self, version: int, name: str, statements: tuple[str, ...]) -> None:
+    __slots__ = ("additive", "name", "statements", "version")
+
+    def __init__(self, version: int, name: str, statements: tuple[str, ...],
+                 additive: bool = False) -> None:
         self.version, self.name, self.statements = version, name, statements
+        self.additive = additive
 
 
 SCHEMA_V1 = (
@@ -262,7 +268,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "content hashes of frames and files", SCHEMA_V4_CONTENT_HASHES),
     Migration(5, "recall of file changes and error fixes", SCHEMA_V5_RECALL),
     Migration(6, "tombstones of forgotten sessions", SCHEMA_V6_FORGOTTEN),
-    Migration(7, "checkpoints and branches", SCHEMA_V7_CHECKPOINTS),
+    Migration(7, "checkpoints and branches", SCHEMA_V7_CHECKPOINTS, additive=True),
 )
 
 
@@ -311,18 +317,53 @@ def _apply(db: Database, conn: sqlite3.Connection, migration: Migration) -> None
     conn.execute(f"PRAGMA user_version = {migration.version}")
 
 
+def only_additive_from(current: int, migrations: tuple[Migration, ...] = MIGRATIONS) -> bool:
+    """Whether every step after ``current`` is additive (what a hook may apply itself)."""
+    return all(m.additive for m in migrations if m.version > current)
+
+
+def migrate_additive(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS) -> int:
+    """A hook's upgrade: the steps after the archive's version, if every one is additive, in
+    one write transaction (the version is read again inside the lock: another hook may have
+    upgraded meanwhile); no backup and no row counts, since no step changes a row. Raises
+    :class:`DatabaseError` (the CLI must upgrade) if any step is not additive."""
+    latest = migrations[-1].version
+    current = db.user_version()
+    if current > latest:
+        raise _newer(db, current, latest)
+    if current == latest:
+        return current
+    if current <= 0 or not only_additive_from(current, migrations):
+        raise DatabaseError(
+            f"the archive {db.path} has schema {current} and needs upgrading to {latest};"
+            " hooks do not upgrade it",
+            "run 'session-core status' in the project once (it backs up, then upgrades)")
+    with db.write() as conn:
+        now = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if not only_additive_from(now, migrations):  # someone else moved it meanwhile
+            raise DatabaseError(f"the archive {db.path} has schema {now}; hooks do not"
+                                " upgrade it", "run 'session-core status' in the project once")
+        for migration in migrations:
+            _apply(db, conn, migration)
+    return latest
+
+
+def _newer(db: Database, current: int, latest: int) -> NewerSchemaError:
+    return NewerSchemaError(
+        f"the archive {db.path} has schema version {current}; this session-core knows up to"
+        f" {latest}",
+        "upgrade claude-session-core (pip install -U claude-session-core); the archive was"
+        " left untouched",
+    )
+
+
 def migrate(db: Database, migrations: tuple[Migration, ...] = MIGRATIONS,
             settings: Settings | None = None) -> int:
     """Bring the archive to the latest schema; returns the version it ends at."""
     latest = migrations[-1].version
     current = db.user_version()
     if current > latest:
-        raise NewerSchemaError(
-            f"the archive {db.path} has schema version {current}; this session-core knows up to"
-            f" {latest}",
-            "upgrade claude-session-core (pip install -U claude-session-core); the archive was"
-            " left untouched",
-        )
+        raise _newer(db, current, latest)
     if current == latest:
         return current
     if current > 0:

@@ -41,6 +41,20 @@ class SalvagedFile:
         self.session_uuid = session_uuid
 
 
+class SalvagedCheckpoint:
+    """One ``checkpoints`` row of the old archive, its session and file named by uuid and path
+    (ids differ from archive to archive); ``file_id``: the old archive's, to read its bytes."""
+
+    __slots__ = ("created_at", "file_id", "generation", "git", "last_uuid", "name", "offset",
+                 "path", "prompts", "reason", "session_uuid")
+
+    def __init__(self, row: tuple[Any, ...], session_uuid: str, path: str) -> None:
+        (self.name, _, self.file_id, self.generation, self.offset, self.last_uuid, self.reason,
+         self.prompts, branch, commit, dirty, self.created_at) = row
+        self.git: tuple[Any, Any, Any] = (branch, commit, None if dirty is None else bool(dirty))
+        self.session_uuid, self.path = session_uuid, path
+
+
 class FrameMeta:
     __slots__ = ("chunk_id", "file_id", "generation", "offset", "raw_len")
 
@@ -59,6 +73,7 @@ class Salvage:
         self._copy = os.path.join(work_dir, "salvage.db")
         self.conn: sqlite3.Connection | None = self._open_copy()
         self._frames: dict[tuple[int, int], list[FrameMeta]] | None = None
+        self._session_uuids: dict[Any, Any] | None = None
 
     # --- opening --------------------------------------------------------------------------
 
@@ -156,9 +171,73 @@ class Salvage:
             if got < _ROWS_PER_QUERY:
                 return
 
+    def _sessions(self) -> dict[Any, Any]:
+        if self._session_uuids is None:
+            self._session_uuids = dict(self.rows("sessions", "id, uuid"))
+        return self._session_uuids
+
+    def has_table(self, name: str) -> bool:
+        """The old archive has this table (one from before the schema that added it has not)."""
+        if self.conn is None:
+            return False
+        try:
+            return self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'"
+                                     " AND name = ?", (name,)).fetchone() is not None
+        except READ_ERRORS as exc:
+            self.problems.append(f"{name}: cannot tell whether the table exists ({exc})")
+            return False
+
+    def checkpoints(self) -> tuple[list[SalvagedCheckpoint], list[tuple[str | None, str]]]:
+        """The checkpoints whose session and file are known, and a description of each row
+        that names neither readably (those cannot be carried)."""
+        if not self.has_table("checkpoints"):
+            return [], []
+        sessions = self._sessions()
+        paths = {row[0]: row[1] for row in self.rows("files", "id, path")}
+        found: list[SalvagedCheckpoint] = []
+        unreadable: list[tuple[str | None, str]] = []
+        for row in self.rows("checkpoints", "name, session_id, file_id, generation, offset,"
+                                            " last_uuid, reason, prompts, git_branch,"
+                                            " git_commit, git_dirty, created_at"):
+            uuid, path = sessions.get(row[1]), paths.get(row[2])
+            if isinstance(row[0], str) and isinstance(uuid, str) and isinstance(path, str) \
+                    and isinstance(row[3], int) and isinstance(row[4], int):
+                found.append(SalvagedCheckpoint(row, uuid, path))
+            else:
+                name = row[0] if isinstance(row[0], str) else None
+                unreadable.append((name, f"checkpoint {row[0]!r}: its session or file is"
+                                         " unreadable"))
+        return found, unreadable
+
+    def branch_links(self) -> list[tuple[Any, ...]]:
+        """``branches`` has no rowid: read whole, or not at all (``store.branches`` order)."""
+        if not self.has_table("branches"):
+            return []
+        assert self.conn is not None
+        try:
+            return self.conn.execute(
+                "SELECT session_uuid, kind, origin_uuid, checkpoint, merged_uuid, name,"
+                " worktree, cut_bytes, created_at FROM branches").fetchall()
+        except READ_ERRORS as exc:
+            self.problems.append(f"branches: unreadable ({exc})")
+            return []
+
+    def meta_rows(self, prefix: str) -> list[tuple[str, str]]:
+        """The ``meta`` rows whose key starts with ``prefix`` (no rowid: read whole, or not at
+        all)."""
+        if self.conn is None:
+            return []
+        try:
+            rows = self.conn.execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?",
+                                     (len(prefix), prefix)).fetchall()
+        except READ_ERRORS as exc:
+            self.problems.append(f"meta: unreadable ({exc})")
+            return []
+        return [(k, v) for k, v in rows if isinstance(k, str) and isinstance(v, str)]
+
     def files(self) -> list[SalvagedFile]:
         """The old archive's files whose session is known."""
-        sessions = dict(self.rows("sessions", "id, uuid"))
+        sessions = self._sessions()
         found = []
         for row in self.rows("files", "id, path, session_id, kind, generation, size,"
                                       " ingested_at"):

@@ -118,13 +118,24 @@ _NOT_FORGOTTEN = "NOT EXISTS (SELECT 1 FROM forgotten WHERE forgotten.uuid = s.u
 back at once, the rows go at the next command): no new session is told about it meanwhile."""
 
 
+_NOT_AN_UNTOUCHED_COPY = (
+    "NOT EXISTS (SELECT 1 FROM branches b WHERE b.session_uuid = s.uuid AND NOT EXISTS ("
+    "SELECT 1 FROM entries e JOIN files f ON f.id = e.file_id WHERE e.session_id = s.id"
+    " AND f.kind = 'session' AND e.generation = f.generation"
+    " AND e.role IN ('user', 'assistant') AND e.offset >= b.cut_bytes + (b.kind = 'merge')))")
+"""A session session-core wrote (a branch, a merge: ``store.branches``) that nobody resumed:
+nothing of the conversation past what was copied (a merge's note, its one line more, is
+session-core's too). Its last request is a copy or that note, never work of its own: no new
+session is told about it as the one before."""
+
+
 def recent_with_prompt(conn: sqlite3.Connection, other_than: str, since: str,
                        limit: int) -> list[SessionRow]:
     """Sessions other than ``other_than`` active since ``since`` (or, if none was, the most
     recent one) with a transcript of their own and a prompt in it, newest first: those a new
-    session may be told about."""
+    session may be told about (a copy session-core wrote and nobody resumed is not)."""
     query = (f"SELECT {_COLUMNS} FROM sessions s WHERE s.uuid != ? AND s.last_ts IS NOT NULL"
-             f" AND {_NOT_FORGOTTEN}"
+             f" AND {_NOT_FORGOTTEN} AND {_NOT_AN_UNTOUCHED_COPY}"
              " AND EXISTS (SELECT 1 FROM files f WHERE f.session_id = s.id"
              " AND f.kind = 'session')"
              " AND EXISTS (SELECT 1 FROM entries e WHERE e.session_id = s.id"

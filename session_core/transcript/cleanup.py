@@ -14,8 +14,11 @@ changes (the session was resumed, it is active again), the session is archived a
 The rows go the way ``forget`` deletes them (``forget.delete_rows``, then the index's words
 derived again), without a tombstone and without overwriting freed pages; then the freed pages
 go back to the file system (``Database.shrink``). A session whose messages another session's
-file holds (a resume, a fork: entries are indexed once, under one of them) goes only together
-with it, or the other's index would lose them.
+file holds (a resume, a fork, a branch or a merge: entries are indexed once, under one of them;
+``forget.Sharing`` finds them either way round) goes only together with it, or the other's
+index would lose them. A session with a named checkpoint stays (removing it would take the
+checkpoint), and a session ``branch`` or ``merge`` wrote is as recent as its writing, not as its
+copied messages.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ import time
 
 from ..base.clock import utc_stamp
 from ..base.errors import DatabaseError
-from ..store import files, frames, meta, sessions
+from ..store import branches, checkpoints, files, frames, meta, sessions
 from . import layout
-from .forget import delete_rows, sharing_sessions
+from .forget import Sharing, delete_rows
 from .ingest import holds_archived, mark_of
 from .reindex import reindex_due, reindex_in
 
@@ -72,13 +75,18 @@ class Candidate:
     """One archived session, as cleanup weighs it; what costs reading files or frames is
     found out only for the sessions a rule picks."""
 
-    __slots__ = ("_orphan", "_weight", "conn", "files", "last_active", "row")
+    __slots__ = ("_orphan", "_weight", "conn", "files", "last_active", "named", "row")
 
-    def __init__(self, conn: sqlite3.Connection, row: SessionRow) -> None:
+    def __init__(self, conn: sqlite3.Connection, row: SessionRow, made_at: str | None = None,
+                 named: list[str] | None = None) -> None:
         self.conn, self.row = conn, row
         self.files: list[FileRecord] = files.of_session(conn, row.session_id)
-        self.last_active = row.last_ts or max((f.ingested_at or "" for f in self.files),
-                                              default="")
+        self.last_active = max(row.last_ts or max((f.ingested_at or "" for f in self.files),
+                                                  default=""), made_at or "")
+        """Its last message, or when ``branch`` or ``merge`` wrote it (``made_at``) if later:
+        a branch's copied messages are as old as its origin's."""
+        self.named = named or []
+        """Its named checkpoints: the user's, which removing it would take with it."""
         self._orphan: bool | None = None
         self._weight: int | None = None
 
@@ -119,13 +127,18 @@ def plan(conn: sqlite3.Connection, used_bytes: int, policy: Policy,
     index and tables grow with them), so a size limit is met closely, not exactly."""
     now = time.time() if now is None else now
     found = Plan(used_bytes)
-    everything = sorted((Candidate(conn, row) for row in sessions.with_files(conn)),
+    made = {link.session_uuid: link.created_at for link in branches.every(conn)}
+    named = checkpoints.named_by_session(conn)
+    everything = sorted((Candidate(conn, row, made.get(row.uuid), named.get(row.uuid))
+                         for row in sessions.with_files(conn)),
                         key=lambda c: (c.last_active, c.row.uuid))
+    sharing = Sharing(conn)
     scale = used_bytes / (frames.totals(conn)[1] or 1)
     cutoff = utc_stamp(now - policy.days * DAY_S) if policy.days else None
     active_since = utc_stamp(now - ACTIVE_DAYS * DAY_S)
     by_uuid = {c.row.uuid: c for c in everything}
     decided: set[str] = set()
+    kept: set[str] = set()
     for candidate in everything:
         if candidate.row.uuid in decided:
             continue
@@ -133,11 +146,16 @@ def plan(conn: sqlite3.Connection, used_bytes: int, policy: Policy,
         too_big = policy.max_bytes is not None and found.size_after > policy.max_bytes
         if not (too_old or too_big):
             continue
-        unit = _together(conn, candidate, by_uuid)
+        whole = _together(sharing, candidate, by_uuid)
+        unit = [c for c in whole if c is candidate or c.row.uuid not in decided]  # listed once
         decided.update(c.row.uuid for c in unit)
-        reason = _reason_to_keep(unit, policy, cutoff if not too_big else None, active_since)
+        staying = ", ".join(c.row.uuid[:8] for c in whole if c.row.uuid in kept)
+        reason = (f"shares messages with {staying}, which stays" if staying else
+                  _reason_to_keep(unit, policy, cutoff if not too_big else None, active_since))
         if reason:
-            found.kept.extend((c, reason) for c in unit)
+            found.kept.extend((c, reason.replace("{others}", ", ".join(
+                o.row.uuid[:8] for o in unit if o is not c))) for c in unit)
+            kept.update(c.row.uuid for c in unit)
             continue
         found.going.extend(unit)
         found.size_after -= int(sum(c.weight for c in unit) * scale)
@@ -145,12 +163,12 @@ def plan(conn: sqlite3.Connection, used_bytes: int, policy: Policy,
     return found
 
 
-def _together(conn: sqlite3.Connection, first: Candidate,
+def _together(sharing: Sharing, first: Candidate,
               by_uuid: dict[str, Candidate]) -> list[Candidate]:
     """``first`` and every session it shares messages with, and theirs in turn."""
     unit, todo = {first.row.uuid: first}, [first]
     while todo:
-        for uuid in sharing_sessions(conn, todo.pop().row):
+        for uuid in sharing.of(todo.pop().row):
             other = by_uuid.get(uuid)
             if other is not None and uuid not in unit:
                 unit[uuid] = other
@@ -160,11 +178,17 @@ def _together(conn: sqlite3.Connection, first: Candidate,
 
 def _reason_to_keep(unit: list[Candidate], policy: Policy, cutoff: str | None,
                     active_since: str) -> str | None:
-    """Why these sessions (that go together or not at all) stay, if they do. ``cutoff``: each
-    must be older than it (the age rule alone picked them)."""
-    names = ", ".join(c.row.uuid[:8] for c in unit[1:])
+    """Why these sessions (that go together or not at all) stay, if they do; ``{others}`` in
+    it stands for the other sessions of the unit, named for each. ``cutoff``: each must be
+    older than it (the age rule alone picked them)."""
+    names = "{others}"
+    named = ", ".join(name for c in unit for name in c.named)
+    if named:
+        return (f"it has named checkpoint(s): {named}" if len(unit) == 1 else
+                f"shares messages with {names}; they have named checkpoint(s): {named}")
     if cutoff is not None and any(c.last_active >= cutoff for c in unit):
-        return f"shares messages with {names} (a resume or a fork), which is not as old"
+        return (f"shares messages with {names} (a resume, a fork or a branch), not all as"
+                " old")
     if any(c.last_active >= active_since for c in unit):
         return ("active in the last day" if len(unit) == 1 else
                 f"shares messages with {names}, active in the last day")

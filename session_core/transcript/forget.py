@@ -6,9 +6,10 @@ what is left (the index is contentless: rebuilding it is the one exact way to dr
 words, and it leaves no deleted word in the file). The connection overwrites what it deletes
 and the log is checkpointed: the bytes leave the file, not only its tables.
 
-A session whose messages are also in another session's transcript (a resume, a fork: entries
-are deduplicated across files) is forgotten only together with those sessions, or its text
-would stay searchable under theirs.
+A session whose messages are also in another session's transcript (a resume, a fork, a branch
+or a merge: entries are deduplicated across files), or that holds copies of another's, is
+forgotten only together with those sessions, or its text would stay searchable under theirs;
+:class:`Sharing` finds them whichever was archived first.
 
 A tombstone (its id and when) stays in the archive and in a file beside it
 (``base.locations.FORGOTTEN_NAME``): ``import``, a hook's save or catch-up, and a backup
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
     from ..base.settings import Settings
     from ..store.connection import Database
+    from ..store.files import FileRecord
     from ..store.sessions import SessionRow
 
 
@@ -67,21 +69,95 @@ class Removal:
         pages in it until the next checkpoint)."""
 
 
-def sharing_sessions(conn: sqlite3.Connection, row: SessionRow) -> list[str]:
-    """Other sessions holding copies of this one's messages, or whose messages its files hold:
-    found by the keys of its files' lines (a copy is indexed once, under whichever session was
-    archived first) and by the files that hold its entries."""
+PROBE_LINES = 200
+"""How many lines of a file's beginning :class:`Sharing` reads for its first entry."""
+
+
+class Sharing:
+    """Which sessions share messages, both ways. A copy's lines are indexed once, under
+    whichever session was archived first, so the keys of a session's own lines name only the
+    sessions it holds copies of when those were archived first (:func:`copied_from`). The
+    sessions holding copies of it, archived after it, are found by what links them:
+
+    - the ``branches`` table: a branch or a merge and its origin, a merge and the branch whose
+      findings its note holds;
+    - entries filed under one session whose bytes are in another's file;
+    - files that begin with copied lines (Claude Code's resume and fork, and ``branch``, start
+      a new transcript with the lines they copy): each line file's first lines are read until
+      one is an entry; a session with a file that begins with another's entry has every line
+      of its files looked up (:func:`copied_from`).
+
+    Found once, for all sessions (``cleanup`` asks about many): it reads the first frame of
+    every transcript and the whole of those that begin with a copy. A copy that does not
+    begin its file is found from its own side only."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._links: dict[str, set[str]] | None = None
+
+    def of(self, row: SessionRow) -> list[str]:
+        """The other archived sessions that share messages with ``row``, either way."""
+        found = copied_from(self.conn, row.session_id) | set(
+            entries.sessions_holding(self.conn, row.session_id))
+        found |= self.links().get(row.uuid, set())
+        found.discard(row.uuid)
+        return sorted(uuid for uuid in found if sessions.id_of(self.conn, uuid) is not None)
+
+    def links(self) -> dict[str, set[str]]:
+        """Session to sessions, symmetric: every pair the list above names."""
+        if self._links is None:
+            conn = self.conn
+            pairs = set(entries.filed_elsewhere(conn))
+            for link in branches.every(conn):
+                pairs.add((link.session_uuid, link.origin_uuid))
+                if link.merged_uuid:
+                    pairs.add((link.session_uuid, link.merged_uuid))
+            holders = {f.session_id: f.session_uuid for f in files.every(conn)
+                       if f.line_mode and _begins_with_a_copy(conn, f)}
+            for session_id, uuid in holders.items():
+                pairs.update((uuid, other) for other in copied_from(conn, session_id))
+            self._links = {}
+            for a, b in pairs:
+                if a != b:
+                    self._links.setdefault(a, set()).add(b)
+                    self._links.setdefault(b, set()).add(a)
+        return self._links
+
+
+def _begins_with_a_copy(conn: sqlite3.Connection, record: FileRecord) -> bool:
+    """The file's first line that is an entry is another file's (whose bytes were archived
+    first)."""
+    for n, line in enumerate(frames.read_lines(conn, record, content_hashes=False)):
+        if n >= PROBE_LINES:
+            return False
+        try:
+            key = entry_key(parse_record(line), line)
+        except RecordError:
+            continue
+        owner = entries.owner_of_key(conn, key)
+        if owner is not None:
+            return owner[1] != record.file_id
+    return False
+
+
+def copied_from(conn: sqlite3.Connection, session_id: int) -> set[str]:
+    """The sessions whose entries the lines of this one's files are (itself included): found
+    by the keys of every line."""
     keys: set[bytes] = set()
-    for record in files.of_session(conn, row.session_id):
+    for record in files.of_session(conn, session_id):
         for line in frames.read_lines(conn, record):
             try:
                 keys.add(entry_key(parse_record(line), line))
             except RecordError:
                 continue
-    found = set(entries.sessions_of_keys(conn, keys)) | set(
-        entries.sessions_holding(conn, row.session_id))
-    found.discard(row.uuid)
-    return sorted(found)
+    return entries.sessions_of_keys(conn, keys)
+
+
+def sharing_sessions(conn: sqlite3.Connection, row: SessionRow,
+                     sharing: Sharing | None = None) -> list[str]:
+    """Other sessions holding copies of this one's messages, or whose messages its files hold,
+    either archived first (:class:`Sharing`; pass one to ask about several sessions)."""
+    return (sharing or Sharing(conn)).of(row)
 
 
 def forget(db: Database, settings: Settings, rows: list[SessionRow]) -> Removal:

@@ -13,8 +13,10 @@ Standard library and ``base`` only: this runs before any dependency exists. The 
 
 - ``venv-<stamp>/``: the environment for one version of the sources (``<stamp>``: their hash),
   so an update builds the next one beside the one hooks are running from;
-- ``ready``: the plugin root it serves, that root's :func:`signature`, and its python. The
-  entry reads it on every event: plain lines, no JSON (see :data:`MARKER_HEADER`);
+- ``ready``: the plugin root it serves, that root's :func:`signature`, its python and that
+  python's :func:`interpreter_signature`. The entry reads it on every event: plain lines, no
+  JSON (see :data:`MARKER_HEADER`); the hook scripts remove it when that python cannot import
+  the suite (``hooks/suite_path.py``), so the worker checks, and rebuilds, the environment;
 - ``pending/<session>.json``: a session that ran before the environment was ready;
 - ``worker.lock`` (one worker at a time), ``worker.log``, ``build-failed`` (a failed build is
   tried again only after :data:`RETRY_AFTER_S`);
@@ -101,8 +103,25 @@ def read_marker(data: Path) -> tuple[str, str, str] | None:
     return lines[1], lines[2], lines[3]
 
 
+def interpreter_signature(python: str) -> str:
+    """What the environment's python runs on: the interpreter its link resolves to, that
+    file's size and mtime, and its ``pyvenv.cfg``'s. Another Python (a minor upgrade moved
+    ``python3``; the environment was rebuilt by another) changes it, and the entry hands over
+    to the worker instead of starting a python that cannot import the suite. A few ``stat``
+    calls (``hooks/plugin_entry.py`` has the same function; a test compares them); ``-``: no
+    such interpreter or no ``pyvenv.cfg``."""
+    try:
+        real = os.path.realpath(python)
+        info = os.stat(real)
+        cfg = os.stat(os.path.join(os.path.dirname(os.path.dirname(python)), "pyvenv.cfg"))
+    except (OSError, ValueError):
+        return "-"
+    return f"{info.st_size}:{info.st_mtime_ns} {cfg.st_size}:{cfg.st_mtime_ns} {real}"
+
+
 def write_marker(data: Path, root: str, python: Path) -> None:
-    text = "\n".join((MARKER_HEADER, root, signature(root), str(python), ""))
+    text = "\n".join((MARKER_HEADER, root, signature(root), str(python),
+                      interpreter_signature(str(python)), ""))
     write_atomic(data / READY, text.encode("utf-8"))
 
 
