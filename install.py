@@ -12,9 +12,6 @@ from this checkout. ``session-core install --help`` lists the options.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
-import shlex
 import subprocess
 import sys
 import tempfile
@@ -22,11 +19,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent
-PIP_ARGS_ENV = "SESSION_CORE_PIP_ARGS"
-BUILD_SOURCES = ("pyproject.toml", "setup.cfg", "setup.py", "MANIFEST.in", "README.md", "LICENSE",
-                 "LICENSE.txt", "LICENSE.md", "session_core")
-"""What ``pip install`` needs to build the package (absent ones are skipped)."""
-
 if sys.version_info < (3, 10):  # noqa: UP036 - any python3 may run this file
     sys.exit("Error: session-core needs Python 3.10 or newer\nTry: run this with a newer python3")
 
@@ -35,17 +27,13 @@ sys.path.insert(0, str(REPO))  # this checkout's installer code: standard librar
 from session_core.base.errors import SessionCoreError  # noqa: E402
 from session_core.base.fs import OWNER_ONLY_WRITES, restrict_umask  # noqa: E402
 from session_core.cli.setup import commands, options  # noqa: E402
+from session_core.cli.setup.build import (  # noqa: E402
+    PIP_ARGS_ENV,
+    copy_build_sources,
+    pip_extra_args,
+    source_stamp,
+)
 from session_core.cli.setup.suite import Suite, Target  # noqa: E402
-
-
-def source_stamp() -> str:
-    """Hash of everything that ends up installed: the venv is rebuilt only after a change."""
-    files = [REPO / "pyproject.toml", *sorted((REPO / "session_core").rglob("*.py"))]
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
@@ -67,7 +55,7 @@ def venv_current(suite: Suite, stamp: str) -> bool:
 
 
 def ensure_venv(suite: Suite, dry: bool) -> str:
-    stamp = source_stamp()
+    stamp = source_stamp(REPO)
     if venv_current(suite, stamp):
         return f"venv: up to date ({suite.venv})"
     if dry:
@@ -93,20 +81,12 @@ def pip_install(suite: Suite) -> None:
     away afterwards. A copy, because pip builds a local folder in place: setuptools would leave
     ``build/`` and ``*.egg-info`` in the checkout and reinstall modules since deleted from it
     out of ``build/lib``."""
-    import shutil
-
-    extra = shlex.split(os.environ.get(PIP_ARGS_ENV, ""))
     with tempfile.TemporaryDirectory(prefix="session-core-build-") as temp:
         source = Path(temp) / "src"
         source.mkdir()
-        for name in BUILD_SOURCES:
-            if (REPO / name).is_dir():
-                shutil.copytree(REPO / name, source / name,
-                                ignore=shutil.ignore_patterns("__pycache__", "*.py[co]"))
-            elif (REPO / name).is_file():
-                shutil.copy2(REPO / name, source / name)
+        copy_build_sources(REPO, source)
         done = _run([str(suite.python), "-m", "pip", "install", "--disable-pip-version-check",
-                     "-q", *extra, str(source)])
+                     "-q", *pip_extra_args(), str(source)])
     if done.returncode != 0:
         raise SessionCoreError(f"pip could not install {REPO}:\n{done.stderr[-3000:]}",
                                f"check pip's index settings ({PIP_ARGS_ENV} adds pip arguments),"

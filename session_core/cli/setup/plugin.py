@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shlex
 import shutil
 import subprocess
 import sys
@@ -41,6 +40,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ...base.fs import OWNER_ONLY_WRITES, ensure_private_dir, restrict_umask, write_atomic
+from .build import PIP_ARGS_ENV, copy_build_sources, pip_extra_args, source_stamp
 
 MARKER_HEADER = "session-core plugin ready 1"
 """The first line of ``ready``; the entry refuses a marker that does not start with it."""
@@ -48,7 +48,6 @@ READY, PENDING, LOCK, LOG, FAILED = "ready", "pending", "worker.lock", "worker.l
 ENTRY = "plugin_entry.py"
 WORKER_FLAG = "--session-core-worker"
 """The entry's first argument when it is the worker (hook arguments start with a path or ``-S``)."""
-PIP_ARGS_ENV = "SESSION_CORE_PIP_ARGS"
 RETRY_AFTER_S = 600
 NOTE_MAX_AGE_S = 7 * 86_400
 """A note the worker could not catch up is dropped after this (the hooks' own catch-up, at
@@ -57,9 +56,6 @@ IMPORT_TIMEOUT_S = 1800
 LOG_MAX_BYTES = 1 << 20
 SIGNED = ("pyproject.toml", os.path.join(".claude-plugin", "plugin.json"))
 """Files whose change makes the entry hand over to the worker again (an update, a new version)."""
-BUILD_SOURCES = ("pyproject.toml", "setup.cfg", "setup.py", "MANIFEST.in", "README.md", "LICENSE",
-                 "LICENSE.txt", "LICENSE.md", "session_core")
-"""What ``pip install`` needs to build the package (absent ones are skipped), as install.py."""
 SCRIPT_MODE = 0o644
 """The entry's copy (the status line runs it): writable by its owner only, whatever the umask."""
 HOOKS_DIR = "${CLAUDE_PLUGIN_ROOT}/hooks"
@@ -303,16 +299,6 @@ def say(message: str) -> None:
     print(f"{stamp} [{os.getpid()}] {message}", flush=True)
 
 
-def source_stamp(root: Path) -> str:
-    """Hash of everything that ends up installed: the same sources give the same environment."""
-    files = [root / "pyproject.toml", *sorted((root / "session_core").rglob("*.py"))]
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
-
-
 def _run(argv: list[str], timeout: float | None = None) -> subprocess.CompletedProcess[str]:
     try:
         return subprocess.run(argv, capture_output=True, text=True, check=False,
@@ -342,18 +328,12 @@ def build_venv(venv: Path, root: Path, stamp: str) -> None:
         raise BuildError(f"could not create a virtual environment at {venv} with"
                          f" {sys.executable}: {(made.stderr or made.stdout)[-2000:]}"
                          "\nTry: install Python's venv module (Debian/Ubuntu: python3-venv)")
-    extra = shlex.split(os.environ.get(PIP_ARGS_ENV, ""))
     with tempfile.TemporaryDirectory(prefix="session-core-build-") as temp:
         source = Path(temp) / "src"
         source.mkdir()
-        for name in BUILD_SOURCES:
-            if (root / name).is_dir():
-                shutil.copytree(root / name, source / name,
-                                ignore=shutil.ignore_patterns("__pycache__", "*.py[co]"))
-            elif (root / name).is_file():
-                shutil.copy2(root / name, source / name)
+        copy_build_sources(root, source)
         done = _run([str(venv_python(venv)), "-m", "pip", "install",
-                     "--disable-pip-version-check", "-q", *extra, str(source)], 1800)
+                     "--disable-pip-version-check", "-q", *pip_extra_args(), str(source)], 1800)
     if done.returncode != 0:
         raise BuildError(f"pip could not install {root}: {done.stderr[-3000:]}\nTry: check"
                          f" pip's index settings ({PIP_ARGS_ENV} adds pip arguments)")
