@@ -22,6 +22,7 @@ from ..base.fs import AtomicFile
 from ..base.jsonlite import dumps, loads
 from ..store import files, frames
 from . import layout
+from .checkpoint import chain_record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -178,27 +179,13 @@ def write_session(conn: sqlite3.Connection, main: files.FileRecord,
             copied.cut_bytes += len(line) + 1
             if b'"uuid"' in line:
                 recent.append(line)
-        parent = next((found for found in map(_chain_entry, reversed(recent))
+        parent = next((found for found in map(chain_record, reversed(recent))
                        if found is not None), None)
         copied.last_uuid = str(parent["uuid"]) if parent else None
         if note is not None:
             out.write(note_record(note, new_uuid, parent) + b"\n")
     copied.paths.insert(0, copied.transcript)
     return copied
-
-
-def _chain_entry(line: bytes) -> dict[str, object] | None:
-    """The line's record if it is an entry of the main conversation (it has a uuid)."""
-    if b'"uuid"' not in line:
-        return None
-    try:
-        record = loads(line)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(record, dict) or record.get("isSidechain") is True \
-            or not isinstance(record.get("uuid"), str):
-        return None
-    return record
 
 
 def at_generation(record: files.FileRecord, generation: int) -> files.FileRecord:

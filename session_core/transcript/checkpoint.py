@@ -47,16 +47,25 @@ def last_uuid_before(conn: sqlite3.Connection, record: files.FileRecord, end: in
 
 def entry_uuid(line: bytes) -> str | None:
     """The line's ``uuid`` if it is an entry of the main conversation."""
+    record = chain_record(line)
+    if record is None:
+        return None
+    return str(record["uuid"]) or None
+
+
+def chain_record(line: bytes) -> dict[str, object] | None:
+    """The line's record if it is an entry of the main conversation (a string ``uuid``, not a
+    subagent's sidechain): where a checkpoint points and what a branch's note follows."""
     if b'"uuid"' not in line:
         return None
     try:
         record = loads(line)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(record, dict) or record.get("isSidechain") is True:
+    if not isinstance(record, dict) or record.get("isSidechain") is True \
+            or not isinstance(record.get("uuid"), str):
         return None
-    value = record.get("uuid")
-    return value if isinstance(value, str) and value else None
+    return record
 
 
 def take(db: Database, session_uuid: str, reason: str,
