@@ -7,15 +7,6 @@ every update of the status line. Started with ``-S`` (``suite_path``).
 
 import sys
 
-from suite_path import add_suite_to_path, hand_back  # hooks/ is sys.path[0]
+from suite_path import suite_main  # hooks/ is sys.path[0]: the script's own folder
 
-add_suite_to_path()
-
-try:
-    from session_core.hook.statusline import main  # the path is set just above
-except ImportError:  # the plugin's environment broke: hand back to its entry, exit 0
-    if not hand_back():
-        raise
-    sys.exit(0)
-
-sys.exit(main())
+sys.exit(suite_main("session_core.hook.statusline")())

@@ -11,6 +11,25 @@ is on the path already (``PYTHONPATH``).
 import os
 import sys
 
+TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+
+def suite_main(module: str) -> "Callable[..., int]":
+    """``module``'s ``main``, the suite put on the path first: what each hook script runs. A
+    suite that does not import is the plugin's broken environment (:func:`hand_back`: this
+    process ends with 0, printing nothing) or, anywhere else, raised as it is."""
+    add_suite_to_path()
+    try:
+        __import__(module)
+    except ImportError:
+        if not hand_back():
+            raise
+        sys.exit(0)
+    main: Callable[..., int] = sys.modules[module].main
+    return main
+
 
 def add_suite_to_path() -> None:
     """Called before the first ``import session_core``; without ``-S`` it changes nothing."""
