@@ -210,30 +210,29 @@ class Salvage:
         return found, unreadable
 
     def branch_links(self) -> list[tuple[Any, ...]]:
-        """``branches`` has no rowid: read whole, or not at all (``store.branches`` order)."""
+        """``branches`` (``store.branches`` order), if the old archive has the table."""
         if not self.has_table("branches"):
             return []
-        assert self.conn is not None
-        try:
-            return self.conn.execute(
-                "SELECT session_uuid, kind, origin_uuid, checkpoint, merged_uuid, name,"
-                " worktree, cut_bytes, created_at FROM branches").fetchall()
-        except READ_ERRORS as exc:
-            self.problems.append(f"branches: unreadable ({exc})")
-            return []
+        return self._whole("branches", "SELECT session_uuid, kind, origin_uuid, checkpoint,"
+                           " merged_uuid, name, worktree, cut_bytes, created_at FROM branches")
 
     def meta_rows(self, prefix: str) -> list[tuple[str, str]]:
-        """The ``meta`` rows whose key starts with ``prefix`` (no rowid: read whole, or not at
-        all)."""
+        """The ``meta`` rows whose key starts with ``prefix``."""
+        rows = self._whole("meta", "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?",
+                           (len(prefix), prefix))
+        return [(k, v) for k, v in rows if isinstance(k, str) and isinstance(v, str)]
+
+    def _whole(self, table: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """A table without rowid cannot be walked row by row past a bad page (:meth:`rows`):
+        it is read whole, or not at all, and what went wrong is one of the problems."""
         if self.conn is None:
             return []
         try:
-            rows = self.conn.execute("SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?",
-                                     (len(prefix), prefix)).fetchall()
+            rows: list[tuple[Any, ...]] = self.conn.execute(sql, params).fetchall()
         except READ_ERRORS as exc:
-            self.problems.append(f"meta: unreadable ({exc})")
+            self.problems.append(f"{table}: unreadable ({exc})")
             return []
-        return [(k, v) for k, v in rows if isinstance(k, str) and isinstance(v, str)]
+        return rows
 
     def files(self) -> list[SalvagedFile]:
         """The old archive's files whose session is known."""
@@ -302,16 +301,10 @@ class Salvage:
         return turns
 
     def session_states(self) -> list[tuple[Any, ...]]:
-        """``session_state`` has no rowid: read whole, or not at all."""
-        if self.conn is None:
-            return []
-        try:
-            return self.conn.execute(
-                "SELECT session_uuid, git_branch, git_commit, last_event, last_event_at,"
-                " end_reason, ended_at, compact_summary FROM session_state").fetchall()
-        except READ_ERRORS as exc:
-            self.problems.append(f"session_state: unreadable ({exc})")
-            return []
+        """``session_state`` (no rowid: read whole, or not at all)."""
+        return self._whole("session_state", "SELECT session_uuid, git_branch, git_commit,"
+                           " last_event, last_event_at, end_reason, ended_at, compact_summary"
+                           " FROM session_state")
 
 
 def _has_schema(conn: sqlite3.Connection) -> bool:
