@@ -285,6 +285,15 @@ def status_line(world: World) -> str:
     return run.stdout.decode()
 
 
+def cli(world: World, *args: str) -> tuple[int, str, str]:
+    """``session-core ARGS --project <the world's>`` with no terminal (stdin empty, as a
+    script or CI has it): exit code, stdout, stderr."""
+    done = subprocess.run([sys.executable, "-m", "session_core", *args, "--project",
+                           str(world.project)], env=world.env, capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=300, check=False)
+    return done.returncode, done.stdout, done.stderr
+
+
 def export(world: World) -> bytes:
     result = run_cli("export", SESSION, "--project", str(world.project), env=world.env)
     assert result.returncode == 0, result.stderr

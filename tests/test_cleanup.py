@@ -21,6 +21,7 @@ from .hookkit import (
     SESSION,
     World,
     check_contract,
+    cli,
     encode,
     make_world,
     payload,
@@ -63,13 +64,6 @@ def world(project: Path, isolated_env: Path) -> World:
     recent.write_bytes(today(data.replace(SESSION.encode(), RECENT.encode())
                              .replace(b"-4", b"-6")))
     return made
-
-
-def cli(world: World, *args: str) -> tuple[int, str, str]:
-    done = subprocess.run([sys.executable, "-m", "session_core", *args, "--project",
-                           str(world.project)], env=world.env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=300, check=False)
-    return done.returncode, done.stdout, done.stderr
 
 
 def listed(world: World) -> set[str]:

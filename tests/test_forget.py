@@ -16,6 +16,7 @@ from .hookkit import (
     SESSION,
     World,
     check_contract,
+    cli,
     encode,
     make_world,
     run_target,
@@ -40,16 +41,6 @@ def world(project: Path, isolated_env: Path) -> World:
     other = made.transcript.with_name(f"{OTHER}.jsonl")  # its own messages: new uuids
     other.write_bytes(data.replace(SESSION.encode(), OTHER.encode()).replace(b"-4", b"-5"))
     return made
-
-
-def cli(world: World, *args: str) -> tuple[int, str, str]:
-    import subprocess
-    import sys
-
-    done = subprocess.run([sys.executable, "-m", "session_core", *args, "--project",
-                           str(world.project)], env=world.env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=300, check=False)
-    return done.returncode, done.stdout, done.stderr
 
 
 def listed(world: World) -> set[str]:
