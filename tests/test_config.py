@@ -32,6 +32,11 @@ def test_project_file_overrides_user_file(project: Path, isolated_env: Path) -> 
     ({"compresion_level": 3}, "compresion_level"),
     ({"compression_level": 99}, "compression_level"),
     ({"busy_timeout_ms": "soon"}, "busy_timeout_ms"),
+    ({"keep_last": True}, "keep_last"),  # strict: true is no 1
+    ({"compression_level": 3.0}, "compression_level"),
+    ({"auto_recover": 1}, "auto_recover"),
+    ({"backup_dir": 7}, "backup_dir"),
+    ({"keep_daily": -1}, "keep_daily"),
 ])
 def test_bad_setting_is_named_with_its_file(project: Path, data: object, key: str) -> None:
     _write(project / ".claude" / "session-core.json", data)

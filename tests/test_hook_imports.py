@@ -76,6 +76,15 @@ def test_hooks_keep_expensive_modules_off_their_path(world: World, event: str) -
         assert modules & NEVER == set()
 
 
+def test_a_settings_file_brings_no_pydantic_onto_the_hook_path(world: World) -> None:
+    """Turning a setting on is what a settings file is for: it must not cost every hook ~65 ms."""
+    settings = world.project / ".claude" / "session-core.json"
+    settings.write_text('{"checkpoint_every_turns": 0, "handoff_chars": 3000}')
+    modules = imported_by(HOOK_TARGETS_BY_EVENT["Stop"], payload(world), world)
+    assert "session_core.hook.run" in modules and "session_core.base.settings" in modules
+    assert modules & NEVER == set()
+
+
 def test_the_status_line_imports_neither_json_nor_sqlite(world: World) -> None:
     modules = imported_by(STATUS, payload(world), world)
     assert "session_core.hook.statusline" in modules
