@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +74,11 @@ class TwoTurns:
     """An origin session: turn one asks a subagent; turn two (after the checkpoint) asks
     another. Claude Code's files, as it lays them out."""
 
-    def __init__(self, project: Path) -> None:
+    def __init__(self, project: Path, running: bool = True) -> None:
         self.folder = folder_of(project)
         self.main = Transcript(ORIGIN, cwd=str(project))
+        if running:  # active minutes ago: the session running now, git now is its state
+            self.main.clock = int(time.time()) - 300
         self.main.prompt("turn one: ALPHA")
         call = self.main.call("Agent", {"description": "look", "prompt": "look around",
                                         "subagent_type": "general-purpose"}, "looked",
@@ -252,7 +255,7 @@ def test_the_hooks_take_checkpoints_before_compaction_every_n_turns_and_at_the_e
     [compact] = _checkpoints(world.archive_db)
     assert (compact.reason, compact.offset, compact.session_uuid) == ("compact", size, SESSION)
     assert compact.last_uuid is not None and compact.last_uuid in world.transcript.read_text()
-    assert compact.name == f"compact-{SESSION[:8]}-{compact.checkpoint_id}"
+    assert compact.name == f"compact-{SESSION[:8]}-1"  # counted per session
     check_contract(run_hook(HOOK_TARGETS_BY_EVENT["Stop"], data, world), None)
     assert [c.reason for c in _checkpoints(world.archive_db)] == ["compact"]  # no new prompt
     turn = Transcript(SESSION)
@@ -263,7 +266,7 @@ def test_the_hooks_take_checkpoints_before_compaction_every_n_turns_and_at_the_e
     check_contract(run_hook(HOOK_TARGETS_BY_EVENT["Stop"], data, world), None)
     *_, turns = _checkpoints(world.archive_db)
     assert turns.reason == "turns" and turns.prompts == compact.prompts + 1
-    assert turns.last_uuid == turn.lines[-1]["uuid"]
+    assert turns.last_uuid == turn.lines[-1]["uuid"] and turns.name == f"turns-{SESSION[:8]}-2"
     check_contract(run_hook(HOOK_TARGETS_BY_EVENT["Stop"], data, world), None)
     check_contract(run_hook(HOOK_TARGETS_BY_EVENT["SessionEnd"], data, world), None)
     assert [c.reason for c in _checkpoints(world.archive_db)] == ["compact", "turns"]  # same place
@@ -339,7 +342,7 @@ def test_forget_takes_the_checkpoints_and_the_link_with_the_session(project: Pat
 
 def test_cleanup_keeps_named_checkpoints_and_a_fresh_branch_with_its_origin(
         project: Path) -> None:
-    TwoTurns(project)  # its messages are days old, and so are its branch's copies of them
+    TwoTurns(project, running=False)  # days old, as are its branch's copies of its messages
     cli("import", project=project)
     cli("checkpoint", "create", "cp1", project=project)
     new = resume_id(cli("branch", "cp1", project=project))
@@ -365,6 +368,22 @@ def test_rewrite_keeps_the_bytes_but_the_id() -> None:
     spaced = json.dumps({"sessionId": ORIGIN, "uuid": "u1"}).encode()  # not compact: rewritten
     assert json.loads(rewrite_line(spaced, ORIGIN, new)) == {"sessionId": new, "uuid": "u1"}
     assert rewrite_line(b"{not json", ORIGIN, new) == b"{not json"
+
+
+def work_on(path: Path, session: str, project: Path) -> None:
+    """A turn of the branch's own, as Claude Code appends it when someone resumes it (minutes
+    ago), archived: a merge has what it found to tell."""
+    from session_core.cli.checkpoint import catch_up
+
+    work = Transcript(session, cwd=str(project))
+    work.clock = int(time.time()) - 120
+    work.parent = records(path)[-1]["uuid"]
+    work.prompt("try parser B")
+    work.say("Parser B works.")
+    with path.open("a") as handle:
+        handle.write(work.text())
+    with open_archive(project) as archive:
+        catch_up(archive, session)
 
 
 def _failing_second_ingest(patch: Any) -> None:
@@ -421,6 +440,7 @@ def test_a_branch_that_fails_half_way_leaves_no_session_link_or_worktree(
     new = resume_id(cli("branch", "cp1", "--worktree", str(tree), "--name", "try-b",
                         project=project))  # the same again: now it works
     assert _archived(project)[0] == 1 and (folder_of(tree) / f"{new}.jsonl").is_file()
+    work_on(folder_of(tree) / f"{new}.jsonl", new, project)
 
     before, on_disk = _archived(project), sorted(origin.folder.rglob("*"))
     with pytest.MonkeyPatch.context() as patch, open_archive(project) as archive, \
@@ -442,15 +462,19 @@ def test_a_branch_or_merge_nobody_resumed_is_not_the_previous_session(project: P
     cli("import", project=project)
     cli("checkpoint", "create", "cp1", project=project)
     new = resume_id(cli("branch", "cp1", project=project))
+    with open_archive(project) as archive:
+        choice = choose(archive.db, "", archive.settings)
+        assert choice is not None and choice.row.uuid == ORIGIN  # the branch nobody resumed: not
+    work_on(origin.folder / f"{new}.jsonl", new, project)  # resumed: its own work
     out = cli("merge", new, project=project)
     assert "last message is a note of what the branch found" in out
     merged = resume_id(out)
     with open_archive(project) as archive:
         choice = choose(archive.db, "", archive.settings)
-        assert choice is not None and choice.row.uuid == ORIGIN
+        assert choice is not None and choice.row.uuid == new  # not the merge nobody resumed
         assert {o.digest.session_uuid for o in choice.others} <= {ORIGIN}
         found = previous_session(archive.db.conn, "")
-        assert found is not None and found.uuid == ORIGIN
+        assert found is not None and found.uuid == new
 
     resumed = origin.folder / f"{merged}.jsonl"  # now someone resumes it and works on
     work = Transcript(merged, cwd=str(project))
@@ -463,3 +487,92 @@ def test_a_branch_or_merge_nobody_resumed_is_not_the_previous_session(project: P
     with open_archive(project) as archive:
         choice = choose(archive.db, "", archive.settings)
         assert choice is not None and choice.row.uuid == merged
+
+
+def test_a_checkpoint_of_an_old_session_keeps_its_git_state_not_todays(
+        project: Path, tmp_path: Path) -> None:
+    from session_core.base.clock import utc_stamp
+    from session_core.store import state
+
+    then = git_project(project)
+    TwoTurns(project, running=False)  # days old
+    cli("import", project=project)
+    with open_archive(project) as archive, archive.db.write() as conn:
+        state.record_event(conn, ORIGIN, "SessionEnd", utc_stamp(time.time() - 86400), True,
+                           "main", then, "exit")
+    (project / "app.py").write_text("print(2)\n")
+    git(project, "commit", "-qam", "today")
+    (project / "app.py").write_text("print(3)\n")  # dirty today
+
+    out = cli("checkpoint", "create", "old", "--session", ORIGIN[:8], project=project)
+    assert f"git state as session {ORIGIN[:8]} left it: main {then[:10]}, dirty state" \
+           " unknown" in out, out
+    assert "after prompt 1 (byte " in out, out
+    shown = json.loads(cli("checkpoint", "show", "old", "--json", project=project))
+    assert (shown["git_branch"], shown["git_commit"], shown["git_dirty"]) == ("main", then, None)
+    tree = tmp_path / "tree"
+    cli("branch", "old", "--worktree", str(tree), project=project)
+    assert git(tree, "rev-parse", "HEAD") == then  # the session's commit, not today's
+
+    with open_archive(project) as archive, archive.db.write() as conn:
+        state.delete(conn, ORIGIN)  # nothing recorded: the branch its entries named
+    out = cli("checkpoint", "create", "older", "--session", ORIGIN[:8], project=project)
+    assert "left it: main commit unknown, dirty state unknown" in out, out
+
+
+def test_branch_says_when_the_files_are_not_as_at_the_checkpoint(project: Path) -> None:
+    git_project(project)
+    TwoTurns(project)
+    cli("import", project=project)
+    made = cli("checkpoint", "create", "cp1", project=project)
+    assert "git state now: main " in made and ", clean" in made, made
+    assert "Files:" not in cli("branch", "cp1", project=project)  # as it was
+    (project / "app.py").write_text("print(5)\n")
+    dirty = cli("branch", "cp1", project=project)
+    assert "uncommitted changes now, clean then" in dirty and "--worktree" in dirty, dirty
+    git(project, "commit", "-qam", "later")
+    moved = cli("branch", "cp1", project=project)
+    [line] = [line for line in moved.splitlines() if line.startswith("Files:")]
+    assert "HEAD is" in line and "rewinds the conversation, not the files" in line
+
+
+def test_merge_refuses_a_branch_that_did_nothing_and_names_the_project_it_was_made_in(
+        project: Path, tmp_path: Path) -> None:
+    git_project(project)
+    TwoTurns(project)
+    cli("import", project=project)
+    cli("checkpoint", "create", "cp1", project=project)
+    new = resume_id(cli("branch", "cp1", project=project))
+    empty = run_cli("merge", new, "--project", str(project))
+    assert empty.returncode == 4, empty.stderr
+    assert b"Error: nothing to merge" in empty.stderr and b"Try: " in empty.stderr
+
+    tree = tmp_path / "tree"
+    branched = resume_id(cli("branch", "cp1", "--worktree", str(tree), project=project))
+    cli("import", project=tree)  # the worktree's own archive: it has no link of the branch
+    there = run_cli("merge", branched[:8], "--project", str(tree))
+    assert there.returncode == 2, there.stderr
+    said = there.stderr.decode()
+    assert "may have been branched in another project" in said, said
+    assert f"--project {project}" in said and "Try: run the merge there" in said, said
+
+
+def test_checkpoint_show_and_list_read_as_a_person_would(project: Path) -> None:
+    git_project(project)
+    origin = TwoTurns(project)
+    cli("import", project=project)
+    cli("checkpoint", "create", "mine", project=project)
+    origin.second_turn()
+    cli("import", project=project)
+    with open_archive(project) as archive:
+        auto = take(archive.db, ORIGIN, "end", ("main", None, None), archive.settings)
+    assert auto is not None and auto.name == f"end-{ORIGIN[:8]}-1"
+    shown = cli("checkpoint", "show", "mine", project=project)
+    assert "Git         main " in shown and "git main" not in shown, shown
+    assert "Position    after prompt 1 (byte " in shown, shown
+    named = cli("checkpoint", "list", "--named", project=project)
+    assert "mine" in named and auto.name not in named, named
+    ends = cli("checkpoint", "list", "--reason", "end", project=project)
+    assert auto.name in ends and "mine" not in ends, ends
+    helped = run_cli("checkpoint", "create", "--help").stdout.decode()
+    assert "the checkpoint's name" in helped

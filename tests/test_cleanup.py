@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -99,6 +100,7 @@ def test_cleanup_lists_first_keeps_orphans_shrinks_the_file_and_verify_passes(
     assert code == 2 and "no cleanup policy" in err and "Try:" in err, (code, err)
     code, out, err = cli(world, "cleanup", "--older-than", "0")
     assert code == 2 and ">= 1" in err, (code, err)
+    assert "Try: pass --older-than a number of days, 1 or more" in err, err  # not what was done
     assert cli(world, "backup")[0] == 0
     before = archive_size(world)
 
@@ -112,12 +114,17 @@ def test_cleanup_lists_first_keeps_orphans_shrinks_the_file_and_verify_passes(
     code, out, err = cli(world, "cleanup", "--older-than", "5", "--yes")
     assert code == 0, err
     assert out.index(SESSION) < out.index("Removed 1 session(s)"), out  # listed first
+    went = re.search(r"went from ([\d,]+) KB to ([\d,]+) KB \(([\d,]+) KB freed\)", out)
+    assert went and went[1] != went[2], out  # a precision that shows the change
     assert "Claude Code still keeps 1 of their transcript(s)" in out, out
     assert "1 backup(s) made before still hold them" in out, out  # the way back, named
     assert listed(world) == {ORPHAN, RECENT}
     after = archive_size(world)
     assert after < before - BULK_BYTES // 3, (before, after)  # its bytes left the file
     verified(world)
+    code, out, err = cli(world, "cleanup", "--max-size", "100", "--dry-run")
+    assert code == 0 and re.fullmatch(r"Nothing to remove: the archive \([\d,]+ KB\) is within"
+                                      r" 100 MB\.\n", out), out
 
     code, out, err = cli(world, "import")  # Claude Code still has it: it stays out
     assert code == 0 and "'session-core cleanup' removed" in err, err
@@ -237,6 +244,8 @@ def test_on_a_terminal_cleanup_asks_and_goes_only_on_yes(world: World, answer: s
     import pty
 
     assert cli(world, "import")[0] == 0
+    if answer == "n":  # the question names the backups holding what goes, or says none does
+        assert cli(world, "backup")[0] == 0
     master, slave = pty.openpty()
     try:
         os.write(master, answer.encode() + b"\n")
@@ -248,6 +257,8 @@ def test_on_a_terminal_cleanup_asks_and_goes_only_on_yes(world: World, answer: s
         os.close(slave)
         os.close(master)
     assert "Would remove 2 session(s)" in done.stdout and "[y/N]" in done.stderr, done
+    assert ("1 backup(s) made before still hold them (archive-" if answer == "n" else
+            "and no backup holds them") in done.stderr, done
     if answer == "y":
         assert done.returncode == 0 and "Removed 2 session(s)" in done.stdout, done
         assert SESSION not in listed(world)

@@ -34,6 +34,8 @@ def test_import_backfills_what_claude_code_keeps_for_this_project(project: Path)
     result = run_cli("import", cwd=project)
     assert result.returncode == 0, result.stderr.decode()
     assert b"Imported 2 file(s)" in result.stdout
+    again = run_cli("import", cwd=project)
+    assert again.returncode == 0 and b"Nothing new: 2 file(s) already archived" in again.stdout
     listed = json.loads(run_cli("list", "--json", cwd=project).stdout)
     assert sorted(s["uuid"] for s in listed) == sorted(p.stem for p in DEMO.glob("*.jsonl"))
 
@@ -134,7 +136,8 @@ def test_console_script_and_module_are_the_same_cli() -> None:
 def test_reading_commands_never_create_or_clobber(project: Path, tmp_path: Path) -> None:
     typo = tmp_path / "typo"
     result = run_cli("list", "--project", str(typo))
-    assert result.returncode == 3 and b"Try: run 'session-core import'" in result.stderr
+    assert result.returncode == 3 and b"Try: install the suite" in result.stderr
+    assert b"install.py PROJECT" in result.stderr and b"'session-core import'" in result.stderr
     assert not typo.exists()
 
     assert run_cli("import", str(FIXTURES / "short.jsonl"), "--project",

@@ -11,7 +11,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from session_core.handoff.text import previous_session
+from session_core.handoff.branch_note import merged_branch
+from session_core.handoff.text import EndState, previous_session
 from session_core.transcript import outcomes
 from session_core.transcript.digest import digest_lines
 
@@ -306,3 +307,42 @@ def test_a_leading_cd_places_the_files_a_command_changes() -> None:
     assert outcomes.file_changes("cd sub && rm x && mv a b/", "") == [
         ("deleted", "sub/x", None), ("moved", "sub/a", "sub/b/a")]
     assert outcomes.file_changes("cd /tmp && rm y", "") == [("deleted", "/tmp/y", None)]
+
+
+def test_a_quiet_commit_counts_and_later_output_gives_its_hash() -> None:
+    quiet = digest_lines(SESSION, [
+        prompt("commit it"),
+        *bash("c1", "git add -A && git commit -qm 'Add retry helper with a test'", ""),
+        *bash("c2", "git commit --quiet --message='Nothing here'", "nothing to commit",
+              error=True),  # failed: no commit
+    ])
+    assert [c[:2] for c in quiet.commits] == [("", "Add retry helper with a test")]
+    text = previous_session(quiet, None, 4000)
+    assert "Add retry helper with a test (hash unknown)" in text and "Not pushed" in text
+    left = EndState("main", "3f94d7b967aa", None, ended=True)  # HEAD as the hooks last saw it
+    assert "Add retry helper with a test (hash unknown; HEAD was 3f94d7b967 when the session" \
+           " last ran)" in previous_session(quiet, left, 4000)
+    note = merged_branch(quiet, [], 4000, branch_uuid="b", origin=None, checkpoint=None,
+                         project=None)
+    assert "Commits it made (1):\n- Add retry helper with a test (hash unknown)" in note
+    logged = digest_lines(SESSION, [
+        prompt("commit it"),
+        *bash("c1", "git commit -q -m 'Add retry' && git commit -qam 'Fix flake'", ""),
+        *bash("l1", "git log --oneline -3", "5d6e7f8 (HEAD -> main) Fix flake\n1a2b3c4 Add"
+              " retry\n0f0f0f0 Start"),
+    ])
+    assert [c[:2] for c in logged.commits] == [("1a2b3c4", "Add retry"), ("5d6e7f8", "Fix flake")]
+    pushed = digest_lines(SESSION, [
+        prompt("ship"),
+        *bash("c1", "git commit -qm x && git push", "To github.com:me/app.git\n"
+              "   0f0f0f0..3f94d7b  main -> main\n"),
+    ])
+    assert [c[:2] for c in pushed.commits] == [("3f94d7b", "x")] and pushed.unpushed == 0
+    rejected = digest_lines(SESSION, [
+        prompt("ship"),
+        *bash("c1", "git commit -qm y && git push", "To github.com:me/app.git\n ! [rejected]"
+              "        main -> main (fetch first)\nerror: failed to push some refs", error=True),
+    ])
+    assert [c[:2] for c in rejected.commits] == [("", "y")] and rejected.unpushed == 1
+    loud = outcomes.git_events("git commit -m z", "[main 1a2b3c4] z\n 1 file changed")
+    assert loud == [("commit", "1a2b3c4", "z")]

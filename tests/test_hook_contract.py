@@ -246,6 +246,24 @@ def test_stop_archives_the_transcript_byte_for_byte(world: World) -> None:
     assert "msgs saved" in status_line(world)
 
 
+def test_a_live_state_of_nothing_saved_reads_as_no_state(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SessionStart (the install's check) writes 0 saved: not '0 msgs saved 0s ago'."""
+    from session_core.base.locations import archive_dir
+    from session_core.hook import statusline
+    from session_core.hook.live import write_live
+
+    monkeypatch.delenv("CLAUDE_PROJECT_DIR", raising=False)
+    monkeypatch.delenv("SESSION_CORE_DATA_DIR", raising=False)
+    payload: dict[str, object] = {"session_id": "s-1", "cwd": str(tmp_path)}
+    folder = archive_dir(str(tmp_path))
+    os.makedirs(os.path.join(folder, "live"), exist_ok=True)
+    write_live(folder, "s-1", 0)
+    assert statusline.render(payload, colour=False) == "archive: nothing saved yet"
+    write_live(folder, "s-1", 3)
+    assert "● 3 msgs saved" in statusline.render(payload, colour=False)
+
+
 def _no_auto_recover(world: World) -> None:
     """Damage left in place (``auto_recover`` off): hook runs fail, and say so."""
     config = world.project / ".claude" / "session-core.json"

@@ -158,6 +158,7 @@ def test_first_install_merges_ours_beside_theirs(installed: Installed) -> None:
         assert installed_script.read_bytes() == (REPO / "hooks" / name).read_bytes()
     out = installed.first.stdout
     assert "check: SessionStart hook ok" in out and "characters of handoff" in out
+    assert "archive: nothing saved yet'" in out and "0 msgs saved" not in out, out  # the probe's
     assert re.search(r"import: (Imported|No transcripts)", out)
 
 

@@ -66,6 +66,11 @@ def test_hits_come_grouped_by_session_with_the_match_in_a_snippet(corpus: Path) 
     assert "«retry»" in text and " hits" in text
     nothing = run_cli("search", "zzqxnomatchqq", "--project", str(corpus))
     assert nothing.returncode == 3 and b"nothing in the archive matches" in nothing.stderr
+    assert b"Try: a prefix (zzqx*)\n" in nothing.stderr, nothing.stderr  # of its own word
+    nothing = run_cli("search", "qqxz zzqxnomatchqq", "--role", "user", "--project",
+                      str(corpus))
+    assert b"Try: fewer words, a prefix (zzqx*) or without --role\n" in nothing.stderr, \
+        nothing.stderr
 
 
 def test_a_query_fts5_cannot_parse_has_its_own_exit_code(corpus: Path) -> None:

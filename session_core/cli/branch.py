@@ -20,7 +20,7 @@ import subprocess
 
 from ..base.clock import local_time, utc_stamp
 from ..base.errors import ConflictError, ExitCode, NotFoundError, UsageError
-from ..store import branches, files, frames, sessions
+from ..store import branches, checkpoints, files, frames, sessions
 from ..store.archive import Archive
 from ..transcript import layout
 from ..transcript.branch import Copied, agent_id_of, at_generation, new_session_id, write_session
@@ -79,7 +79,8 @@ def _add_worktree(project: str, target: str, commit: str | None, name: str | Non
     """``git worktree add`` at the checkpoint's commit: a new git branch ``name``, else a
     detached HEAD."""
     if commit is None:
-        raise UsageError("the checkpoint has no git commit (no repository, or none yet)",
+        raise UsageError("the checkpoint has no git commit (no repository, none yet, or"
+                         " none recorded of the older session it was taken of)",
                          "branch without --worktree")
     if os.path.exists(target):
         raise ConflictError(f"{target} exists already", "name a new folder for the worktree")
@@ -127,8 +128,35 @@ def cmd_branch(archive: Archive, args: argparse.Namespace) -> int:
               f"{' on branch ' + args.name if args.name else ' (detached)'}.")
         print(f"Resume it with: cd {worktree} && claude --resume {new}")
     else:
+        differs = _tree_differs(archive.project, checkpoint)
+        if differs:
+            print(f"Files: the working tree is not as it was at the checkpoint ({differs}):"
+                  " the branch rewinds the conversation, not the files; --worktree DIR gives"
+                  " a checkout at its commit.")
         print(f"Resume it with: claude --resume {new}")
     return ExitCode.OK
+
+
+def _tree_differs(project: str, checkpoint: checkpoints.Checkpoint) -> str | None:
+    """How the working tree differs from the checkpoint's commit and dirty state, or None
+    when it does not or git cannot say (no commit recorded, no repository)."""
+    from ..handoff.git import DirtyCheck, read_head
+
+    if checkpoint.git_commit is None:
+        return None
+    head = read_head(project)
+    if head is None or head.commit is None:
+        return None
+    if head.commit != checkpoint.git_commit:
+        return f"HEAD is {head.commit[:10]} now, {checkpoint.git_commit[:10]} then"
+    if checkpoint.git_dirty is None:
+        return None
+    dirty = DirtyCheck(project).result(timeout=10)
+    if dirty is True and checkpoint.git_dirty is False:
+        return "uncommitted changes now, clean then"
+    if dirty is False and checkpoint.git_dirty is True:
+        return "clean now, uncommitted changes then"
+    return None
 
 
 def _branch_digest(archive: Archive, branch: sessions.SessionRow, cut: int,
@@ -166,8 +194,7 @@ def cmd_merge(archive: Archive, args: argparse.Namespace) -> int:
     link = branches.of_session(db.conn, branch.uuid)
     into = args.into or (link.origin_uuid if link is not None else None)
     if into is None:
-        raise UsageError(f"session {branch.uuid} was not branched by session-core, so it has no"
-                         " origin to merge into", "name the session to continue: --into SESSION")
+        raise UsageError(*_no_link(archive, branch))
     target = sessions.resolve(db.conn, into)
     if target.uuid == branch.uuid:
         raise UsageError("a session cannot be merged into itself", "name another with --into")
@@ -177,6 +204,12 @@ def cmd_merge(archive: Archive, args: argparse.Namespace) -> int:
     origin = link.origin_uuid if link is not None else None
     digest, subagents = _branch_digest(archive, branch, cut,
                                        _subagent_names(db.conn, origin) if origin else set())
+    if digest.last_ts is None and not digest.prompts and not subagents:
+        raise ConflictError(f"nothing to merge: session {branch.uuid} has done nothing since"
+                            + (f" it was cut at checkpoint {link.checkpoint}"
+                               if link is not None and link.checkpoint else " it was written"),
+                            f"resume it first (claude --resume {branch.uuid}), or merge"
+                            " another branch")
     note = merged_branch(digest, subagents, archive.settings.handoff_chars,
                          branch_uuid=branch.uuid, origin=origin,
                          checkpoint=link.checkpoint if link is not None else None,
@@ -199,6 +232,36 @@ def cmd_merge(archive: Archive, args: argparse.Namespace) -> int:
           f" session {new}, whose last message is a note of what the branch found.")
     print(f"Resume it with: claude --resume {new}")
     return ExitCode.OK
+
+
+def _no_link(archive: Archive, branch: sessions.SessionRow) -> tuple[str, str]:
+    """Why a session with no ``branches`` row here has no origin, and what to do: it may be a
+    branch made in another project (``--worktree`` files it under the worktree, which has an
+    archive of its own), named when its cwd or the worktree's git repository says which."""
+    here = os.path.realpath(archive.project)
+    other = next((path for path in (branch.cwd, _main_worktree(archive.project))
+                  if path and os.path.realpath(path) != here), None)
+    where = f" ({other})" if other else ""
+    return (f"session {branch.uuid} has no branch link in this project's archive: it was not"
+            " branched by session-core here, so it has no origin to merge into; it may have"
+            f" been branched in another project{where} (a worktree has its own archive)",
+            ("run the merge there: session-core merge " + branch.uuid[:8] + " --project "
+             + other if other else "run the merge in the project it was branched in")
+            + ", or name the session to continue: --into SESSION")
+
+
+def _main_worktree(project: str) -> str | None:
+    """The repository's main working tree when ``project`` is a linked worktree of it."""
+    try:
+        done = subprocess.run(["git", "-C", project, "rev-parse", "--path-format=absolute",
+                               "--git-common-dir"], capture_output=True, text=True,
+                              check=False, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    common = done.stdout.strip()
+    if done.returncode != 0 or not common.endswith("/.git"):
+        return None
+    return common[:-5]
 
 
 def link_lines(conn: sqlite3.Connection, session_uuid: str) -> list[str]:

@@ -24,8 +24,22 @@ NO_POLICY_HINT = ("pass --older-than DAYS or --max-size MB, or set cleanup_days 
                   " in .claude/session-core.json")
 
 
+KB = 1 << 10
+WHAT_FLAGS_TAKE = {"--older-than": "a number of days, 1 or more (e.g. --older-than 90)",
+                   "--max-size": "a size in MB, 1 or more (e.g. --max-size 500)"}
+
+
 def _size(count: int) -> str:
+    """Precise enough to show what a cleanup changed: bytes, then KB, then MB from 10 MB."""
+    if count < 10 * KB:
+        return f"{count:,} bytes"
+    if count < 10 * MB:
+        return f"{count / KB:,.0f} KB"
     return f"{count / MB:,.1f} MB"
+
+
+def _limit(max_bytes: int) -> str:
+    return f"{max_bytes // MB:,} MB"
 
 
 def _file_bytes(path: str) -> int:
@@ -38,17 +52,17 @@ def _rules(policy: Policy) -> str:
     if policy.days:
         rules.append(f"last active more than {policy.days} day(s) ago")
     if policy.max_bytes:
-        rules.append(f"the oldest until the archive is at most {_size(policy.max_bytes)}")
+        rules.append(f"oldest first, until the archive is at most {_limit(policy.max_bytes)}")
     return " and ".join(rules)
 
 
 def _print_plan(found: Plan, policy: Policy, dry_run: bool) -> None:
     verb = "Would remove" if dry_run else "Removing"
     if found.going:
-        print(f"{verb} {len(found.going)} session(s) ({_rules(policy)}), about"
+        print(f"{verb} {len(found.going)} session(s) ({_rules(policy)}), freeing about"
               f" {_size(found.size_before - found.size_after)} of {_size(found.size_before)}:")
     else:
-        print(f"Nothing to remove ({_rules(policy)}).")
+        print(_nothing(found, policy))
     for candidate in found.going:
         row = candidate.row
         title = clip(redact(row.title or "(no prompt)"), 60, flatten=True, ellipsis=True)
@@ -60,14 +74,38 @@ def _print_plan(found: Plan, policy: Policy, dry_run: bool) -> None:
     if orphans:
         print(f"  ({orphans} kept as the only copy: --include-orphans removes them too)")
     if policy.max_bytes and found.size_after > policy.max_bytes:
-        print(f"  the archive stays above {_size(policy.max_bytes)}: what is left is kept"
+        print(f"  the archive stays above {_limit(policy.max_bytes)}: what is left is kept"
               " (above) or newer")
+
+
+def _nothing(found: Plan, policy: Policy) -> str:
+    if found.kept:
+        return f"Nothing to remove: what the policy ({_rules(policy)}) picks stays:"
+    reasons = []
+    if policy.days:
+        reasons.append(f"no session was last active more than {policy.days} day(s) ago")
+    if policy.max_bytes:
+        reasons.append(f"the archive ({_size(found.size_before)}) is within"
+                       f" {_limit(policy.max_bytes)}")
+    return f"Nothing to remove: {' and '.join(reasons)}."
+
+
+def _question(archive: Archive, uuids: list[str]) -> str:
+    """What removing them costs: named, the backups holding them (the way back), or none."""
+    holding = backups_holding(archive.db.path, uuids, archive.settings)
+    if not holding:
+        return ("Remove them? They are deleted from the archive, and no backup holds them"
+                " (Claude Code's own transcripts are not touched).")
+    names = ", ".join(Path(p).name for p in holding[:3]) + (", ..." if len(holding) > 3 else "")
+    return (f"Remove them? They are deleted from the archive; {len(holding)} backup(s) made"
+            f" before still hold them ({names} in {Path(holding[0]).parent}).")
 
 
 def cmd_cleanup(archive: Archive, args: argparse.Namespace) -> int:
     for flag, value in (("--older-than", args.older_than), ("--max-size", args.max_size)):
         if value is not None and value < 1:
-            raise UsageError(f"{flag} takes a whole number >= 1", NO_POLICY_HINT)
+            raise UsageError(f"{flag} takes a whole number >= 1, not {value}",
+                             f"pass {flag} {WHAT_FLAGS_TAKE[flag]}")
     policy = Policy.of(archive.settings, args.older_than, args.max_size, args.include_orphans)
     if policy.off:
         raise UsageError("no cleanup policy: cleanup_days and max_size_mb are off (0)",
@@ -80,8 +118,8 @@ def cmd_cleanup(archive: Archive, args: argparse.Namespace) -> int:
         _print_plan(shown, policy, dry_run=True)
         if args.dry_run:
             return ExitCode.OK
-        if shown.going and not confirmed(args.yes, "cleanup", "Remove them? They are deleted"
-                                         " from the archive (backups made before keep them)."):
+        if shown.going and not confirmed(args.yes, "cleanup",
+                                         _question(archive, shown.uuids)):
             print("Nothing was removed.", file=sys.stderr)
             return ExitCode.FAILURE
     before = _file_bytes(db.path)
@@ -98,8 +136,9 @@ def cmd_cleanup(archive: Archive, args: argparse.Namespace) -> int:
         return ExitCode.OK
     db.shrink()
     flushed = db.checkpoint()
+    after = _file_bytes(db.path)
     print(f"Removed {len(found.going)} session(s): the archive went from {_size(before)} to"
-          f" {_size(_file_bytes(db.path))}.")
+          f" {_size(after)} ({_size(max(before - after, 0))} freed).")
     if marked:
         print(f"Claude Code still keeps {marked} of their transcript(s): import and the hooks"
               " leave them out until Claude Code writes to them again ('session-core import"

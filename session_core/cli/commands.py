@@ -42,6 +42,9 @@ def _print_import(summary: ImportSummary, where: str) -> None:
         print(f"skipped: {len(summary.cleaned)} session(s) 'session-core cleanup' removed, their"
               " transcripts unchanged since ('session-core import FILE' takes one back)",
               file=sys.stderr)
+    if summary.files and not summary.new_bytes and not summary.new_entries:
+        print(f"Nothing new: {summary.files} file(s) already archived in {where}.")
+        return
     print(f"Imported {summary.files} file(s) into {where}: {summary.new_bytes:,} new bytes,"
           f" {summary.new_entries:,} new messages.")
 

@@ -35,7 +35,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     compared = True
     if report.state == MISSING:
         raise NotFoundError(f"no archive at {path}",
-                            "run 'session-core import' in the project first, or fix --project")
+                            ("install the suite in the project (python3 install.py PROJECT, or the"
+                             " Claude Code plugin) or run 'session-core import' there first; or"
+                             " fix --project"))
     if report.state == HEALTHY:
         from ..transcript.recheck import index_findings, settings_of_index
 

@@ -56,8 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="project directory, before the command or after it")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--project", metavar="DIR",
-                        help="project directory (default: the project this directory is in:"
-                             " the nearest one up with .claude/session-core/, else the git root)")
+                        help="project directory (default: the nearest folder up, within the"
+                             " repository, holding .claude/session-core/, else the current"
+                             " directory)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, func: str, text: str) -> argparse.ArgumentParser:
@@ -161,9 +162,10 @@ def build_parser() -> argparse.ArgumentParser:
     cln.add_argument("--dry-run", action="store_true", help="list what would go; change nothing")
     cln.add_argument("--yes", action="store_true", help="do not ask first")
     cln.add_argument("--older-than", type=_count, metavar="DAYS",
-                     help="sessions last active more than DAYS ago (default: cleanup_days)")
+                     help="sessions last active more than DAYS ago, DAYS >= 1 (default:"
+                     " cleanup_days)")
     cln.add_argument("--max-size", type=_count, metavar="MB", help="the oldest sessions until"
-                     " the archive is at most MB megabytes (default: max_size_mb)")
+                     " the archive is at most MB megabytes, MB >= 1 (default: max_size_mb)")
     cln.add_argument("--include-orphans", action="store_true", help="also sessions whose"
                      " transcript Claude Code has deleted: the archive's copy is the last one")
     wat = add("watch", "watch.cmd_watch", "archive the project's transcripts as Claude Code"
@@ -182,15 +184,20 @@ def _add_branching(add: Callable[[str, str, str], argparse.ArgumentParser],
     actions = cp.add_subparsers(dest="action", required=True)
     create = actions.add_parser("create", parents=[common], help="a checkpoint where the"
                                 " session is now, with git's branch, commit and dirty state")
-    create.add_argument("name")
+    create.add_argument("name", help="the checkpoint's name, to branch from later: up to 100"
+                        " letters, digits, '.', '_' or '-', starting with a letter or digit")
     create.add_argument("--session", metavar="S", help="session id or unique prefix (default:"
                         " the most recent)")
     listed = actions.add_parser("list", parents=[common], help="every checkpoint, oldest first")
     listed.add_argument("--session", metavar="S", help="only this session's")
+    listed.add_argument("--named", action="store_true", help="only the ones taken by name"
+                        " (checkpoint create), not the hooks' automatic ones")
+    listed.add_argument("--reason", choices=("named", "compact", "turns", "end"),
+                        help="only the ones taken for this reason")
     listed.add_argument("--json", action="store_true")
     shown = actions.add_parser("show", parents=[common], help="one checkpoint and the branches"
                                " made from it")
-    shown.add_argument("name")
+    shown.add_argument("name", help="checkpoint name (see: session-core checkpoint list)")
     shown.add_argument("--json", action="store_true")
     br = add("branch", "branch.cmd_branch", "a new session cut at a checkpoint, written where"
              " Claude Code looks, to 'claude --resume'")
@@ -217,7 +224,9 @@ def _require_archive(project: str | None) -> None:
                             " exist: it was deleted or moved", RECOVER_HINT)
     if not os.path.exists(where):
         raise NotFoundError(f"no archive at {where}",
-                            "run 'session-core import' in the project first, or fix --project")
+                            ("install the suite in the project (python3 install.py PROJECT, or the"
+                             " Claude Code plugin) or run 'session-core import' there first; or"
+                             " fix --project"))
 
 
 def _require_watchable(project: str | None) -> None:

@@ -355,6 +355,27 @@ def render(groups: list[dict[str, Any]], tty: bool) -> str:
     return "\n".join(out).rstrip()
 
 
+FILTERS = ("session", "role", "tool", "since", "until", "branch")
+
+
+def no_hit_hint(args: argparse.Namespace) -> str:
+    """What to try when nothing matched, from the query itself: fewer words, a prefix of its
+    longest word, and without the filters given."""
+    terms = _terms(args.query)
+    pieces = ["".join(ch if ch.isalnum() or ch == "_" else " " for ch in term).split()
+              for term in terms]
+    longest = max((p for piece in pieces for p in piece), key=len, default="")
+    ways = ["fewer words"] if len(terms) > 1 else []
+    if len(longest) > 4:
+        ways.append(f"a prefix ({longest[:4]}*)")
+    given = [f"--{name}" for name in FILTERS if getattr(args, name, None)]
+    if given:
+        ways.append(f"without {', '.join(given)}")
+    if not ways:
+        return "other words: no archived message holds this one"
+    return ways[0] if len(ways) == 1 else f"{', '.join(ways[:-1])} or {ways[-1]}"
+
+
 def cmd_search(archive: Archive, args: argparse.Namespace) -> int:
     groups = results(archive, args)
     if args.json:
@@ -366,7 +387,7 @@ def cmd_search(archive: Archive, args: argparse.Namespace) -> int:
         return ExitCode.OK
     if not groups:
         raise NotFoundError(f"nothing in the archive matches {args.query!r}",
-                            "try fewer words, a prefix (retr*), or drop a filter")
+                            no_hit_hint(args))
     if groups[0].get("some_words"):
         print("(no message holds every word; these hold some of them, best first)")
     print(render(groups, sys.stdout.isatty()))

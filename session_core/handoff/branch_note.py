@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..base.clock import minute_text
 from ..base.text import clip, quoted, short_path
 from ..transcript.digest import Digest
+from ..transcript.outcomes import commit_text
 from .text import fit
 
 SHARES = (0.35, 0.25, 0.2, 0.12, 0.08)
@@ -44,7 +45,7 @@ def merged_branch(digest: Digest, subagents: list[Digest], budget: int, *,
     files = _section(f"Files it changed ({len(changed)}):", [
         f"{short_path(path, project)} ({action})" for path, action in changed.items()])
     commits = _section(f"Commits it made ({len(digest.commits)}):", [
-        f"{sha[:10]} {subject}" for sha, subject, _ in digest.commits], 160)
+        commit_text(sha, subject) for sha, subject, _ in digest.commits], 160)
     errors = _section("Errors it left unresolved:", list(digest.open_errors.values())[-4:], 240)
     requests = _section("What it was asked:", [
         quoted(text, 300) for _, text in digest.recent_prompts], 320)

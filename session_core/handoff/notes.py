@@ -150,8 +150,12 @@ def latest_summary(conn: sqlite3.Connection, session_id: int) -> str | None:
 
 
 def resume_note(conn: sqlite3.Connection, session_uuid: str) -> str:
-    """resume / fork: Claude Code restores the conversation itself; one line is enough."""
-    messages = entries.message_count(conn, session_uuid)
+    """resume / fork: Claude Code restores the conversation itself; one line is enough. Its
+    count is ``list``'s: a branch or merge holds what it copied too."""
+    from ..store.summary import conversation_counts
+
+    row = sessions.row_of(conn, session_uuid)
+    messages = conversation_counts(conn, row)[0] if row is not None else 0
     return text.resumed(session_uuid, messages) if messages else ""
 
 

@@ -13,6 +13,7 @@ import os
 from ..base.clock import minute_text
 from ..base.text import clip, quoted, short_path
 from ..transcript.digest import Digest
+from ..transcript.outcomes import commit_text
 from .redact import redact
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
@@ -115,8 +116,9 @@ def _ending(digest: Digest, state: EndState | None, last_reply: str | None) -> l
         lines.append(f"Last test run: `{clip(command, 100, ellipsis=True)}`: {summary}")
     if digest.commits:
         lines.append(f"Commits it made ({len(digest.commits)}):")
-        lines += _bullets((f"{sha[:10]} {subject}" for sha, subject, _ in
-                           list(digest.commits)[-6:]), 120)
+        shown = list(digest.commits)[-6:]
+        lines += _bullets((commit_text(sha, subject, head=state.commit if state and n == len(
+            shown) - 1 else None) for n, (sha, subject, _) in enumerate(shown)), 120)
     return lines
 
 
@@ -360,10 +362,10 @@ def after_compaction(digest: Digest, budget: int, summary: str | None = None, *,
         lines.append("Errors never resolved later:")
         lines += _bullets(errors[-4:])
     commits = [(sha, subject) for sha, subject, _ in digest.commits
-               if missing(sha[:7]) and missing(subject[:50])]
+               if (not sha or missing(sha[:7])) and missing(subject[:50])]
     if commits:
         lines.append("Commits made:")
-        lines += _bullets((f"{sha[:10]} {subject}" for sha, subject in commits[-6:]), 120)
+        lines += _bullets((commit_text(sha, subject) for sha, subject in commits[-6:]), 120)
     push = _push_line(digest, None)
     if push and (digest.commits and missing("push")):
         lines.append(push)
@@ -390,5 +392,6 @@ def after_compaction(digest: Digest, budget: int, summary: str | None = None, *,
 
 def resumed(session_uuid: str, messages: int) -> str:
     """resume: Claude Code restores the conversation itself; one line is enough."""
-    return (f"[session-core] Session {session_uuid} resumed; {messages} of its messages are"
-            f" archived (session-core show {session_uuid}).")
+    return (f"[session-core] Session {session_uuid} resumed; the archive holds its"
+            f" {messages:,} message{'' if messages == 1 else 's'} (session-core show"
+            f" {session_uuid}).")

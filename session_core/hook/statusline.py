@@ -97,7 +97,7 @@ def _archive_segment(payload: dict[str, object], colour: bool, now: float) -> st
     session = payload.get("session_id")
     state = read_live(folder, session) if isinstance(session, str) else {}
     saved, saved_at = state.get("saved"), _number(state.get("saved_at"))
-    if not isinstance(saved, int) or saved_at is None:
+    if not isinstance(saved, int) or saved <= 0 or saved_at is None:  # a start saves nothing
         return _paint("archive: nothing saved yet", "dim", colour)
     return _paint(f"● {saved} msgs saved {_age(max(0.0, now - saved_at))} ago", "green", colour)
 

@@ -57,6 +57,12 @@ def from_origin(conn: sqlite3.Connection, origin_uuid: str) -> list[Link]:
         _SELECT + " WHERE origin_uuid = ? ORDER BY created_at", (origin_uuid,))]
 
 
+def named(conn: sqlite3.Connection, name: str) -> list[Link]:
+    """The links whose ``--name`` is ``name``, oldest first (a name need not be unique)."""
+    return [Link(row) for row in conn.execute(
+        _SELECT + " WHERE name = ? ORDER BY created_at", (name,))]
+
+
 def every(conn: sqlite3.Connection) -> list[Link]:
     """Every link, oldest first."""
     return [Link(row) for row in conn.execute(_SELECT + " ORDER BY created_at")]

@@ -61,22 +61,40 @@ class Checkpoint:
 def add(conn: sqlite3.Connection, name: str | None, session_id: int, file_id: int,
         generation: int, offset: int, last_uuid: str | None, reason: str, prompts: int,
         git: tuple[str | None, str | None, bool | None], when: str) -> Checkpoint:
-    """A new checkpoint; ``name`` None (an automatic one): ``<reason>-<session>-<id>``, unique
-    by its row id. A name that exists already raises ``sqlite3.IntegrityError``."""
+    """A new checkpoint; ``name`` None (an automatic one): ``<reason>-<session>-<n>``, ``n``
+    counting the session's automatic checkpoints (1, 2, 3 …; one more than the highest taken,
+    so a pruned one's number is never reused). A name that exists already raises
+    ``sqlite3.IntegrityError``."""
     branch, commit, dirty = git
+    if name is None:
+        name = f"{reason}-{_short(conn, session_id)}-{_next_number(conn, session_id)}"
     cursor = conn.execute(
         "INSERT INTO checkpoints(name, session_id, file_id, generation, offset, last_uuid,"
         " reason, prompts, git_branch, git_commit, git_dirty, created_at)"
-        " VALUES (coalesce(?, 'pending-' || hex(randomblob(8))), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (name, session_id, file_id, generation, offset, last_uuid, reason, prompts, branch,
          commit, None if dirty is None else int(dirty), when))
     row_id = cursor.lastrowid
-    if name is None:
-        conn.execute("UPDATE checkpoints SET name = ? || '-' || (SELECT substr(uuid, 1, 8)"
-                     " FROM sessions WHERE id = ?) || '-' || id WHERE id = ?",
-                     (reason, session_id, row_id))
     found = conn.execute(_SELECT + " WHERE c.id = ?", (row_id,)).fetchone()
     return Checkpoint(found)
+
+
+def _short(conn: sqlite3.Connection, session_id: int) -> str:
+    row = conn.execute("SELECT substr(uuid, 1, 8) FROM sessions WHERE id = ?",
+                       (session_id,)).fetchone()
+    return str(row[0]) if row is not None else str(session_id)
+
+
+def _next_number(conn: sqlite3.Connection, session_id: int) -> int:
+    """One more than the highest number of an automatic name with the session's short id
+    (any session's: two sessions may share their first 8 characters, names stay unique)."""
+    short = _short(conn, session_id)
+    highest = 0
+    for (taken,) in conn.execute("SELECT name FROM checkpoints WHERE reason != 'named'"):
+        head, _, number = str(taken).rpartition("-")
+        if head.split("-", 1)[-1] == short and number.isdigit():
+            highest = max(highest, int(number))
+    return highest + 1
 
 
 def by_name(conn: sqlite3.Connection, name: str) -> Checkpoint | None:

@@ -236,6 +236,30 @@ def counts(conn: sqlite3.Connection, session_id: int) -> tuple[int, int, int]:
     return int(row[0]), int(row[1] or 0), int(row[2] or 0)
 
 
+def counts_before(conn: sqlite3.Connection, session_id: int, before: int,
+                  whole_files: Sequence[int] = ()) -> tuple[int, int, int]:
+    """:func:`counts` of what a copy of the session holds: its entries in its own transcript
+    before byte ``before``, and those of ``whole_files`` (the subagents the copy took along).
+    A copy's own records are indexed here, under the session they came from (same keys)."""
+    marks = ",".join("?" * len(whole_files))
+    row = conn.execute(
+        "SELECT count(*), sum(e.kind = 'prompt' AND NOT e.sidechain),"
+        " sum(coalesce(length(e.tools) - length(replace(e.tools, ',', '')) + 1, 0))"
+        " FROM entries e JOIN files f ON f.id = e.file_id WHERE e.session_id = ?"
+        " AND ((f.kind = 'session' AND e.offset < ?)"
+        + (f" OR e.file_id IN ({marks})" if whole_files else "") + ")",
+        (session_id, before, *whole_files)).fetchone()
+    return int(row[0]), int(row[1] or 0), int(row[2] or 0)
+
+
+def kind_at(conn: sqlite3.Connection, session_id: int, offset: int) -> str | None:
+    """The kind of the session's entry at ``offset`` of its own transcript (None: none)."""
+    row = conn.execute("SELECT e.kind FROM entries e JOIN files f ON f.id = e.file_id"
+                       " WHERE e.session_id = ? AND f.kind = 'session' AND e.offset = ?"
+                       " LIMIT 1", (session_id, offset)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def count(conn: sqlite3.Connection) -> int:
     return int(conn.execute("SELECT count(*) FROM entries").fetchone()[0])
 

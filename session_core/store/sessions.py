@@ -84,7 +84,9 @@ def absorb(conn: sqlite3.Connection, old: int, new: int) -> None:
 
 
 def resolve(conn: sqlite3.Connection, ref: str) -> SessionRow:
-    """A session by full id or unique prefix (as git does for commits)."""
+    """A session by full id, by the ``--name`` of a branch session-core wrote, or by unique
+    prefix (as git does for commits), in that order: a name is meant, a prefix may be a
+    coincidence."""
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM sessions s WHERE uuid = ? OR uuid LIKE ? ESCAPE '\\' LIMIT 3",
         (ref, ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
@@ -93,6 +95,16 @@ def resolve(conn: sqlite3.Connection, ref: str) -> SessionRow:
     exact = [s for s in found if s.uuid == ref]
     if exact:
         return exact[0]
+    from .branches import named
+
+    links = named(conn, ref) if ref else []
+    if len(links) > 1:
+        raise NotFoundError(f"'{ref}' names several branches: "
+                            + ", ".join(link.session_uuid for link in links),
+                            "give the session id instead")
+    row = row_of(conn, links[0].session_uuid) if links else None
+    if row is not None:
+        return row
     if len(found) == 1 and ref:
         return found[0]
     if not found:

@@ -32,6 +32,15 @@ def upsert_costs(conn: sqlite3.Connection, rows: list[tuple[int, int, float]]) -
         " ON CONFLICT(session_id, start_time) DO UPDATE SET cost_usd=excluded.cost_usd", rows)
 
 
+def upsert_copied_costs(conn: sqlite3.Connection, rows: list[tuple[int, int, float]]) -> None:
+    """Rows of (session_id, start_time, cost) of ``cost-state`` records a session's file copied
+    from another session (a branch, a merge, a fork): the running total it started from, spent
+    by that session. Kept as its negative under the start time ``-1 - start_time``, so that
+    every sum of a session's costs is what was spent on it after its copy (Claude Code goes on
+    from the copied total when the copy is resumed); the last copied record of a start wins."""
+    upsert_costs(conn, [(session_id, -1 - start, -cost) for session_id, start, cost in rows])
+
+
 def move_session(conn: sqlite3.Connection, old: int, new: int) -> None:
     """Everything counted for a provisional session moves to the real one."""
     conn.execute("UPDATE usage SET session_id = ? WHERE session_id = ?", (new, old))

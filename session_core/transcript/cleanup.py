@@ -124,7 +124,8 @@ def plan(conn: sqlite3.Connection, used_bytes: int, policy: Policy,
          now: float | None = None) -> Plan:
     """What the policy removes, oldest first, from ``used_bytes`` of file in use. A session's
     share of the file is its stored frames scaled by how much of the file frames are (the
-    index and tables grow with them), so a size limit is met closely, not exactly."""
+    index and tables grow with them; the first page of every table and index stays however
+    little they hold, and is left out of that), so a size limit is met closely, not exactly."""
     now = time.time() if now is None else now
     found = Plan(used_bytes)
     made = {link.session_uuid: link.created_at for link in branches.every(conn)}
@@ -133,7 +134,7 @@ def plan(conn: sqlite3.Connection, used_bytes: int, policy: Policy,
                          for row in sessions.with_files(conn)),
                         key=lambda c: (c.last_active, c.row.uuid))
     sharing = Sharing(conn)
-    scale = used_bytes / (frames.totals(conn)[1] or 1)
+    scale = max(1.0, (used_bytes - _fixed_bytes(conn)) / (frames.totals(conn)[1] or 1))
     cutoff = utc_stamp(now - policy.days * DAY_S) if policy.days else None
     active_since = utc_stamp(now - ACTIVE_DAYS * DAY_S)
     by_uuid = {c.row.uuid: c for c in everything}
@@ -161,6 +162,13 @@ def plan(conn: sqlite3.Connection, used_bytes: int, policy: Policy,
         found.size_after -= int(sum(c.weight for c in unit) * scale)
     found.size_after = max(found.size_after, 0)
     return found
+
+
+def _fixed_bytes(conn: sqlite3.Connection) -> int:
+    """The bytes no removal frees: one page for each table and index, even an empty one (on a
+    small archive most of the file)."""
+    roots = conn.execute("SELECT count(*) FROM sqlite_master WHERE rootpage > 0").fetchone()[0]
+    return int(roots) * int(conn.execute("PRAGMA page_size").fetchone()[0])
 
 
 def _together(sharing: Sharing, first: Candidate,

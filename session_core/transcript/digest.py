@@ -34,7 +34,7 @@ from .records import Record, RecordError, is_message, is_tool_use_result, parse_
 
 TYPE_CHECKING = False  # the name, not typing's: typing stays off the hook path
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Callable, Iterable, Iterator
     from typing import Any
 
     from ..store.connection import Database
@@ -49,7 +49,7 @@ _MESSAGE_MARKERS = (b'"type":"user"', b'"type":"assistant"', b'"type":"system"',
                     b'"type":"queue-operation"', b'"type": "queue-operation"')
 DIGESTED_KINDS = ("session", "subagent")
 """Transcripts with a digest: a session's own, and its subagents' (their edits count)."""
-STATE_VERSION = 2
+STATE_VERSION = 3  # 3: a quiet ``git commit -q`` counts (hash unknown)
 """Bumped whenever what a digest keeps changes: a saved state of another version is folded
 again from the frames by its next reader (it is derived data)."""
 _FOLDED_TYPES = frozenset({"user", "assistant", "system", "queue-operation"})
@@ -140,6 +140,13 @@ class Digest:
         self.new_changes: list[tuple[str, str | None, str, int, str | None, str | None]] = []
         """Changes folded since the last save: rows for ``store.recall`` (not saved state)."""
         self.new_fixes: list[tuple[str, str | None, str, str]] = []
+        self.copied: Callable[[Record], bool] | None = None
+        """Whether a record is a copy of another session's (a branch, a merge, a fork: its
+        entry is filed under that session): its changes of files were counted there, so they
+        are not this one's (``files``, the recall rows and their edit counts). Not saved state;
+        :func:`digest_of` sets it. None: every record is the session's own."""
+        self._result: Record | None = None
+        """The tool result being folded (whose changes :func:`_changed` records)."""
 
     @property
     def last_prompt(self) -> str | None:
@@ -471,13 +478,14 @@ def _absolute(path: str, cwd: str | None) -> str:
 
 
 def _tool_result(digest: Digest, block: dict[str, Any], record: Record) -> None:
+    digest._result = record
     use_id = block.get("tool_use_id")
     name, arg = digest._calls.pop(use_id, ("", "")) if isinstance(use_id, str) else ("", "")
     output = content_text(block.get("content"))
     at = record.timestamp if isinstance(record.timestamp, str) else None
     if block.get("is_error") is True:
         if name == "Bash":  # a push rejected after its commit: the commit is real
-            _outcomes(digest, arg, output, at)
+            _outcomes(digest, arg, output, at, ok=False)
         _failed(digest, name, arg, output)
         return
     key = _error_key(name, arg)
@@ -557,6 +565,9 @@ def _failed(digest: Digest, name: str, arg: str, output: str) -> None:
 def _changed(digest: Digest, path: str, action: str, at: str | None) -> None:
     if not path:
         return
+    if digest.copied is not None and digest._result is not None \
+            and digest.copied(digest._result):
+        return  # copied with another session's lines: that session's change, counted there
     digest.files.pop(path, None)
     digest.files[path] = action  # most recently changed last
     while len(digest.files) > _KEEP["files"]:
@@ -585,14 +596,27 @@ def _ran(digest: Digest, command: str, output: str, cwd: str | None, at: str | N
             _changed(digest, _absolute(path, cwd), action, at)
 
 
-def _outcomes(digest: Digest, command: str, output: str, at: str | None) -> None:
+def _outcomes(digest: Digest, command: str, output: str, at: str | None,
+              ok: bool = True) -> None:
     """Commits, pushes and the branch's state as git printed them, in order, and the test
     run's summary, from a command's output whether or not it exited 0 (a failed test run is
-    the last test run; a commit before a rejected push happened)."""
-    for kind, first, second in git_events(command, output):
+    the last test run; a commit before a rejected push happened). A ``git commit -q`` is kept
+    with hash ``""`` until later output shows it: a ``git log`` line of its subject, or the
+    commit a push moved the branch to when it is the last one."""
+    for kind, first, second in git_events(command, output, ok):
         if kind == "commit":
             digest.commits.append((str(first), str(second), at))
             digest.unpushed = (digest.unpushed or 0) + 1
+        elif kind == "logged":
+            for n in range(len(digest.commits) - 1, -1, -1):
+                sha, subject, when = digest.commits[n]
+                if not sha and subject == second:
+                    digest.commits[n] = (str(first), subject, when)
+                    break
+        elif kind == "tip" and digest.commits and not digest.commits[-1][0] \
+                and digest.git_branch in (None, second):  # the branch the session was on
+            _, subject, when = digest.commits[-1]
+            digest.commits[-1] = (str(first), subject, when)
         elif kind == "pushed" and first is True:
             digest.unpushed, digest.push_seen = 0, True
         elif kind == "ahead" and isinstance(first, int):
@@ -627,12 +651,31 @@ def digest_of(conn: sqlite3.Connection, record: files.FileRecord,
     leaves them out (the setting ``max_indexed_line_bytes``): one digest, however folded, and
     no reader holds such a line in memory."""
     digest, start = _saved_digest(conn, record)
+    digest.copied = _copied_from_others(conn, record.session_uuid)
     missing = record.committed - start
     if catch_up is not None and missing > catch_up:
         return None
     if missing:
         fold_lines(digest, _archived_lines(conn, record, start, max_line_bytes))
     return digest, missing
+
+
+def _copied_from_others(conn: sqlite3.Connection, session_uuid: str
+                        ) -> Callable[[Record], bool]:
+    """Whether a record's entry is filed under another session than ``session_uuid``: its
+    line was copied from there (entries are deduplicated on the record's uuid, so the copy's
+    entry is the first archived one's). Asked only of a record that changed a file, so what
+    it needs is imported then."""
+
+    def copied(record: Record) -> bool:
+        if not isinstance(record.uuid, str) or not record.uuid:
+            return False  # no uuid: its entry's key is its line's hash, never shared
+        from ..store.entries import owner_of_key
+        from .index import entry_key
+
+        owner = owner_of_key(conn, entry_key(record, b""))
+        return owner is not None and owner[0] != session_uuid
+    return copied
 
 
 def _archived_lines(conn: sqlite3.Connection, record: files.FileRecord, start: int,

@@ -101,8 +101,9 @@ class Batch:
 
     def __init__(self) -> None:
         self.entries: list[PendingEntry] = []
-        self.costs: list[tuple[str, int, float]] = []
-        """(session, start time, cost) from ``cost-state`` records."""
+        self.costs: list[tuple[str, int, float, bytes | None]] = []
+        """(session, start time, cost, the key of the entry before it in its file) from
+        ``cost-state`` records: one after a copied entry was copied with it."""
         self.deltas: dict[str, SessionDelta] = {}
 
     def delta(self, session: str) -> SessionDelta:
@@ -125,6 +126,8 @@ class IndexBuilder:
         """(sessionId, is a sidechain agent's) of the first record that named a session."""
         self._first_progress = b""
         self._last_progress = b""
+        self.last_key: bytes | None = None
+        """The key of the last entry added (across batches)."""
 
     def progress(self, line: bytes) -> None:
         """A progress line, not parsed: lines are appended in time order, so the batch's first
@@ -143,12 +146,12 @@ class IndexBuilder:
         if record.type == "cost-state":
             cost, start = record.totalCostUSD, record.startTime
             if isinstance(cost, (int, float)) and isinstance(start, (int, float)):
-                self.batch.costs.append((session, int(start), float(cost)))
+                self.batch.costs.append((session, int(start), float(cost), self.last_key))
             return None
         extracted = extract(record, self.tool_text_chars)
         if extracted is None:
             return None
-        key = entry_key(record, line)
+        key = self.last_key = entry_key(record, line)
         if key not in self.keys:
             self.keys.add(key)
             self.batch.entries.append(PendingEntry(key, session, offset, line, record, extracted))

@@ -367,12 +367,23 @@ class _Ingest:
                                                               record.generation, batch.entries)]
         usage.upsert(conn, titles_and_usage(batch, fresh, self.session_ids))
         if batch.costs:
-            usage.upsert_costs(conn, [(self._session_id(session), start, cost)
-                                      for session, start, cost in batch.costs])
+            rows = [(self._session_id(session), start, cost)
+                    for session, start, cost, _ in batch.costs]
+            usage.upsert_costs(conn, rows)
+            usage.upsert_copied_costs(conn, [
+                row for row, (session, _, _, after) in zip(rows, batch.costs, strict=True)
+                if self._copied(session, after)])
         for session, d in batch.deltas.items():
             sessions.learn(conn, self._session_id(session), d.first_ts, d.last_ts, d.cwd,
                            d.git_branch, d.cc_version, d.title)
         self.report.new_entries += len(fresh)
+
+    def _copied(self, session: str, after: bytes | None) -> bool:
+        """Whether a ``cost-state`` record of ``session`` came after an entry filed under
+        another session: copied with that session's lines (a branch, a merge, a fork), its
+        total is what was spent there (Claude Code's totals run on from it on a resume)."""
+        owner = entries.owner_of_key(self.conn, after) if after is not None else None
+        return owner is not None and owner[0] != session
 
     def _session_id(self, session: str) -> int:
         known = self.session_ids.get(session)

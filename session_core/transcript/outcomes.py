@@ -93,16 +93,25 @@ def commits(output: str) -> list[tuple[str, str]]:
     return found
 
 
-def git_events(command: str, output: str) -> list[tuple[str, object, object]]:
+def git_events(command: str, output: str,
+               ok: bool = True) -> list[tuple[str, object, object]]:
     """What git said, in the order it said it: ``("commit", hash, subject)``,
-    ``("pushed", ok, None)``, ``("ahead", count, upstream)``. One command line may commit, push
-    and show the status in any order; a ``--dry-run`` push pushed nothing."""
+    ``("pushed", ok, None)``, ``("ahead", count, upstream)``, and evidence of a hash a quiet
+    commit did not print: ``("logged", hash, subject)`` (a ``git log``/``show`` line),
+    ``("tip", hash, branch)`` (where a push moved a local branch to). One command line may
+    commit, push and show the status in any order; a ``--dry-run`` push pushed nothing.
+
+    A ``git commit -q`` prints nothing: a command that ran one (``ok``: it exited 0, or it
+    failed later, at a push its ``&&`` chain reached) counts as a commit with the message its
+    ``-m`` gave and hash ``""`` (unknown) unless its output showed one."""
     lowered = command.lower()
     if "git" not in lowered:
         return []
     events: list[tuple[str, object, object]] = []
     dry = "--dry-run" in lowered or " push -n" in lowered
     lines = output.splitlines()
+    logging = "log" in lowered or "show" in lowered
+    full_log: str | None = None  # ``git log``'s "commit <hash>" line, waiting for its subject
     for at, raw in enumerate(lines):
         line = raw.strip()
         if "commit" in lowered and line.startswith("["):
@@ -113,11 +122,127 @@ def git_events(command: str, output: str) -> list[tuple[str, object, object]]:
             result = pushed("\n".join(lines[at:at + 6]))
             if result is not None and (not events or events[-1][:2] != ("pushed", result)):
                 events.append(("pushed", result, None))
+            tip = _push_tip(lines[at + 1:at + 6]) if result else None
+            if tip:
+                events.append(("tip", tip[0], tip[1]))
         elif "status" in lowered and (line.startswith(("Your branch is", "## "))):
             found = ahead_of_upstream(line)
             if found is not None:
                 events.append(("ahead", found[0], found[1]))
+        elif logging and line:
+            words = line.split(None, 1)
+            if len(words) == 2 and words[0] == "commit" and _is_hash(words[1].split()[0]):
+                full_log = words[1].split()[0]
+            elif full_log and raw.startswith("    "):
+                events.append(("logged", full_log, line))
+                full_log = None
+            elif len(words) == 2 and _is_hash(words[0]):
+                events.append(("logged", words[0], _undecorated(words[1])))
+    if "commit" in lowered:
+        events = _quiet_commits(command, events, ok)
     return events
+
+
+def _is_hash(word: str) -> bool:
+    return 7 <= len(word) <= 40 and set(word) <= _HEX
+
+
+def _undecorated(subject: str) -> str:
+    """A ``git log --oneline --decorate`` subject without its ``(HEAD -> main, …)``."""
+    if subject.startswith("(") and ") " in subject:
+        return subject.split(") ", 1)[1].strip()
+    return subject.strip()
+
+
+def _push_tip(lines: list[str]) -> tuple[str, str] | None:
+    """The commit a push moved a branch to and that branch: ``   0f0f0f0..1a2b3c4  main ->
+    main`` (``+ 0f0f0f0...1a2b3c4 main -> main (forced update)`` too)."""
+    for raw in lines:
+        words = raw.split()
+        if "->" not in words:
+            continue
+        at = words.index("->")
+        span = next((w for w in words[:at] if ".." in w), None)
+        if span is None or at < 1:
+            return None
+        tip = span.replace("...", "..").split("..")[-1]
+        return (tip, words[at - 1]) if _is_hash(tip) else None
+    return None
+
+
+def commit_commands(command: str) -> list[tuple[str, bool]]:
+    """``(subject, quiet)`` of each ``git commit`` a command line runs (not ``--dry-run``):
+    the first line of its first ``-m``/``--message`` (``-qm``, ``-am``, ``-mText``,
+    ``--message=Text``; a ``-m "$(cat <<'EOF'`` heredoc's first line), ``""`` when none was
+    given (``-F``, an editor); ``quiet``: ``-q``/``--quiet`` keeps git from printing it."""
+    found = []
+    for words in split_commands(command):
+        words = _program(words)
+        if not words or words[0].rsplit("/", 1)[-1] != "git":
+            continue
+        at = 1
+        while at < len(words) and words[at].startswith("-"):  # git's own options
+            at += 2 if words[at] in ("-C", "-c", "--git-dir", "--work-tree") else 1
+        if words[at:at + 1] != ["commit"] or "--dry-run" in words:
+            continue
+        message: str | None = None
+        quiet = False
+        args = words[at + 1:]
+        for n, word in enumerate(args):
+            following = args[n + 1] if n + 1 < len(args) else ""
+            if word in ("--quiet",):
+                quiet = True
+            elif word == "--message":
+                message = following if message is None else message
+            elif word.startswith("--message="):
+                message = word[10:] if message is None else message
+            elif word.startswith("-") and not word.startswith("--"):
+                flags = word[1:]
+                quiet = quiet or "q" in flags.split("m", 1)[0]
+                if "m" in flags and message is None:
+                    rest = flags.split("m", 1)[1]
+                    message = rest or following
+        found.append((_subject_of(message or "", command), quiet))
+    return found
+
+
+def _subject_of(message: str, command: str) -> str:
+    if message.startswith("$(") and "<<" in command:  # -m "$(cat <<'EOF' ... EOF )"
+        body = command[command.index("<<"):].split("\n")[1:]
+        message = next((line for line in body if line.strip()), "")
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return lines[0] if lines else ""
+
+
+def _quiet_commits(command: str, events: list[tuple[str, object, object]],
+                   ok: bool) -> list[tuple[str, object, object]]:
+    """``events`` with the commits the command ran and did not print, hash unknown: all of
+    them when it printed none, else its ``-q`` ones. A failed command's commits count only
+    when its output shows a push attempted after them."""
+    ran = commit_commands(command)
+    shown = sum(1 for event in events if event[0] == "commit")
+    if not ran or shown >= len(ran):
+        return events
+    if not ok and not any(event[0] == "pushed" for event in events):
+        return events
+    missing = ran if shown == 0 else [one for one in ran if one[1]][:len(ran) - shown]
+    added: list[tuple[str, object, object]] = [("commit", "", subject) for subject, _ in missing]
+    segments = [words for words in split_commands(command) if "git" in words]
+    first_commit = next((n for n, w in enumerate(segments) if "commit" in w), 0)
+    before = any("push" in w or "status" in w for w in segments[:first_commit])
+    return events + added if before else added + events
+
+
+def commit_text(sha: str, subject: str, width: int = 10, head: str | None = None) -> str:
+    """A commit on one line: its short hash and subject, or the subject and "hash unknown"
+    (a ``git commit -q`` nothing later showed the hash of); never an invented hash. ``head``:
+    for the session's last commit, the HEAD recorded at its last event (``store.state``),
+    given as what it is, evidence, not the commit's hash."""
+    if sha:
+        return f"{sha[:width]} {subject}"
+    unknown = f"hash unknown; HEAD was {head[:width]} when the session last ran" if head \
+        else "hash unknown"
+    return f"{subject} ({unknown})" if subject else f"a commit (message and {unknown})"
 
 
 def pushed(output: str) -> bool | None:

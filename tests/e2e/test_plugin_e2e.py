@@ -100,7 +100,10 @@ def test_the_plugin_archives_a_session_and_hands_the_next_one_its_note(
     settings.write_text(json.dumps(merged, indent=2))
     fake_api.extend([text("Hi there.")])
     with TmuxSession(git_project, claude_home, fake=fake_api) as tmux:
-        tmux.wait_for(re.compile(r"\d+ msgs saved"), timeout=60)
+        tmux.wait_for("archive: nothing saved yet", timeout=60)  # the line runs, reads ours
+        tmux.type_text("hello", enter=True)
+        tmux.wait_for("Hi there.", timeout=30)
+        tmux.wait_for(re.compile(r"[1-9]\d* msgs saved"), timeout=60)  # and follows the saves
 
 
 def readme_status_line() -> dict[str, object]:

@@ -137,8 +137,8 @@ def test_status_line_shows_the_archive_live_in_an_interactive_session(
     fake_api.extend([text("Hi there.")])
     with TmuxSession(git_project, claude_home, fake=fake_api,
                      env={"SESSION_CORE_DEBUG": "1"}) as tmux:
-        # SessionStart archives nothing yet but leaves the live state the status line reads.
-        assert tmux.wait_for("0 msgs saved", timeout=20), tmux.capture()
+        # SessionStart archives nothing yet; the status line says so (not "0 msgs saved").
+        assert tmux.wait_for("archive: nothing saved yet", timeout=20), tmux.capture()
         assert " main " in tmux.capture()  # the git branch, read from .git/HEAD
         tmux.type_text("hello", enter=True)
         assert tmux.wait_for("Hi there.", timeout=30), tmux.capture()
